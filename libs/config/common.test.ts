@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { clickhouseSpec, pulsarSpec, redisSpec, s3Spec, serviceSpec, topics } from './common.ts';
+import { deploymentVariables, loadConfig } from './spec.ts';
+
+const all = {
+  ...serviceSpec(9464),
+  ...pulsarSpec,
+  ...topics,
+  ...clickhouseSpec,
+  ...redisSpec,
+  ...s3Spec,
+};
+
+test('shared settings default to the local stack', () => {
+  const config = loadConfig(all, {});
+  assert.equal(config.PULSAR_URL, 'pulsar://127.0.0.1:6650');
+  assert.equal(config.PULSAR_ADMIN_URL, 'http://127.0.0.1:8080');
+  assert.equal(config.PULSAR_TOPIC, 'persistent://public/default/iot-sensor-data');
+  assert.equal(config.DLQ_TOPIC, 'persistent://public/default/iot-sensor-data-dlq');
+  assert.equal(config.CLICKHOUSE_URL, 'http://127.0.0.1:8123');
+  assert.equal(config.REDIS_URL, 'redis://127.0.0.1:6380');
+  assert.equal(config.S3_ENDPOINT, 'http://127.0.0.1:9100');
+  assert.equal(config.S3_BUCKET, 'iot-checkpoints');
+  assert.equal(config.HTTP_PORT, 9464);
+  assert.equal(config.LOG_LEVEL, 'info');
+  assert.equal(config.SHUTDOWN_TIMEOUT, 10_000);
+  assert.equal(config.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
+  assert.equal(config.PULSAR_AUTH_TOKEN, undefined);
+});
+
+test("the seed's CLICKHOUSE_URL is accepted and converted", () => {
+  const config = loadConfig(clickhouseSpec, {
+    CLICKHOUSE_URL: 'jdbc:clickhouse://clickhouse.svc:8123/benchmark',
+  });
+  assert.equal(config.CLICKHOUSE_URL, 'http://clickhouse.svc:8123/benchmark');
+});
+
+test('deployments must set every server address', () => {
+  assert.deepEqual(deploymentVariables(all), [
+    'PULSAR_URL',
+    'PULSAR_ADMIN_URL',
+    'CLICKHOUSE_URL',
+    'REDIS_URL',
+    'S3_ENDPOINT',
+  ]);
+});

@@ -1,0 +1,62 @@
+// Settings several services share. Names and defaults follow DESIGN.md §1 and §7 and the
+// local stack (CONTRIBUTING.md): defaults pointing at 127.0.0.1 are local-only, so
+// deployment manifests must set those variables (deploymentVariables()).
+
+import { bool, clickhouseUrl, duration, int, oneOf, str, topic, url } from './spec.ts';
+
+export const pulsarSpec = {
+  PULSAR_URL: url({ protocols: ['pulsar:', 'pulsar+ssl:'] }).localDefault(
+    'pulsar://127.0.0.1:6650',
+  ),
+  PULSAR_ADMIN_URL: url().localDefault('http://127.0.0.1:8080'),
+  PULSAR_AUTH_TOKEN: str({ example: 'eyJhbGciOi…' }).optional().secret(),
+};
+
+/** Topic names from DESIGN.md §1; each service picks the ones it reads or writes. */
+export const topics = {
+  PULSAR_TOPIC: topic().default('persistent://public/default/iot-sensor-data'),
+  RECORDS_TOPIC: topic().default('persistent://public/default/iot-sensor-records'),
+  AGGREGATES_TOPIC: topic().default('persistent://public/default/iot-sensor-aggregates'),
+  ALERTS_TOPIC: topic().default('persistent://public/default/iot-sensor-alerts'),
+  DLQ_TOPIC: topic().default('persistent://public/default/iot-sensor-data-dlq'),
+};
+
+export const clickhouseSpec = {
+  CLICKHOUSE_URL: clickhouseUrl().localDefault('http://127.0.0.1:8123'),
+};
+
+export const redisSpec = {
+  REDIS_URL: url({ protocols: ['redis:', 'rediss:'] }).localDefault('redis://127.0.0.1:6380'),
+};
+
+export const natsSpec = {
+  NATS_URL: url({ protocols: ['nats:', 'tls:'] }).localDefault('nats://127.0.0.1:4222'),
+};
+
+export const s3Spec = {
+  S3_ENDPOINT: url().localDefault('http://127.0.0.1:9100'),
+  S3_BUCKET: str({
+    pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    example: 'iot-checkpoints',
+  }).default('iot-checkpoints'),
+  S3_REGION: str({ example: 'us-east-1' }).default('us-east-1'),
+  // Unset: the AWS SDK's default credential chain (instance role, AWS_* variables).
+  S3_ACCESS_KEY: str({ example: 'AKIA…' }).optional().secret(),
+  S3_SECRET_KEY: str({ example: 'wJalr…' }).optional().secret(),
+  // S3Proxy and MinIO serve buckets under the path, not as virtual hosts.
+  S3_FORCE_PATH_STYLE: bool().default('true'),
+};
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** What every service process needs to run: its ops port, logging, tracing, shutdown. */
+export function serviceSpec(defaultHttpPort: number) {
+  return {
+    // 0 picks a free port (tests); the start log line names the port actually bound.
+    HTTP_PORT: int({ min: 0, max: 65535 }).default(String(defaultHttpPort)),
+    LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url({ example: 'http://otel-collector:4318' }).optional(),
+    // Below the orchestrator's grace period (Kubernetes: 30 s) so our own deadline fires first.
+    SHUTDOWN_TIMEOUT: duration({ min: '100ms', max: '10m' }).default('10s'),
+  };
+}

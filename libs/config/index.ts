@@ -1,0 +1,36 @@
+export {
+  ConfigError,
+  Field,
+  InvalidValue,
+  bool,
+  clickhouseUrl,
+  custom,
+  deploymentVariables,
+  describeConfig,
+  duration,
+  int,
+  loadConfig,
+  num,
+  oneOf,
+  str,
+  topic,
+  url,
+  type ConfigIssue,
+  type ConfigOf,
+  type Env,
+  type FieldInfo,
+  type Spec,
+} from './spec.ts';
+export { loadConfigOrExit, type ConfigErrorLog } from './load-or-exit.ts';
+export { formatDuration, parseDuration } from './duration.ts';
+export { normalizeClickHouseUrl } from './clickhouse-url.ts';
+export {
+  LOG_LEVELS,
+  clickhouseSpec,
+  natsSpec,
+  pulsarSpec,
+  redisSpec,
+  s3Spec,
+  serviceSpec,
+  topics,
+} from './common.ts';
