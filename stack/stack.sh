@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# The local stack: installs (first time) and starts, on 127.0.0.1, the real servers the pipeline
+# talks to, for machines without a Docker engine (development and CI). See stack/README.md.
+#
+#   stack.sh up [server...]      install what is missing, start what is not running, wait until ready
+#   stack.sh down [server...]    stop what this script started
+#   stack.sh status              one line per server
+#   stack.sh logs [server]       where the logs are, or the tail of one
+#
+# Servers: pulsar clickhouse redis nats s3. Data and logs live under .stack/ (git-ignored).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_SRC="$ROOT/stack"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+LOG_DIR="$STACK_DIR/logs"
+RUN_DIR="$STACK_DIR/run"
+
+PULSAR_VERSION="4.2.4"
+S3PROXY_VERSION="3.0.0"
+PULSAR_PORT=6650
+PULSAR_ADMIN_PORT=8080
+CLICKHOUSE_HTTP_PORT=8123
+REDIS_PORT="${STACK_REDIS_PORT:-6380}"
+NATS_PORT=4222
+S3_PORT=9100
+S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
+# Heap for a 2-core, 24 GiB machine that also runs ClickHouse and the pipeline.
+PULSAR_JAVA_OPTS="${PULSAR_JAVA_OPTS:--Xms512m -Xmx1536m -XX:MaxDirectMemorySize=1536m -XX:+UseG1GC}"
+
+ALL_SERVERS=(pulsar clickhouse redis nats s3)
+
+mkdir -p "$LOG_DIR" "$RUN_DIR"
+
+say() { printf '%s\n' "stack: $*" >&2; }
+die() { printf '%s\n' "stack: error: $*" >&2; exit 1; }
+
+# --- helpers -----------------------------------------------------------------------------
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_of() { # pid recorded for a server we started, if that process still runs
+  local f="$RUN_DIR/$1.pid"
+  [[ -f "$f" ]] || return 1
+  local pid
+  pid="$(cat "$f")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && { echo "$pid"; return 0; }
+  return 1
+}
+
+apt_updated=0
+apt_install() { # apt_install PACKAGE...: Debian packages, `apt-get update` once per run
+  if [[ $apt_updated -eq 0 ]]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOG_DIR/apt.log" 2>&1 ||
+      die "apt-get update failed; see $LOG_DIR/apt.log"
+    apt_updated=1
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$LOG_DIR/apt.log" 2>&1 ||
+    die "apt-get install $* failed; see $LOG_DIR/apt.log"
+}
+
+wait_until() { # wait_until NAME TIMEOUT_S CHECK_FN: poll until ready, else name the server and its log
+  local name="$1" timeout="$2" check="$3" start=$SECONDS
+  while ! "$check"; do
+    if ! pid_of "$name" >/dev/null && [[ "$name" != nats ]]; then
+      die "$name exited while starting; see $LOG_DIR/$name.log"
+    fi
+    if ((SECONDS - start > timeout)); then
+      die "$name did not become ready within ${timeout}s; see $LOG_DIR/$name.log"
+    fi
+    sleep 1
+  done
+}
+
+start_bg() { # start_bg NAME CWD CMD...: start a server in the background, record its pid
+  local name="$1" cwd="$2"
+  shift 2
+  (cd "$cwd" && exec setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+# --- Pulsar ------------------------------------------------------------------------------
+
+pulsar_ready() {
+  # The broker health check produces and consumes on a heartbeat topic: a real round trip.
+  [[ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$PULSAR_ADMIN_PORT/admin/v2/brokers/health")" == 200 ]]
+}
+
+pulsar_install() {
+  local lib="$STACK_DIR/pulsar/lib"
+  [[ -f "$lib/.complete-$PULSAR_VERSION" ]] && return 0
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Pulsar from Maven Central"
+  say "fetching Apache Pulsar $PULSAR_VERSION from Maven Central (first time: a few minutes)"
+  rm -rf "$lib" && mkdir -p "$lib"
+  mvn -q -B -f "$STACK_SRC/pulsar/pom.xml" -s "$STACK_SRC/pulsar/settings.xml" \
+    -Dpulsar.version="$PULSAR_VERSION" dependency:copy-dependencies \
+    -DoutputDirectory="$lib" -DincludeScope=runtime >"$LOG_DIR/pulsar-install.log" 2>&1 ||
+    die "fetching Pulsar failed; see $LOG_DIR/pulsar-install.log"
+  touch "$lib/.complete-$PULSAR_VERSION"
+}
+
+pulsar_start() {
+  mkdir -p "$STACK_DIR/pulsar/data"
+  # shellcheck disable=SC2086 # PULSAR_JAVA_OPTS is a list of JVM flags
+  start_bg pulsar "$STACK_DIR/pulsar" java $PULSAR_JAVA_OPTS \
+    --add-opens java.base/java.io=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
+    --add-opens java.base/sun.net=ALL-UNNAMED --add-opens java.base/java.util.zip=ALL-UNNAMED \
+    --add-opens java.base/jdk.internal.misc=ALL-UNNAMED \
+    --add-opens java.base/jdk.internal.platform=ALL-UNNAMED \
+    --add-opens java.management/sun.management=ALL-UNNAMED \
+    --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED \
+    -Dio.netty.tryReflectionSetAccessible=true \
+    -Dlog4j.configurationFile="$STACK_SRC/pulsar/log4j2.xml" \
+    -cp "$STACK_DIR/pulsar/lib/*" org.apache.pulsar.PulsarStandaloneStarter \
+    --config "$STACK_SRC/pulsar/standalone.conf" --no-functions-worker --no-stream-storage \
+    --bookkeeper-dir data/bookkeeper --zookeeper-dir data/zookeeper
+}
+
+# --- ClickHouse --------------------------------------------------------------------------
+
+clickhouse_ready() {
+  [[ "$(curl -s -m 5 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/?query=SELECT%201")" == 1 ]]
+}
+
+clickhouse_install() {
+  command -v clickhouse-server >/dev/null || apt_install clickhouse-server clickhouse-client
+}
+
+clickhouse_start() {
+  local dir="$STACK_DIR/clickhouse"
+  mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
+  sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/clickhouse/config.xml" >"$dir/config.xml"
+  cp "$STACK_SRC/clickhouse/users.xml" "$dir/users.xml"
+  start_bg clickhouse "$dir" clickhouse-server --config-file="$dir/config.xml"
+}
+
+# --- Redis (AOF on, so a restart keeps the pipeline's state) ------------------------------
+
+redis_ready() { [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+
+redis_install() { command -v redis-server >/dev/null || apt_install redis-server; }
+
+redis_start() {
+  mkdir -p "$STACK_DIR/redis"
+  start_bg redis "$STACK_DIR/redis" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+    --dir "$STACK_DIR/redis" --appendonly yes --appendfsync everysec --save "" \
+    --daemonize no
+}
+
+# --- NATS with JetStream -----------------------------------------------------------------
+
+nats_ready() {
+  # The server's INFO line says whether JetStream is on.
+  local info
+  info="$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NATS_PORT; head -n 1 <&3" 2>/dev/null || true)"
+  [[ "$info" == INFO* && "$info" == *'"jetstream":true'* ]]
+}
+
+nats_install() { command -v nats-server >/dev/null || apt_install nats-server; }
+
+nats_start() {
+  if port_open "$NATS_PORT"; then
+    die "something on 127.0.0.1:$NATS_PORT is not a NATS server with JetStream; stop it or enable -js"
+  fi
+  mkdir -p "$STACK_DIR/nats"
+  start_bg nats "$STACK_DIR/nats" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js \
+    -sd "$STACK_DIR/nats"
+}
+
+# --- S3 (S3Proxy, filesystem backend) ----------------------------------------------------
+
+s3_ready() {
+  # Anonymous requests are refused with 403 once S3Proxy serves; the bucket is a directory.
+  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/")" =~ ^(200|403)$ ]]
+}
+
+s3_install() {
+  local jar="$STACK_DIR/s3/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
+  [[ -f "$jar" ]] && return 0
+  say "fetching S3Proxy $S3PROXY_VERSION from Maven Central"
+  mkdir -p "$STACK_DIR/s3"
+  mvn -q -B -s "$STACK_SRC/pulsar/settings.xml" dependency:copy \
+    -Dartifact="org.gaul:s3proxy:$S3PROXY_VERSION:jar:jar-with-dependencies" \
+    -DoutputDirectory="$STACK_DIR/s3" >"$LOG_DIR/s3-install.log" 2>&1 ||
+    die "fetching S3Proxy failed; see $LOG_DIR/s3-install.log"
+}
+
+s3_start() {
+  local dir="$STACK_DIR/s3"
+  mkdir -p "$dir/data/$S3_BUCKET"
+  sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/s3proxy/s3proxy.conf" >"$dir/s3proxy.conf"
+  start_bg s3 "$dir" java -Xmx256m -jar "$dir/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar" \
+    --properties "$dir/s3proxy.conf"
+}
+
+# --- commands ----------------------------------------------------------------------------
+
+timeout_of() { case "$1" in pulsar) echo 240 ;; *) echo 60 ;; esac; }
+port_of() {
+  case "$1" in
+  pulsar) echo "$PULSAR_PORT (admin $PULSAR_ADMIN_PORT)" ;;
+  clickhouse) echo "$CLICKHOUSE_HTTP_PORT" ;;
+  redis) echo "$REDIS_PORT" ;;
+  nats) echo "$NATS_PORT" ;;
+  s3) echo "$S3_PORT (bucket $S3_BUCKET)" ;;
+  esac
+}
+
+check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
+
+up_one() {
+  local name="$1"
+  if "${name}_ready"; then return 0; fi
+  if ! pid_of "$name" >/dev/null; then
+    "${name}_install"
+    say "starting $name (log: $LOG_DIR/$name.log)"
+    "${name}_start"
+  fi
+}
+
+cmd_up() {
+  local servers=("$@")
+  [[ ${#servers[@]} -gt 0 ]] || servers=("${ALL_SERVERS[@]}")
+  local s
+  for s in "${servers[@]}"; do check_server "$s"; done
+  # Start everything first, then wait: the servers boot in parallel.
+  for s in "${servers[@]}"; do up_one "$s"; done
+  for s in "${servers[@]}"; do
+    wait_until "$s" "$(timeout_of "$s")" "${s}_ready"
+  done
+  say "up: ${servers[*]}"
+}
+
+cmd_down() {
+  local servers=("$@")
+  [[ ${#servers[@]} -gt 0 ]] || servers=("${ALL_SERVERS[@]}")
+  local s pid
+  for s in "${servers[@]}"; do
+    check_server "$s"
+    if pid="$(pid_of "$s")"; then
+      say "stopping $s (pid $pid)"
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    rm -f "$RUN_DIR/$s.pid"
+  done
+}
+
+cmd_status() {
+  local s state pid owner
+  for s in "${ALL_SERVERS[@]}"; do
+    if "${s}_ready"; then state=ready; else state=down; fi
+    if pid="$(pid_of "$s")"; then owner="pid $pid"; else owner="not started by stack.sh"; fi
+    printf '%-11s %-6s port %-22s %-26s log %s\n' "$s" "$state" "$(port_of "$s")" "$owner" \
+      "$LOG_DIR/$s.log"
+  done
+}
+
+cmd_logs() {
+  if [[ $# -eq 0 ]]; then
+    ls -1 "$LOG_DIR"
+    return 0
+  fi
+  check_server "$1"
+  tail -n "${LINES:-100}" "$LOG_DIR/$1.log"
+}
+
+case "${1:-}" in
+up) shift; cmd_up "$@" ;;
+down) shift; cmd_down "$@" ;;
+status) cmd_status ;;
+logs) shift; cmd_logs "$@" ;;
+*) die "usage: stack.sh up|down|status|logs [server...] (servers: ${ALL_SERVERS[*]})" ;;
+esac
