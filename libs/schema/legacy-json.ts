@@ -1,0 +1,233 @@
+/**
+ * Legacy JSON readings (the seed's backward-compatible path). Both the old camelCase names
+ * (sensorId, sensorType, batteryLevel, timestamp) and the new sensors_local names
+ * (device_id, device_type, battery_level, event_time, ...) are accepted; when both are
+ * present the new name wins. Numbers may arrive as numbers or numeric strings, status as a
+ * code or a name ("online" → 1), motion_detected as 0/1 or a boolean. Absent or null fields
+ * take RECORD_DEFAULTS; absent customer/site take the same defaults as AVRO readings.
+ */
+import { reject, type Rejection, type Result } from './result.ts';
+import {
+  COUNTER_FIELDS,
+  DEFAULT_CUSTOMER_ID,
+  FLOAT_FIELDS,
+  RECORD_DEFAULTS,
+  SITE_COUNT,
+  deviceIdFor,
+  siteIdFor,
+  type CounterField,
+  type FloatField,
+  type SensorRecord,
+} from './record.ts';
+import { sensorTypeName } from './sensor-types.ts';
+import { parseStatus } from './status.ts';
+import { validateRecord } from './validate.ts';
+
+/** Larger payloads are refused before parsing: no reading needs more. */
+export const MAX_JSON_BYTES = 64 * 1024;
+
+const ALIASES: Readonly<Record<FloatField | CounterField, readonly string[]>> = {
+  latitude: ['latitude', 'lat'],
+  longitude: ['longitude', 'lon', 'lng'],
+  altitude: ['altitude', 'alt'],
+  temperature: ['temperature'],
+  humidity: ['humidity'],
+  pressure: ['pressure'],
+  co2_level: ['co2_level', 'co2Level'],
+  noise_level: ['noise_level', 'noiseLevel'],
+  light_level: ['light_level', 'lightLevel'],
+  battery_level: ['battery_level', 'batteryLevel'],
+  signal_strength: ['signal_strength', 'signalStrength'],
+  memory_usage: ['memory_usage', 'memoryUsage'],
+  cpu_usage: ['cpu_usage', 'cpuUsage'],
+  error_count: ['error_count', 'errorCount'],
+  packets_sent: ['packets_sent', 'packetsSent'],
+  packets_received: ['packets_received', 'packetsReceived'],
+  bytes_sent: ['bytes_sent', 'bytesSent'],
+  bytes_received: ['bytes_received', 'bytesReceived'],
+};
+
+type Json = Record<string, unknown>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** First alias present with a non-null value, with the name it was found under. */
+function pick(obj: Json, names: readonly string[]): { name: string; value: unknown } | undefined {
+  for (const name of names) {
+    const value = obj[name];
+    if (value !== undefined && value !== null) return { name, value };
+  }
+  return undefined;
+}
+
+function numberOf(name: string, value: unknown): number | Rejection {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value.trim());
+    if (!Number.isNaN(n) || /^[+-]?nan$/i.test(value.trim())) return n;
+  }
+  return reject('bad_field', `${name} = ${JSON.stringify(value)}; expected a number`);
+}
+
+const INTEGER_TEXT = /^[+-]?[0-9]+$/;
+
+/** device_id plus the integer sensorId behind it, when there is one (for site_id). */
+function identify(obj: Json): { deviceId: string; sensorId: number | undefined } | Rejection {
+  const found = pick(obj, ['device_id', 'deviceId', 'sensorId', 'sensor_id']);
+  if (found === undefined) return reject('missing_id', 'neither device_id nor sensorId is present');
+  const { name, value } = found;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value))
+      return reject('missing_id', `${name} = ${value} is not an integer id`);
+    return { deviceId: deviceIdFor(value), sensorId: value };
+  }
+  if (typeof value !== 'string')
+    return reject('missing_id', `${name} = ${JSON.stringify(value)} is not an id`);
+  const text = value.trim();
+  if (text === '') return reject('missing_id', `${name} is empty`);
+  if (INTEGER_TEXT.test(text))
+    return { deviceId: deviceIdFor(Number(text)), sensorId: Number(text) };
+  const m = /^sensor_(-?[0-9]+)$/.exec(text);
+  return { deviceId: text, sensorId: m ? Number(m[1]) : undefined };
+}
+
+/** FNV-1a, so device ids that are not "sensor_<n>" still get a stable site. */
+function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+function deviceType(obj: Json): string | Rejection {
+  const found = pick(obj, ['device_type', 'deviceType', 'sensorType', 'sensor_type']);
+  if (found === undefined) return sensorTypeName(0);
+  const { name, value } = found;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return sensorTypeName(value);
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (INTEGER_TEXT.test(text)) return sensorTypeName(Number(text));
+    if (text !== '') return text;
+  }
+  return reject(
+    'unknown_sensor_type',
+    `${name} = ${JSON.stringify(value)}; expected a type code or name`,
+  );
+}
+
+function label(obj: Json, names: readonly string[], fallback: string): string | Rejection {
+  const found = pick(obj, names);
+  if (found === undefined) return fallback;
+  if (typeof found.value === 'string' && found.value.trim() !== '') return found.value.trim();
+  return reject(
+    'bad_field',
+    `${found.name} = ${JSON.stringify(found.value)}; expected a non-empty string`,
+  );
+}
+
+const NAIVE_DATE_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/** Event time from epoch ms (number or numeric string) or an ISO-8601 date (UTC if no zone). */
+function eventTime(obj: Json, fallbackTimeMs: number): number | Rejection {
+  const found = pick(obj, ['event_time', 'eventTime', 'timestamp', 'time']);
+  if (found === undefined) return fallbackTimeMs;
+  const { name, value } = found;
+  if (typeof value === 'number') return Math.floor(value);
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (/^[0-9]+(\.[0-9]*)?$/.test(text)) return Math.floor(Number(text));
+    const parsed = Date.parse(NAIVE_DATE_TIME.test(text) ? `${text.replace(' ', 'T')}Z` : text);
+    if (!Number.isNaN(parsed)) return parsed;
+  }
+  return reject(
+    'out_of_range',
+    `${name} = ${JSON.stringify(value)}; expected epoch ms or an ISO-8601 time`,
+  );
+}
+
+function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
+}
+
+/** Parse a JSON reading into a validated SensorRecord. Never throws. */
+export function decodeLegacyJson(buf: Uint8Array, fallbackTimeMs: number): Result<SensorRecord> {
+  if (buf.byteLength > MAX_JSON_BYTES) {
+    return reject(
+      'undecodable',
+      `JSON message is ${buf.byteLength} bytes; at most ${MAX_JSON_BYTES} accepted`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(buf));
+  } catch (err) {
+    return reject(
+      'undecodable',
+      `not valid UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return reject('undecodable', 'JSON message is not an object');
+  }
+  return mapLegacyObject(parsed as Json, fallbackTimeMs);
+}
+
+/** The JSON mapping on an already parsed object (exported for tests and tools). */
+export function mapLegacyObject(obj: Json, fallbackTimeMs: number): Result<SensorRecord> {
+  const id = identify(obj);
+  if (isRejection(id)) return id;
+  const type = deviceType(obj);
+  if (isRejection(type)) return type;
+  const site = id.sensorId !== undefined ? siteIdFor(id.sensorId) : siteLabel(id.deviceId);
+  const customerId = label(obj, ['customer_id', 'customerId'], DEFAULT_CUSTOMER_ID);
+  if (isRejection(customerId)) return customerId;
+  const siteId = label(obj, ['site_id', 'siteId'], site);
+  if (isRejection(siteId)) return siteId;
+  const time = eventTime(obj, fallbackTimeMs);
+  if (isRejection(time)) return time;
+
+  const record: SensorRecord = {
+    device_id: id.deviceId,
+    device_type: type,
+    customer_id: customerId,
+    site_id: siteId,
+    ...RECORD_DEFAULTS,
+    event_time: time,
+  };
+  for (const field of [...FLOAT_FIELDS, ...COUNTER_FIELDS]) {
+    const found = pick(obj, ALIASES[field]);
+    if (found === undefined) continue;
+    const n = numberOf(found.name, found.value);
+    if (isRejection(n)) return n;
+    record[field] = n;
+  }
+
+  const status = pick(obj, ['status']);
+  if (status !== undefined) {
+    const code = parseStatus(status.value);
+    if (code === undefined) {
+      return reject(
+        'bad_status',
+        `status = ${JSON.stringify(status.value)}; expected 1-4 or online/offline/maintenance/error`,
+      );
+    }
+    record.status = code;
+  }
+
+  const motion = pick(obj, ['motion_detected', 'motionDetected']);
+  if (motion !== undefined) {
+    if (typeof motion.value === 'boolean') record.motion_detected = motion.value ? 1 : 0;
+    else {
+      const n = numberOf(motion.name, motion.value);
+      if (isRejection(n)) return n;
+      record.motion_detected = n;
+    }
+  }
+  return validateRecord(record);
+}
+
+function siteLabel(deviceId: string): string {
+  return siteIdFor(stableHash(deviceId) % SITE_COUNT);
+}

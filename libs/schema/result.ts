@@ -1,0 +1,43 @@
+/**
+ * Typed outcome of decoding or validating untrusted input. Bad input is a value, never an
+ * exception: the ingest stage routes a rejection to the DLQ with its reason and counts it.
+ */
+
+/** Why a message was refused. Stable strings: they appear in DLQ properties and metrics. */
+export type RejectionReason =
+  /** Bytes are neither a valid SensorData AVRO record nor parseable JSON. */
+  | 'undecodable'
+  /** No sensorId / device_id, or an empty one. */
+  | 'missing_id'
+  /** A reading is NaN or ±Infinity. */
+  | 'nan_value'
+  /** A value is outside its physical or storable range (see LIMITS in validate.ts). */
+  | 'out_of_range'
+  /** sensorType / device_type is neither an integer code nor a non-empty name. */
+  | 'unknown_sensor_type'
+  /** status is not one of 1..4 or the names online/offline/maintenance/error. */
+  | 'bad_status'
+  /** A field has the wrong JSON type (e.g. an object where a number belongs). */
+  | 'bad_field';
+
+export interface Rejection {
+  readonly ok: false;
+  readonly reason: RejectionReason;
+  /** Human-readable: which field, what value, what was expected. */
+  readonly detail: string;
+}
+
+export interface Accepted<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+export type Result<T> = Accepted<T> | Rejection;
+
+export function accept<T>(value: T): Accepted<T> {
+  return { ok: true, value };
+}
+
+export function reject(reason: RejectionReason, detail: string): Rejection {
+  return { ok: false, reason, detail };
+}
