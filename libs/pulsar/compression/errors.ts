@@ -1,0 +1,6 @@
+export class CompressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompressionError';
+  }
+}

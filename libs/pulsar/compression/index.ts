@@ -1,0 +1,94 @@
+// Codecs by Pulsar CompressionType. LZ4 and Snappy are implemented here; ZLIB comes from
+// node:zlib; ZSTD is used only when the running Node has zlib.zstd* (Node ≥ 22.15).
+import * as zlib from 'node:zlib';
+import { CompressionType } from '../protocol/commands.ts';
+import { CompressionError } from './errors.ts';
+import { lz4Compress, lz4Decompress } from './lz4.ts';
+import { snappyCompress, snappyDecompress } from './snappy.ts';
+
+export { CompressionError } from './errors.ts';
+
+export type CompressionName = 'none' | 'lz4' | 'zlib' | 'zstd' | 'snappy';
+
+export const COMPRESSION_TYPES: Record<CompressionName, CompressionType> = {
+  none: CompressionType.NONE,
+  lz4: CompressionType.LZ4,
+  zlib: CompressionType.ZLIB,
+  zstd: CompressionType.ZSTD,
+  snappy: CompressionType.SNAPPY,
+};
+
+type BufferFn = (data: Buffer) => Buffer;
+
+function zlibFunction(name: string): BufferFn | undefined {
+  const fn: unknown = Reflect.get(zlib, name);
+  return typeof fn === 'function' ? (fn as BufferFn) : undefined;
+}
+
+const zstdCompressSync = zlibFunction('zstdCompressSync');
+const zstdDecompressSync = zlibFunction('zstdDecompressSync');
+
+export function isCompressionSupported(type: CompressionType): boolean {
+  if (type === CompressionType.ZSTD) return zstdCompressSync !== undefined;
+  return type in CompressionType;
+}
+
+export function compress(type: CompressionType, data: Buffer): Buffer {
+  switch (type) {
+    case CompressionType.NONE:
+      return data;
+    case CompressionType.LZ4:
+      return lz4Compress(data);
+    case CompressionType.ZLIB:
+      return zlib.deflateSync(data);
+    case CompressionType.SNAPPY:
+      return snappyCompress(data);
+    case CompressionType.ZSTD:
+      if (!zstdCompressSync) {
+        throw new CompressionError(
+          `ZSTD needs Node ≥ 22.15 (zlib.zstdCompressSync); this is Node ${process.version}. Use lz4, zlib or snappy.`,
+        );
+      }
+      return zstdCompressSync(data);
+    default:
+      throw new CompressionError(`unknown compression type ${String(type)}`);
+  }
+}
+
+/** Decompresses to exactly `size` bytes or throws CompressionError. */
+export function decompress(type: CompressionType, data: Buffer, size: number): Buffer {
+  let out: Buffer;
+  switch (type) {
+    case CompressionType.NONE:
+      return data;
+    case CompressionType.LZ4:
+      return lz4Decompress(data, size);
+    case CompressionType.SNAPPY:
+      return snappyDecompress(data, size);
+    case CompressionType.ZLIB:
+      try {
+        out = zlib.inflateSync(data, { maxOutputLength: Math.max(size, 1) });
+      } catch (err) {
+        throw new CompressionError(`corrupt ZLIB data: ${(err as Error).message}`);
+      }
+      break;
+    case CompressionType.ZSTD:
+      if (!zstdDecompressSync) {
+        throw new CompressionError(
+          `received a ZSTD-compressed message but this Node (${process.version}) has no zstd; run Node ≥ 22.15`,
+        );
+      }
+      try {
+        out = zstdDecompressSync(data);
+      } catch (err) {
+        throw new CompressionError(`corrupt ZSTD data: ${(err as Error).message}`);
+      }
+      break;
+    default:
+      throw new CompressionError(`unknown compression type ${String(type)}`);
+  }
+  if (out.length !== size) {
+    throw new CompressionError(`decompressed ${out.length} bytes, metadata says ${size}`);
+  }
+  return out;
+}
