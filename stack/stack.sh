@@ -7,12 +7,14 @@
 #   stack.sh status              one line per server
 #   stack.sh logs [server]       where the logs are, or the tail of one
 #
-# Servers: pulsar clickhouse redis nats s3. Data and logs live under .stack/ (git-ignored).
+# Servers: pulsar clickhouse redis nats s3. Data, logs and pid files live under $IOT_STACK_DIR
+# (default ~/.local/state/iot-pipeline/stack), outside every checkout.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_SRC="$ROOT/stack"
-STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+# One stack per machine, shared by every checkout (a fresh clone finds the servers already up).
+STACK_DIR="${IOT_STACK_DIR:-$HOME/.local/state/iot-pipeline/stack}"
 LOG_DIR="$STACK_DIR/logs"
 RUN_DIR="$STACK_DIR/run"
 

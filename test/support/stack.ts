@@ -1,0 +1,41 @@
+// Where the local stack's servers listen (stack/stack.sh). Tests read these, never hard-code them,
+// so the same suite can run against another stack by setting the variables.
+import { execFile } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const env = process.env;
+
+export const stack = {
+  pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
+  pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+  clickhouseUrl: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
+  redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
+  s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
+  s3Region: env.S3_REGION ?? 'us-east-1',
+  s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
+  s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
+} as const;
+
+/** Where stack/stack.sh keeps data, logs and pid files (same default as the script). */
+export const stackDir =
+  env.IOT_STACK_DIR ?? join(env.HOME ?? homedir(), '.local/state/iot-pipeline/stack');
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const stackScript = fileURLToPath(new URL('../../stack/stack.sh', import.meta.url));
+
+const run = promisify(execFile);
+
+/** Runs `stack/stack.sh <args>` and returns its output (throws with its stderr on failure). */
+export async function stackCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('bash', [stackScript, ...args], { cwd: repoRoot, timeout: 300_000 });
+}
+
+/** A name no other test run uses, for topics, tables, buckets and keys. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
