@@ -1,0 +1,6 @@
+export {
+  FencedError,
+  PartitionState,
+  type PartitionCommit,
+  type PartitionSnapshot,
+} from './partition-state.ts';

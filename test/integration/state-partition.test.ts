@@ -1,0 +1,87 @@
+// PartitionState against the real Redis: atomic fenced commits, takeover, pending outputs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { FencedError, PartitionState } from '@iot/state';
+import { stack, uniqueName } from '../support/stack.ts';
+
+async function withRedis(fn: (redis: Redis, ns: string) => Promise<void>): Promise<void> {
+  const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: 2 });
+  const ns = uniqueName('state-test');
+  try {
+    await fn(redis, ns);
+  } finally {
+    const keys = await redis.keys(`${ns}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
+}
+
+test('a commit writes entries, meta and pending outputs together; a new owner reads them', async () => {
+  await withRedis(async (redis, ns) => {
+    const first = new PartitionState(redis, 'aggregator', 3, ns);
+    const taken = await first.acquire();
+    assert.equal(taken.epoch, 1);
+    assert.equal(taken.existed, false);
+
+    await first.commit({
+      upserts: new Map([
+        ['sensor_1|60000', '{"count":2}'],
+        ['sensor_2|60000', '{"count":1}'],
+      ]),
+      meta: new Map([['position:0', '10:4:-1']]),
+      appendPending: ['row-a', 'row-b'],
+    });
+    await first.commit({
+      upserts: new Map([['sensor_1|60000', '{"count":3}']]),
+      deletes: ['sensor_2|60000'],
+      appendPending: ['row-c'],
+    });
+    await first.trimPending(2);
+
+    const second = new PartitionState(redis, 'aggregator', 3, ns);
+    const next = await second.acquire();
+    assert.equal(next.epoch, 2);
+    assert.equal(next.existed, true);
+    assert.deepEqual([...next.snapshot.entries], [['sensor_1|60000', '{"count":3}']]);
+    assert.deepEqual([...next.snapshot.meta], [['position:0', '10:4:-1']]);
+    assert.deepEqual(next.snapshot.pending, ['row-c']);
+  });
+});
+
+test('after a takeover the old owner is fenced and its commit changes nothing', async () => {
+  await withRedis(async (redis, ns) => {
+    const zombie = new PartitionState(redis, 'ingest', 0, ns);
+    await zombie.acquire();
+    await zombie.commit({ meta: new Map([['position', 'a']]) });
+
+    const owner = new PartitionState(redis, 'ingest', 0, ns);
+    await owner.acquire();
+
+    await assert.rejects(
+      zombie.commit({ meta: new Map([['position', 'zombie']]), appendPending: ['x'] }),
+      (err: unknown) => err instanceof FencedError && err.ownEpoch === 1 && err.currentEpoch === 2,
+    );
+    await assert.rejects(zombie.trimPending(1), FencedError);
+    const state = await owner.read();
+    assert.equal(state.meta.get('position'), 'a');
+    assert.deepEqual(state.pending, []);
+  });
+});
+
+test('replace swaps the whole state (restore) and keeps the fence', async () => {
+  await withRedis(async (redis, ns) => {
+    const owner = new PartitionState(redis, 'aggregator', 1, ns);
+    await owner.acquire();
+    await owner.commit({ upserts: new Map([['old', '1']]), appendPending: ['p'] });
+    await owner.replace({
+      entries: new Map([['restored', '2']]),
+      meta: new Map([['watermark:0', '120000']]),
+      pending: [],
+    });
+    const state = await owner.read();
+    assert.deepEqual([...state.entries], [['restored', '2']]);
+    assert.deepEqual([...state.meta], [['watermark:0', '120000']]);
+    assert.deepEqual(state.pending, []);
+  });
+});
