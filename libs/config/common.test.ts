@@ -44,5 +44,7 @@ test('deployments must set every server address', () => {
     'CLICKHOUSE_URL',
     'REDIS_URL',
     'S3_ENDPOINT',
+    'S3_ACCESS_KEY',
+    'S3_SECRET_KEY',
   ]);
 });

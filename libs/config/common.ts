@@ -40,9 +40,9 @@ export const s3Spec = {
     example: 'iot-checkpoints',
   }).default('iot-checkpoints'),
   S3_REGION: str({ example: 'us-east-1' }).default('us-east-1'),
-  // Unset: the AWS SDK's default credential chain (instance role, AWS_* variables).
-  S3_ACCESS_KEY: str({ example: 'AKIA…' }).optional().secret(),
-  S3_SECRET_KEY: str({ example: 'wJalr…' }).optional().secret(),
+  // The local stack's S3Proxy keys (test/support/stack.ts); deployments set their own.
+  S3_ACCESS_KEY: str({ example: 'AKIA…' }).localDefault('local-access-key').secret(),
+  S3_SECRET_KEY: str({ example: 'wJalr…' }).localDefault('local-secret-key').secret(),
   // S3Proxy and MinIO serve buckets under the path, not as virtual hosts.
   S3_FORCE_PATH_STYLE: bool().default('true'),
 };

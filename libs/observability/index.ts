@@ -1,0 +1,25 @@
+export {
+  LEVELS,
+  Logger,
+  type LogFields,
+  type LogLevel,
+  type LogStream,
+  type LoggerOptions,
+} from './logger.ts';
+export {
+  Counter,
+  DEFAULT_BUCKETS,
+  Gauge,
+  Histogram,
+  MetricsRegistry,
+  PROMETHEUS_CONTENT_TYPE,
+  registerProcessMetrics,
+  type Labels,
+  type MetricOptions,
+} from './metrics.ts';
+export { Readiness, type CheckResult, type ReadinessReport } from './readiness.ts';
+export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.ts';
+export { Shutdown, type ShutdownOptions, type SignalSource } from './shutdown.ts';
+export { setupTracing, type Tracing, type TracingOptions } from './tracing.ts';
+export { extractTraceContext, injectTraceContext } from './trace-context.ts';
+export { startService, type ServiceOptions, type ServiceRuntime } from './service.ts';

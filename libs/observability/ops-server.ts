@@ -1,0 +1,97 @@
+// The operations endpoint every service runs: /healthz (the process is alive), /readyz (all
+// readiness checks pass, else 503 naming the failing ones) and /metrics (Prometheus text).
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Logger } from './logger.ts';
+import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from './metrics.ts';
+import type { Readiness } from './readiness.ts';
+
+export interface OpsServerOptions {
+  port: number;
+  /** Default 0.0.0.0: probes and scrapers come from outside the container. */
+  host?: string;
+  metrics: MetricsRegistry;
+  readiness: Readiness;
+  log?: Logger;
+}
+
+export interface OpsServer {
+  /** The bound port (differs from the requested one when that was 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
+  const server = createServer((req, res) => {
+    route(req, res, opts).catch((err: unknown) => {
+      opts.log?.error('ops endpoint failed', { path: req.url, err });
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Scrapers keep connections alive; without this, close() waits for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: OpsServerOptions,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+  }
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  switch (path) {
+    case '/healthz':
+      return sendJson(res, 200, { status: 'ok' });
+    case '/readyz': {
+      const report = await opts.readiness.evaluate();
+      const checks = Object.fromEntries(
+        report.checks.map((c) => [
+          c.name,
+          c.reason === undefined ? c.ready : { ready: c.ready, reason: c.reason },
+        ]),
+      );
+      return report.ready
+        ? sendJson(res, 200, { status: 'ready', checks })
+        : sendJson(res, 503, { status: 'not ready', failing: report.failing, checks });
+    }
+    case '/metrics':
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, opts.metrics.render());
+    default:
+      return send(
+        res,
+        404,
+        'text/plain; charset=utf-8',
+        'not found: try /healthz, /readyz or /metrics\n',
+      );
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, 'application/json', `${JSON.stringify(body)}\n`);
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,108 @@
+// The start-up every service shares: validate config (bad → one line on stderr, exit 1),
+// JSON logger, tracing, metrics, the ops HTTP server, graceful shutdown and a start line.
+// The service then plugs its processing in: readiness checks, metrics, stop hooks.
+
+import {
+  describeConfig,
+  loadConfigOrExit,
+  type ConfigOf,
+  type Env,
+  type Spec,
+  type serviceSpec,
+} from '@iot/config';
+import type { Tracer } from '@opentelemetry/api';
+
+import { Logger, type LogStream } from './logger.ts';
+import { MetricsRegistry, registerProcessMetrics } from './metrics.ts';
+import { startOpsServer, type OpsServer } from './ops-server.ts';
+import { Readiness } from './readiness.ts';
+import { Shutdown, type SignalSource } from './shutdown.ts';
+import { setupTracing } from './tracing.ts';
+
+type ServiceSpec = ReturnType<typeof serviceSpec>;
+
+export interface ServiceOptions<S extends Spec & ServiceSpec> {
+  /** Short name: "ingest", "aggregator", … (logs, traces, metrics). */
+  service: string;
+  spec: S;
+  env?: Env;
+  version?: string;
+  stdout?: LogStream;
+  stderr?: LogStream;
+  exit?: (code: number) => never;
+  process?: SignalSource;
+}
+
+export interface ServiceRuntime<C> {
+  readonly config: C;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly readiness: Readiness;
+  readonly shutdown: Shutdown;
+  readonly tracer: Tracer;
+  readonly ops: OpsServer;
+}
+
+export async function startService<S extends Spec & ServiceSpec>(
+  opts: ServiceOptions<S>,
+): Promise<ServiceRuntime<ConfigOf<S>>> {
+  const { service, spec } = opts;
+  const exit = opts.exit ?? ((code: number): never => process.exit(code));
+  const stdout = opts.stdout ?? process.stdout;
+  const bootLog = new Logger({ service, stream: opts.stderr ?? process.stderr });
+
+  const config = loadConfigOrExit(spec, opts.env ?? process.env, bootLog, exit);
+  // S extends ServiceSpec, so its config has these fields; TypeScript cannot see through ConfigOf<S>.
+  const base = config as unknown as ConfigOf<ServiceSpec>;
+
+  const log = new Logger({ service, level: base.LOG_LEVEL, stream: stdout });
+  const tracing = setupTracing({
+    serviceName: service,
+    otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT,
+    log,
+    ...(opts.version === undefined ? {} : { serviceVersion: opts.version }),
+  });
+  const metrics = new MetricsRegistry();
+  registerProcessMetrics(metrics);
+  const readiness = new Readiness();
+
+  let ops: OpsServer;
+  try {
+    ops = await startOpsServer({ port: base.HTTP_PORT, metrics, readiness, log });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    bootLog.error(
+      `Cannot serve HTTP_PORT=${base.HTTP_PORT}: ${reason} (set HTTP_PORT to a free port)`,
+    );
+    return exit(1);
+  }
+
+  const shutdown = new Shutdown({
+    log,
+    timeoutMs: base.SHUTDOWN_TIMEOUT,
+    exit,
+    ...(opts.process === undefined ? {} : { process: opts.process }),
+  }).install();
+  if (opts.process === undefined) {
+    // A crash still stops in order: hooks run, the exit code says it failed.
+    const fatal = (kind: string) => (err: unknown) => {
+      log.error(kind, { err });
+      void shutdown.stop(kind, 1);
+    };
+    process.on('uncaughtException', fatal('uncaught exception'));
+    process.on('unhandledRejection', fatal('unhandled rejection'));
+  }
+  // Not ready from the first moment of shutdown, so no new work is routed here.
+  shutdown.onStop('readiness', () => readiness.set('shutdown', false, 'shutting down'));
+  shutdown.onStop('tracing', () => tracing.shutdown(), { last: true });
+  shutdown.onStop('ops-server', () => ops.close(), { last: true });
+
+  log.info('started', {
+    port: ops.port,
+    pid: process.pid,
+    node: process.version,
+    tracing: tracing.exporting ? 'otlp' : 'local',
+    config: describeConfig(spec, config),
+  });
+  return { config, log, metrics, readiness, shutdown, tracer: tracing.tracer, ops };
+}
