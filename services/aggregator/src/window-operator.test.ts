@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeOutputMessage, PROP, type ChannelMessage } from '@iot/channel';
+import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
+import { mapSensorData, type SensorRecord } from '@iot/schema';
+import { DEFAULT_ALERT_RULES } from '@iot/windows';
+import { WindowOperator, deserializeOutput, type Output } from './window-operator.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+const MIN = 60_000;
+const opts = {
+  windowSizeMs: MIN,
+  alertRules: DEFAULT_ALERT_RULES,
+  upstreamPartitions: 2,
+  idleTimeoutMs: 30_000,
+};
+
+const record = (sensorId: number, t: number, temperature = 20): SensorRecord =>
+  mapSensorData(
+    {
+      sensorId,
+      sensorType: 1,
+      timestamp: t,
+      temperature,
+      humidity: 50,
+      pressure: 1000,
+      batteryLevel: 90,
+      status: 1,
+    },
+    t,
+  );
+
+const seq: Record<number, number> = {};
+const rec = (p: number, r: SensorRecord, epoch = 1): ChannelMessage => ({
+  kind: 'record',
+  record: r,
+  origin: { partition: p, position: `1:${(seq[p] = (seq[p] ?? 0) + 1)}:${p}:-1:0`, epoch },
+});
+const wm = (p: number, w: number, epoch = 1): ChannelMessage => ({
+  kind: 'watermark',
+  watermark: w,
+  origin: { partition: p, position: `1:${seq[p] ?? 0}:${p}:-1:0`, epoch },
+});
+
+const rows = (outputs: Output[]) =>
+  outputs
+    .filter((o) => o.topic === 'aggregates')
+    .map((o) => {
+      const d = decodeOutputMessage({
+        payload: o.message.payload,
+        properties: o.message.properties,
+      });
+      assert.equal(d.kind, 'aggregate');
+      return d.kind === 'aggregate' ? d.row : undefined;
+    });
+
+/** Applies a commit to an in-memory copy of the Redis state, as the Lua script does. */
+function applyCommit(state: PartitionSnapshot, c: PartitionCommit): void {
+  for (const [k, v] of c.upserts ?? []) state.entries.set(k, v);
+  for (const k of c.deletes ?? []) state.entries.delete(k);
+  for (const [k, v] of c.meta ?? []) state.meta.set(k, v);
+  state.pending.push(...(c.appendPending ?? []));
+}
+
+test('a window closes once every upstream partition watermark has passed its end', () => {
+  const op = new WindowOperator(opts, T0);
+  const first = op.process(
+    [
+      rec(0, record(1, T0 + 1000, 10)),
+      rec(1, record(1, T0 + 2000, 30)),
+      rec(0, record(1, T0 + MIN + 5)),
+    ],
+    T0,
+  );
+  assert.deepEqual(rows(first.outputs), []);
+  assert.equal(first.watermark, null, 'no watermark before every partition reported');
+
+  const onlyOne = op.process([wm(0, T0 + MIN)], T0);
+  assert.deepEqual(rows(onlyOne.outputs), [], 'partition 1 still holds the watermark back');
+
+  const both = op.process([wm(1, T0 + MIN)], T0);
+  const [row, ...more] = rows(both.outputs);
+  assert.equal(more.length, 0);
+  assert.equal(row?.device_id, 'sensor_1');
+  assert.equal(row?.window_start, T0);
+  assert.equal(row?.count, 2);
+  assert.equal(row?.temperature_min, 10);
+  assert.equal(row?.temperature_max, 30);
+  assert.equal(row?.temperature_avg, 20);
+  assert.deepEqual(both.commit.deletes, [`sensor_1|${T0}`]);
+  assert.equal(op.openWindows, 1, 'the next window stays open');
+});
+
+test('re-published records (same origin) and records of a fenced epoch are not counted again', () => {
+  const op = new WindowOperator(opts, T0);
+  const a = rec(0, record(1, T0 + 1));
+  const b = rec(0, record(1, T0 + 2), 2);
+  const stale = {
+    ...rec(0, record(1, T0 + 3)),
+    origin: { partition: 0, position: '1:99:0:-1:0', epoch: 1 },
+  };
+  const out = op.process([a, b, a, b, stale], T0);
+  // b raised the channel's epoch to 2, so the second `a` (epoch 1) is fenced, not a duplicate.
+  assert.equal(out.stats.applied, 2);
+  assert.equal(out.stats.duplicates, 1);
+  assert.equal(out.stats.fenced, 2);
+  const closed = op.process([wm(0, T0 + MIN, 2), wm(1, T0 + MIN)], T0);
+  assert.equal(rows(closed.outputs)[0]?.count, 2);
+});
+
+test('restoring from committed state after any batch gives the same outputs as no crash', () => {
+  const batches: ChannelMessage[][] = [];
+  for (let i = 0; i < 6; i++) {
+    const batch: ChannelMessage[] = [];
+    for (let d = 0; d < 5; d++) {
+      batch.push(rec(d % 2, record(d, T0 + i * 25_000 + d * 100, 20 + d + i)));
+    }
+    batch.push(wm(0, T0 + i * 25_000 - 5_000), wm(1, T0 + i * 25_000 - 5_000));
+    batches.push(batch);
+  }
+  const straight = new WindowOperator(opts, T0);
+  const expected = batches.flatMap((b) =>
+    straight.process(b, T0).outputs.map((o) => o.message.payload.toString()),
+  );
+
+  for (let crashAfter = 0; crashAfter < batches.length; crashAfter++) {
+    const state: PartitionSnapshot = { entries: new Map(), meta: new Map(), pending: [] };
+    let op = new WindowOperator(opts, T0);
+    const got: string[] = [];
+    batches.forEach((batch, i) => {
+      const r = op.process(batch, T0);
+      applyCommit(state, r.commit);
+      got.push(...state.pending.map((p) => deserializeOutput(p).message.payload.toString()));
+      state.pending = [];
+      if (i === crashAfter) op = WindowOperator.restore(state, opts, T0);
+    });
+    assert.deepEqual(got, expected, `crash after batch ${crashAfter}`);
+  }
+});
+
+test('a record for an already emitted window goes to the DLQ as late, not into a new row', () => {
+  const op = new WindowOperator(opts, T0);
+  op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + MIN), wm(1, T0 + MIN)], T0);
+  const out = op.process([rec(1, record(1, T0 + 500))], T0);
+  assert.equal(out.stats.late, 1);
+  const dlq = out.outputs.filter((o) => o.topic === 'dlq');
+  assert.equal(dlq[0]?.message.properties[PROP.reason], 'late');
+  assert.equal(op.openWindows, 0);
+});
+
+test('readings over the thresholds raise alerts', () => {
+  const op = new WindowOperator(opts, T0);
+  const out = op.process([rec(0, record(1, T0 + 1, 36.5))], T0);
+  const alerts = out.outputs.filter((o) => o.topic === 'alerts');
+  assert.equal(alerts.length, 1);
+  const a = decodeOutputMessage({
+    payload: alerts[0]!.message.payload,
+    properties: alerts[0]!.message.properties,
+  });
+  assert.equal(a.kind === 'alert' && a.alert.kind, 'high_temperature');
+});
+
+test('when every upstream partition goes idle, time closes the last windows', () => {
+  const op = new WindowOperator({ ...opts, idleTimeoutMs: 1_000 }, T0);
+  op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
+  assert.deepEqual(rows(op.process([], T0 + 500).outputs), []);
+  const later = op.process([], T0 + 1_000 + 51_000);
+  assert.equal(rows(later.outputs).length, 1);
+});

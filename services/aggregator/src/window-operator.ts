@@ -1,0 +1,258 @@
+// The aggregator's operator for one records partition (pure: no I/O, the caller passes the
+// time). It applies a micro-batch of channel messages to the per-device windows, closes the
+// windows the watermark has passed, and returns the state change to commit and the outputs to
+// publish, so that state, positions and pending outputs are committed together (DESIGN.md §4).
+import {
+  advance,
+  encodeAggregateMessage,
+  encodeAlertMessage,
+  judgeOrigin,
+  PROP,
+  type ChannelMessage,
+  type ChannelProgress,
+  type OutgoingMessage,
+} from '@iot/channel';
+import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
+import {
+  addRecord,
+  alertsFor,
+  deserializeAccumulator,
+  emptyAccumulator,
+  finalizeWindow,
+  isWindowClosed,
+  serializeAccumulator,
+  WatermarkTracker,
+  windowStart,
+  type AlertRules,
+  type WatermarkSnapshot,
+  type WindowAccumulator,
+} from '@iot/windows';
+import { encodeRecord, type SensorRecord } from '@iot/schema';
+
+export interface WindowOperatorOptions {
+  windowSizeMs: number;
+  alertRules: AlertRules;
+  /** Upstream source partitions that must report a watermark before any window closes. */
+  upstreamPartitions: number;
+  /** An upstream partition silent this long no longer holds the watermark back. */
+  idleTimeoutMs: number;
+}
+
+/** Where an output goes. */
+export type OutputTopic = 'aggregates' | 'alerts' | 'dlq';
+
+export interface Output {
+  topic: OutputTopic;
+  message: OutgoingMessage;
+}
+
+export interface BatchStats {
+  applied: number;
+  duplicates: number;
+  fenced: number;
+  late: number;
+  watermarks: number;
+  windowsClosed: number;
+  alerts: number;
+}
+
+export interface BatchResult {
+  commit: PartitionCommit;
+  outputs: Output[];
+  stats: BatchStats;
+  /** Combined upstream watermark after the batch (null until every partition reported). */
+  watermark: number | null;
+}
+
+const META_CHANNEL = 'channel:';
+const META_WATERMARKS = 'watermarks';
+const META_CLOSED_THROUGH = 'closed-through';
+
+const windowKey = (deviceId: string, start: number) => `${deviceId}|${start}`;
+
+/** Serializes an output for the pending list in Redis, and back. */
+export function serializeOutput(o: Output): string {
+  const { payload, ...rest } = o.message;
+  return JSON.stringify({ topic: o.topic, ...rest, payload: payload.toString('base64') });
+}
+
+export function deserializeOutput(text: string): Output {
+  const v = JSON.parse(text) as Omit<OutgoingMessage, 'payload'> & {
+    topic: OutputTopic;
+    payload: string;
+  };
+  const { topic, payload, ...message } = v;
+  return { topic, message: { ...message, payload: Buffer.from(payload, 'base64') } };
+}
+
+export class WindowOperator {
+  private readonly windows = new Map<string, WindowAccumulator>();
+  private readonly channels = new Map<number, ChannelProgress>();
+  private watermarks: WatermarkTracker;
+  /** Highest watermark windows were closed at: a record for an earlier window is late. */
+  private closedThrough: number | null = null;
+
+  constructor(
+    private readonly opts: WindowOperatorOptions,
+    nowMs: number,
+  ) {
+    this.watermarks = new WatermarkTracker(this.trackerOptions(), nowMs);
+  }
+
+  private trackerOptions() {
+    return {
+      maxOutOfOrdernessMs: 0,
+      idleTimeoutMs: this.opts.idleTimeoutMs,
+      partitions: Array.from({ length: this.opts.upstreamPartitions }, (_, p) => String(p)),
+      whenAllIdle: 'advance' as const,
+    };
+  }
+
+  /** Rebuilds the operator from committed state (a restart or a new owner). */
+  static restore(
+    snapshot: PartitionSnapshot,
+    opts: WindowOperatorOptions,
+    nowMs: number,
+  ): WindowOperator {
+    const op = new WindowOperator(opts, nowMs);
+    for (const [key, text] of snapshot.entries) {
+      const acc = deserializeAccumulator(text);
+      if (!acc.ok) throw new Error(`window state ${key} is unreadable: ${acc.error}`);
+      op.windows.set(key, acc.value);
+    }
+    for (const [name, text] of snapshot.meta) {
+      if (name.startsWith(META_CHANNEL)) {
+        op.channels.set(Number(name.slice(META_CHANNEL.length)), JSON.parse(text));
+      } else if (name === META_WATERMARKS) {
+        op.watermarks = WatermarkTracker.fromJSON(
+          JSON.parse(text) as WatermarkSnapshot,
+          op.trackerOptions(),
+          nowMs,
+        );
+      } else if (name === META_CLOSED_THROUGH) {
+        op.closedThrough = JSON.parse(text) as number | null;
+      }
+    }
+    return op;
+  }
+
+  get openWindows(): number {
+    return this.windows.size;
+  }
+
+  /** Applies one micro-batch (possibly empty: time alone can close windows). */
+  process(batch: readonly ChannelMessage[], nowMs: number): BatchResult {
+    const stats: BatchStats = {
+      applied: 0,
+      duplicates: 0,
+      fenced: 0,
+      late: 0,
+      watermarks: 0,
+      windowsClosed: 0,
+      alerts: 0,
+    };
+    const outputs: Output[] = [];
+    const touched = new Set<string>();
+    const touchedChannels = new Set<number>();
+
+    for (const msg of batch) {
+      const { origin } = msg;
+      const progress = this.channels.get(origin.partition);
+      if (msg.kind === 'watermark') {
+        // Markers are monotonic, so a replayed one is harmless: only the owner epoch matters.
+        if (progress !== undefined && origin.epoch < progress.epoch) {
+          stats.fenced++;
+          continue;
+        }
+        this.channels.set(origin.partition, {
+          position: progress?.position ?? null,
+          epoch: Math.max(progress?.epoch ?? 0, origin.epoch),
+        });
+        touchedChannels.add(origin.partition);
+        stats.watermarks++;
+        this.watermarks.observeWatermark(String(origin.partition), msg.watermark, nowMs);
+        continue;
+      }
+      const verdict = judgeOrigin(progress, origin);
+      if (verdict === 'duplicate') {
+        stats.duplicates++;
+        continue;
+      }
+      if (verdict === 'fenced') {
+        stats.fenced++;
+        continue;
+      }
+      this.channels.set(origin.partition, advance(progress, origin));
+      touchedChannels.add(origin.partition);
+      stats.applied++;
+      const record = msg.record;
+      const start = windowStart(record.event_time, this.opts.windowSizeMs);
+      if (isWindowClosed(start, this.opts.windowSizeMs, this.closedThrough)) {
+        // Its window was already emitted (an upstream partition came back after idling).
+        stats.late++;
+        outputs.push({ topic: 'dlq', message: lateMessage(record, this.closedThrough) });
+        continue;
+      }
+      const key = windowKey(record.device_id, start);
+      let acc = this.windows.get(key);
+      if (acc === undefined) {
+        acc = emptyAccumulator(record.device_id, start, this.opts.windowSizeMs);
+        this.windows.set(key, acc);
+      }
+      addRecord(acc, record, this.opts.alertRules);
+      touched.add(key);
+      for (const alert of alertsFor(record, this.opts.alertRules)) {
+        stats.alerts++;
+        outputs.push({ topic: 'alerts', message: encodeAlertMessage(alert) });
+      }
+    }
+
+    const watermark = this.watermarks.current(nowMs);
+    const deletes: string[] = [];
+    if (watermark !== null && (this.closedThrough === null || watermark > this.closedThrough)) {
+      const closing = [...this.windows]
+        .filter(([, acc]) => isWindowClosed(acc.window_start, this.opts.windowSizeMs, watermark))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [key, acc] of closing) {
+        outputs.push({ topic: 'aggregates', message: encodeAggregateMessage(finalizeWindow(acc)) });
+        this.windows.delete(key);
+        touched.delete(key);
+        deletes.push(key);
+      }
+      stats.windowsClosed = closing.length;
+      this.closedThrough = watermark;
+    }
+
+    const upserts = new Map<string, string>();
+    for (const key of touched) {
+      const acc = this.windows.get(key);
+      if (acc !== undefined) upserts.set(key, serializeAccumulator(acc));
+    }
+    const meta = new Map<string, string>();
+    for (const p of touchedChannels) {
+      meta.set(META_CHANNEL + p, JSON.stringify(this.channels.get(p)));
+    }
+    meta.set(META_WATERMARKS, JSON.stringify(this.watermarks.toJSON()));
+    meta.set(META_CLOSED_THROUGH, JSON.stringify(this.closedThrough));
+
+    return {
+      commit: { upserts, deletes, meta, appendPending: outputs.map(serializeOutput) },
+      outputs,
+      stats,
+      watermark,
+    };
+  }
+}
+
+function lateMessage(record: SensorRecord, closedThrough: number | null): OutgoingMessage {
+  return {
+    payload: encodeRecord(record),
+    key: record.device_id,
+    properties: {
+      [PROP.kind]: 'record',
+      [PROP.reason]: 'late',
+      [PROP.detail]: `window of event time ${record.event_time} already closed at watermark ${closedThrough}`,
+    },
+    eventTime: record.event_time,
+  };
+}

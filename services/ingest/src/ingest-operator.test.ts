@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeChannelMessage, PROP } from '@iot/channel';
+import { encodeSensorData, type SensorData } from '@iot/schema';
+import { IngestOperator, type SourceMessage } from './ingest-operator.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+const opts = { sourcePartition: 2, timeMode: 'event' as const, maxOutOfOrdernessMs: 5_000 };
+
+const reading = (over: Partial<SensorData> = {}): SensorData => ({
+  sensorId: 12345,
+  sensorType: 1,
+  timestamp: T0,
+  temperature: 21.5,
+  humidity: 40,
+  pressure: 1013,
+  batteryLevel: 80,
+  status: 1,
+  ...over,
+});
+
+let entry = 0;
+const msg = (payload: Uint8Array): SourceMessage => ({
+  payload,
+  position: `7:${entry++}:2:-1:0`,
+  publishTime: T0 + 99_000,
+});
+
+test('good AVRO becomes a record keyed by device_id and stamped with its origin', () => {
+  const op = new IngestOperator(opts, T0);
+  const m = msg(encodeSensorData(reading()));
+  const out = op.process([m], T0, 4);
+  assert.equal(out.records.length, 1);
+  const sent = out.records[0]!;
+  assert.equal(sent.key, 'sensor_12345');
+  const decoded = decodeChannelMessage({ payload: sent.payload, properties: sent.properties });
+  assert.equal(decoded.kind, 'record');
+  assert.deepEqual(decoded.origin, { partition: 2, position: m.position, epoch: 4 });
+  if (decoded.kind === 'record') {
+    assert.equal(decoded.record.device_type, 'temperature_sensor');
+    assert.equal(decoded.record.event_time, T0);
+  }
+  assert.equal(out.commit.meta?.get('position'), m.position);
+});
+
+test('undecodable and invalid input goes to the DLQ with its bytes and reason, never thrown', () => {
+  const op = new IngestOperator(opts, T0);
+  const garbage = Buffer.from([0xff, 0x01, 0x02]);
+  const nan = encodeSensorData(reading({ temperature: NaN }));
+  const out = op.process([msg(garbage), msg(nan), msg(encodeSensorData(reading()))], T0, 1);
+  assert.equal(out.records.length, 1);
+  assert.equal(out.dlq.length, 2);
+  assert.deepEqual(out.dlq[0]!.payload, garbage);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'undecodable');
+  assert.equal(out.dlq[1]!.properties[PROP.reason], 'nan_value');
+  assert.deepEqual(out.stats.reasons, { undecodable: 1, nan_value: 1 });
+});
+
+test('a record behind the partition watermark is late: DLQ with reason "late"', () => {
+  const op = new IngestOperator(opts, T0);
+  const out = op.process(
+    [
+      msg(encodeSensorData(reading({ timestamp: T0 + 60_000 }))),
+      msg(encodeSensorData(reading({ timestamp: T0 + 56_000 }))), // within 5 s: on time
+      msg(encodeSensorData(reading({ timestamp: T0 + 54_999 }))), // behind 55 000: late
+    ],
+    T0,
+    1,
+  );
+  assert.equal(out.records.length, 2);
+  assert.equal(out.stats.late, 1);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'late');
+  assert.ok(out.watermark, 'the watermark moved, so a marker is emitted');
+  const marker = decodeChannelMessage({
+    payload: out.watermark.payload,
+    properties: out.watermark.properties,
+  });
+  assert.equal(marker.kind === 'watermark' && marker.watermark, T0 + 55_000);
+});
+
+test('messages at or before the committed position are skipped after a restore', () => {
+  const op = new IngestOperator(opts, T0);
+  const a = msg(encodeSensorData(reading()));
+  const b = msg(encodeSensorData(reading({ timestamp: T0 + 1000 })));
+  const first = op.process([a], T0, 1);
+  const restored = IngestOperator.restore(
+    { entries: new Map(), meta: new Map(first.commit.meta), pending: [] },
+    opts,
+    T0 + 10,
+  );
+  const again = restored.process([a, b], T0 + 20, 2);
+  assert.equal(again.stats.skipped, 1);
+  assert.equal(again.records.length, 1);
+  assert.equal(restored.watermark, T0 + 1000 - 5_000);
+});
+
+test('ingest time mode stamps the ingest clock instead of the payload time', () => {
+  const op = new IngestOperator({ ...opts, timeMode: 'ingest' }, T0);
+  const out = op.process([msg(encodeSensorData(reading({ timestamp: 5 })))], T0 + 777, 1);
+  const d = decodeChannelMessage({
+    payload: out.records[0]!.payload,
+    properties: out.records[0]!.properties,
+  });
+  assert.equal(d.kind === 'record' && d.record.event_time, T0 + 777);
+});
