@@ -8,6 +8,10 @@ export function record(patch: Partial<SensorRecord> = {}): SensorRecord {
     customer_id: 'customer_0001',
     site_id: 'site_001',
     ...RECORD_DEFAULTS,
+    temperature: 21,
+    humidity: 45,
+    pressure: 1013,
+    battery_level: 80,
     event_time: 0,
     ...patch,
   };
