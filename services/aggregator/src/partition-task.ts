@@ -1,0 +1,103 @@
+// One aggregator partition, end to end: takes ownership in Redis (a new owner epoch), restores
+// the window operator, re-publishes outputs left pending by a crash, then loops over
+// micro-batches: read → operator → commit (state + positions + pending outputs, atomically)
+// → publish → forget pending → ack. Pulsar is behind the two ports below, so the order of
+// these steps is the whole exactly-once argument and lives here alone (DESIGN.md §4).
+import { decodeChannelMessage, ChannelFormatError, PROP, type ChannelMessage } from '@iot/channel';
+import type { PartitionState } from '@iot/state';
+import {
+  WindowOperator,
+  deserializeOutput,
+  serializeOutput,
+  type BatchStats,
+  type Output,
+  type WindowOperatorOptions,
+} from './window-operator.ts';
+
+/** A micro-batch read from the records partition; `ack` confirms all of it. */
+export interface SourceBatch {
+  messages: { payload: Uint8Array; properties: Readonly<Record<string, string>> }[];
+  ack(): Promise<void>;
+}
+
+export interface RecordsSource {
+  receiveBatch(maxMessages: number, timeoutMs: number): Promise<SourceBatch>;
+}
+
+/** Publishes outputs in order and resolves once the broker confirmed every one. */
+export interface OutputSink {
+  publish(outputs: readonly Output[]): Promise<void>;
+}
+
+export interface PartitionTaskDeps {
+  state: PartitionState;
+  source: RecordsSource;
+  sink: OutputSink;
+  options: WindowOperatorOptions;
+  now: () => number;
+  maxBatch: number;
+  batchTimeoutMs: number;
+  onBatch?: (stats: BatchStats & { malformed: number; watermark: number | null }) => void;
+}
+
+export class AggregatorPartitionTask {
+  private operator: WindowOperator | null = null;
+
+  constructor(private readonly deps: PartitionTaskDeps) {}
+
+  /** Takes ownership and restores state; returns the epoch and whether state existed. */
+  async start(): Promise<{ epoch: number; existed: boolean; republished: number }> {
+    const { epoch, snapshot, existed } = await this.deps.state.acquire();
+    this.operator = WindowOperator.restore(snapshot, this.deps.options, this.deps.now());
+    // Outputs committed but maybe never published before the last owner stopped.
+    const pending = snapshot.pending.map(deserializeOutput);
+    if (pending.length > 0) {
+      await this.deps.sink.publish(pending);
+      await this.deps.state.trimPending(pending.length);
+    }
+    return { epoch, existed, republished: pending.length };
+  }
+
+  /** One micro-batch (an empty one still lets time close windows). */
+  async step(): Promise<void> {
+    const op = this.operator;
+    if (op === null) throw new Error('AggregatorPartitionTask.step() before start()');
+    const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
+    const decoded: ChannelMessage[] = [];
+    const malformed: Output[] = [];
+    for (const m of batch.messages) {
+      try {
+        decoded.push(decodeChannelMessage(m));
+      } catch (err) {
+        if (!(err instanceof ChannelFormatError)) throw err;
+        malformed.push({
+          topic: 'dlq',
+          message: {
+            payload: Buffer.from(m.payload),
+            properties: {
+              ...m.properties,
+              [PROP.reason]: 'bad_channel_message',
+              [PROP.detail]: err.message,
+            },
+          },
+        });
+      }
+    }
+    const result = op.process(decoded, this.deps.now());
+    const outputs = [...malformed, ...result.outputs];
+    await this.deps.state.commit({
+      ...result.commit,
+      appendPending: outputs.map(serializeOutput),
+    });
+    if (outputs.length > 0) {
+      await this.deps.sink.publish(outputs);
+      await this.deps.state.trimPending(outputs.length);
+    }
+    if (batch.messages.length > 0) await batch.ack();
+    this.deps.onBatch?.({
+      ...result.stats,
+      malformed: malformed.length,
+      watermark: result.watermark,
+    });
+  }
+}
