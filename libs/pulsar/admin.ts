@@ -1,0 +1,263 @@
+// PulsarAdmin: the parts of the Pulsar admin REST API (v2) the pipeline uses, over fetch.
+import { fullTopicName, topicRestPath } from './topic-name.ts';
+import { PulsarError } from './errors.ts';
+
+export interface AdminOptions {
+  /** e.g. http://127.0.0.1:8080 */
+  adminUrl: string;
+  authToken?: string;
+  timeoutMs?: number;
+}
+
+export interface RetentionPolicy {
+  retentionTimeInMinutes: number;
+  retentionSizeInMB: number;
+}
+
+export interface SubscriptionStats {
+  msgBacklog: number;
+  msgRateOut: number;
+  msgRateRedeliver?: number;
+  unackedMessages?: number;
+  type?: string;
+  consumers: Array<{ consumerName?: string; availablePermits?: number; unackedMessages?: number }>;
+  activeConsumerName?: string;
+  [field: string]: unknown;
+}
+
+export interface TopicStats {
+  msgRateIn: number;
+  msgRateOut: number;
+  msgThroughputIn: number;
+  msgThroughputOut: number;
+  msgInCounter?: number;
+  storageSize?: number;
+  backlogSize?: number;
+  publishers: Array<{ producerName?: string; msgRateIn?: number }>;
+  subscriptions: Record<string, SubscriptionStats>;
+  [field: string]: unknown;
+}
+
+export interface PartitionedTopicStats extends TopicStats {
+  metadata: { partitions: number };
+  partitions?: Record<string, TopicStats>;
+}
+
+export class AdminError extends PulsarError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message, { retryable: status >= 500 });
+    this.name = 'AdminError';
+  }
+}
+
+export class PulsarAdmin {
+  private readonly base: string;
+
+  constructor(private readonly options: AdminOptions) {
+    this.base = options.adminUrl.replace(/\/+$/, '');
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      throw new AdminError(`${method} ${path}: cannot reach ${this.base}: ${String(err)}`, 0);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let reason = text;
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && 'reason' in parsed) {
+          reason = String((parsed as { reason: unknown }).reason);
+        }
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new AdminError(`${method} ${path}: HTTP ${res.status}: ${reason}`, res.status);
+    }
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+
+  private topic(topic: string): string {
+    return `/admin/v2/${topicRestPath(topic)}`;
+  }
+
+  private namespace(ns: string): string {
+    const [tenant, name] = ns.split('/');
+    if (!tenant || !name) throw new TypeError(`namespace must be "tenant/namespace", got "${ns}"`);
+    return `/admin/v2/namespaces/${encodeURIComponent(tenant)}/${encodeURIComponent(name)}`;
+  }
+
+  // ---- topics ----------------------------------------------------------------------------
+
+  async createPartitionedTopic(topic: string, partitions: number): Promise<void> {
+    await this.call('PUT', `${this.topic(topic)}/partitions`, partitions);
+  }
+
+  async createTopic(topic: string): Promise<void> {
+    await this.call('PUT', this.topic(topic));
+  }
+
+  /** Partition count (0 for a non-partitioned or absent topic). */
+  async getPartitionedTopicMetadata(topic: string): Promise<{ partitions: number }> {
+    const r = (await this.call('GET', `${this.topic(topic)}/partitions`)) as {
+      partitions?: number;
+    };
+    return { partitions: r?.partitions ?? 0 };
+  }
+
+  async deleteTopic(topic: string, force = true): Promise<void> {
+    await this.call('DELETE', `${this.topic(topic)}?force=${force}`);
+  }
+
+  async deletePartitionedTopic(topic: string, force = true): Promise<void> {
+    await this.call('DELETE', `${this.topic(topic)}/partitions?force=${force}`);
+  }
+
+  /** Topics of a namespace (partitions listed individually), e.g. "public/default". */
+  async listTopics(namespace: string): Promise<string[]> {
+    const [tenant, ns] = namespace.split('/');
+    return (await this.call('GET', `/admin/v2/persistent/${tenant}/${ns}`)) as string[];
+  }
+
+  async listPartitionedTopics(namespace: string): Promise<string[]> {
+    const [tenant, ns] = namespace.split('/');
+    return (await this.call('GET', `/admin/v2/persistent/${tenant}/${ns}/partitioned`)) as string[];
+  }
+
+  /** Asks the broker to unload the topic (clients are disconnected and must reconnect). */
+  async unloadTopic(topic: string): Promise<void> {
+    await this.call('PUT', `${this.topic(topic)}/unload`);
+  }
+
+  async getTopicStats(topic: string): Promise<TopicStats> {
+    return (await this.call('GET', `${this.topic(topic)}/stats`)) as TopicStats;
+  }
+
+  async getPartitionedStats(topic: string, perPartition = true): Promise<PartitionedTopicStats> {
+    return (await this.call(
+      'GET',
+      `${this.topic(topic)}/partitioned-stats?perPartition=${perPartition}`,
+    )) as PartitionedTopicStats;
+  }
+
+  async getInternalStats(topic: string): Promise<Record<string, unknown>> {
+    return (await this.call('GET', `${this.topic(topic)}/internalStats`)) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  // ---- policies --------------------------------------------------------------------------
+
+  async getNamespaceRetention(namespace: string): Promise<RetentionPolicy | undefined> {
+    return (await this.call('GET', `${this.namespace(namespace)}/retention`)) as
+      RetentionPolicy | undefined;
+  }
+
+  async setNamespaceRetention(namespace: string, policy: RetentionPolicy): Promise<void> {
+    await this.call('POST', `${this.namespace(namespace)}/retention`, policy);
+  }
+
+  async setTopicRetention(topic: string, policy: RetentionPolicy): Promise<void> {
+    await this.call('POST', `${this.topic(topic)}/retention`, policy);
+  }
+
+  async getTopicRetention(topic: string): Promise<RetentionPolicy | undefined> {
+    return (await this.call('GET', `${this.topic(topic)}/retention`)) as
+      RetentionPolicy | undefined;
+  }
+
+  async setNamespaceDeduplication(namespace: string, enabled: boolean): Promise<void> {
+    await this.call('POST', `${this.namespace(namespace)}/deduplication`, enabled);
+  }
+
+  async setTopicDeduplication(topic: string, enabled: boolean): Promise<void> {
+    await this.call('POST', `${this.topic(topic)}/deduplicationEnabled`, enabled);
+  }
+
+  async getTopicDeduplication(topic: string): Promise<boolean | undefined> {
+    const r = await this.call('GET', `${this.topic(topic)}/deduplicationEnabled`);
+    return typeof r === 'boolean' ? r : undefined;
+  }
+
+  // ---- subscriptions ---------------------------------------------------------------------
+
+  async listSubscriptions(topic: string): Promise<string[]> {
+    return (await this.call('GET', `${this.topic(topic)}/subscriptions`)) as string[];
+  }
+
+  /** Creates a durable subscription at a position ("latest", "earliest" or a message id). */
+  async createSubscription(
+    topic: string,
+    subscription: string,
+    at: 'latest' | 'earliest' | { ledgerId: bigint; entryId: bigint } = 'latest',
+  ): Promise<void> {
+    const position =
+      at === 'latest'
+        ? { ledgerId: Number.MAX_SAFE_INTEGER, entryId: Number.MAX_SAFE_INTEGER }
+        : at === 'earliest'
+          ? { ledgerId: -1, entryId: -1 }
+          : { ledgerId: Number(at.ledgerId), entryId: Number(at.entryId) };
+    await this.call(
+      'PUT',
+      `${this.topic(topic)}/subscription/${encodeURIComponent(subscription)}`,
+      position,
+    );
+  }
+
+  async deleteSubscription(topic: string, subscription: string, force = true): Promise<void> {
+    await this.call(
+      'DELETE',
+      `${this.topic(topic)}/subscription/${encodeURIComponent(subscription)}?force=${force}`,
+    );
+  }
+
+  /** Moves a subscription's cursor to a publish time (ms) or to a message id. */
+  async resetCursor(
+    topic: string,
+    subscription: string,
+    to: number | { ledgerId: bigint; entryId: bigint; partitionIndex?: number },
+  ): Promise<void> {
+    const base = `${this.topic(topic)}/subscription/${encodeURIComponent(subscription)}/resetcursor`;
+    if (typeof to === 'number') {
+      await this.call('POST', `${base}/${to}`);
+    } else {
+      await this.call('POST', base, {
+        ledgerId: Number(to.ledgerId),
+        entryId: Number(to.entryId),
+        partitionIndex: to.partitionIndex ?? -1,
+      });
+    }
+  }
+
+  async skipAllMessages(topic: string, subscription: string): Promise<void> {
+    await this.call(
+      'POST',
+      `${this.topic(topic)}/subscription/${encodeURIComponent(subscription)}/skip_all`,
+    );
+  }
+
+  /** The full name the admin API uses for a short topic name. */
+  static fullTopicName(topic: string): string {
+    return fullTopicName(topic);
+  }
+}

@@ -1,0 +1,302 @@
+// The public Consumer: one subscription over a topic, one partition, or all partitions of a
+// partitioned topic, with one shared receive queue (bounded by the FLOW permits of each
+// partition), receive()/receiveBatch()/async iteration, acks and positioning.
+import { EventEmitter } from 'node:events';
+import type { ClientContext } from './connection-handler.ts';
+import { Fifo } from './deferred.ts';
+import { AlreadyClosedError, PulsarError, TimeoutError } from './errors.ts';
+import type { Message } from './message.ts';
+import { MessageId } from './message-id.ts';
+import { PartitionConsumer } from './partition-consumer.ts';
+import { InitialPosition, SubType } from './protocol/commands.ts';
+import { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
+
+export type SubscriptionType = 'Exclusive' | 'Shared' | 'Failover' | 'Key_Shared';
+
+export interface ConsumerOptions {
+  topic: string;
+  subscription: string;
+  type?: SubscriptionType;
+  initialPosition?: 'Latest' | 'Earliest';
+  /** Messages prefetched per partition (FLOW permits). Default 1000. */
+  receiverQueueSize?: number;
+  consumerName?: string;
+  /** Shared subscriptions dispatch to lower levels first. */
+  priorityLevel?: number;
+  /** Acks are grouped for this long before being written (default 100 ms; 0 = at once). */
+  ackGroupTimeMs?: number;
+  /** Delay before negatively acknowledged messages are redelivered (default 1000 ms). */
+  nackRedeliveryDelayMs?: number;
+  readCompacted?: boolean;
+}
+
+/** Internal options readers use on top of the public ones. */
+export interface InternalConsumerOptions extends ConsumerOptions {
+  durable?: boolean;
+  startMessageId?: MessageId;
+  startMessageIdInclusive?: boolean;
+}
+
+export interface ActiveChangeEvent {
+  topic: string;
+  partition: number;
+  active: boolean;
+}
+
+interface Queued {
+  msg: Message;
+  from: PartitionConsumer;
+}
+
+interface Waiter {
+  max: number;
+  resolve(msgs: Message[]): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface ConsumerEvents {
+  activeChange: [ActiveChangeEvent];
+  endOfTopic: [string];
+}
+
+export class Consumer extends EventEmitter<ConsumerEvents> {
+  readonly topic: string;
+  readonly subscription: string;
+  private readonly partitions: PartitionConsumer[] = [];
+  private readonly byTopic = new Map<string, PartitionConsumer>();
+  private readonly queue = new Fifo<Queued>();
+  private waiters: Waiter[] = [];
+  private closed = false;
+
+  private constructor(topic: string, subscription: string) {
+    super();
+    this.topic = topic;
+    this.subscription = subscription;
+  }
+
+  static async create(client: ClientContext, options: InternalConsumerOptions): Promise<Consumer> {
+    const topic = fullTopicName(options.topic);
+    const consumer = new Consumer(topic, options.subscription);
+    const count = partitionIndexOf(topic) >= 0 ? 0 : await client.lookup.partitionCount(topic);
+    const names =
+      count === 0 ? [topic] : Array.from({ length: count }, (_, i) => partitionTopicName(topic, i));
+    for (const name of names) {
+      const pc = new PartitionConsumer(client, {
+        topic: name,
+        partition: partitionIndexOf(name),
+        subscription: options.subscription,
+        subType: SubType[options.type ?? 'Exclusive'],
+        initialPosition: InitialPosition[options.initialPosition ?? 'Latest'],
+        receiverQueueSize: Math.max(1, options.receiverQueueSize ?? 1000),
+        consumerName: options.consumerName,
+        priorityLevel: options.priorityLevel,
+        durable: options.durable ?? true,
+        startMessageId: options.startMessageId,
+        startMessageIdInclusive: options.startMessageIdInclusive ?? false,
+        readCompacted: options.readCompacted ?? false,
+        ackGroupTimeMs: options.ackGroupTimeMs ?? 100,
+        nackRedeliveryDelayMs: options.nackRedeliveryDelayMs ?? 1000,
+        deliver: (msg, from) => consumer.push(msg, from),
+        purge: (from) => consumer.purge(from),
+        onActiveChange: (t, partition, active) =>
+          consumer.emit('activeChange', { topic: t, partition, active }),
+        onEndOfTopic: (t) => consumer.emit('endOfTopic', t),
+      });
+      consumer.partitions.push(pc);
+      consumer.byTopic.set(name, pc);
+    }
+    try {
+      await Promise.all(consumer.partitions.map((p) => p.start()));
+    } catch (err) {
+      await consumer.close();
+      throw err;
+    }
+    return consumer;
+  }
+
+  /** The partition topics this consumer covers. */
+  get topics(): string[] {
+    return this.partitions.map((p) => p.topic);
+  }
+
+  private push(msg: Message, from: PartitionConsumer): void {
+    this.queue.push({ msg, from });
+    this.serveWaiters();
+  }
+
+  private purge(from: PartitionConsumer): number {
+    return this.queue.filter((q) => q.from !== from).length;
+  }
+
+  private take(max: number): Message[] {
+    const out: Message[] = [];
+    while (out.length < max && this.queue.length > 0) {
+      const q = this.queue.shift()!;
+      q.from.dequeued(q.msg);
+      out.push(q.msg);
+    }
+    return out;
+  }
+
+  private serveWaiters(): void {
+    while (this.waiters.length > 0 && this.queue.length > 0) {
+      const w = this.waiters[0]!;
+      if (this.queue.length < w.max && w.max > 1 && w.timer !== undefined) return;
+      this.waiters.shift();
+      if (w.timer) clearTimeout(w.timer);
+      w.resolve(this.take(w.max));
+    }
+  }
+
+  /**
+   * Up to `max` messages: resolves as soon as `max` are queued, or after `timeoutMs` with
+   * whatever arrived (possibly none).
+   */
+  receiveBatch(max: number, timeoutMs: number): Promise<Message[]> {
+    if (this.closed) return Promise.reject(new AlreadyClosedError(`consumer on ${this.topic}`));
+    if (this.waiters.length === 0 && this.queue.length >= max) {
+      return Promise.resolve(this.take(max));
+    }
+    return new Promise<Message[]>((resolve, reject) => {
+      const w: Waiter = { max, resolve, reject, timer: undefined };
+      w.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        resolve(this.take(max));
+      }, timeoutMs);
+      this.waiters.push(w);
+      this.serveWaiters();
+    });
+  }
+
+  /** The next message; waits for ever, or rejects with TimeoutError after `timeoutMs`. */
+  receive(timeoutMs?: number): Promise<Message> {
+    if (this.closed) return Promise.reject(new AlreadyClosedError(`consumer on ${this.topic}`));
+    if (this.waiters.length === 0 && this.queue.length > 0) {
+      return Promise.resolve(this.take(1)[0]!);
+    }
+    return new Promise<Message>((resolve, reject) => {
+      const w: Waiter = {
+        max: 1,
+        resolve: (msgs) => resolve(msgs[0]!),
+        reject,
+        timer: undefined,
+      };
+      if (timeoutMs !== undefined) {
+        w.timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(new TimeoutError(`no message on ${this.topic} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.waiters.push(w);
+      this.serveWaiters();
+    });
+  }
+
+  /** Iterates messages until the consumer is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    while (!this.closed) {
+      try {
+        yield await this.receive();
+      } catch (err) {
+        if (err instanceof AlreadyClosedError) return;
+        throw err;
+      }
+    }
+  }
+
+  /** Messages prefetched and not yet handed to the application. */
+  get queuedMessages(): number {
+    return this.queue.length;
+  }
+
+  private owner(msg: Message | MessageId): PartitionConsumer {
+    if (!(msg instanceof MessageId)) {
+      const pc = this.byTopic.get(msg.topic);
+      if (pc) return pc;
+    }
+    const id = msg instanceof MessageId ? msg : msg.messageId;
+    const pc =
+      this.partitions.length === 1
+        ? this.partitions[0]
+        : this.partitions.find((p) => p.partition === id.partition);
+    if (!pc) throw new PulsarError(`message ${id.serialize()} does not belong to ${this.topic}`);
+    return pc;
+  }
+
+  /** Acknowledges one message (a batched entry is acked once all its messages are). */
+  ack(msg: Message | MessageId): Promise<void> {
+    const id = msg instanceof MessageId ? msg : msg.messageId;
+    return this.owner(msg).ack(id);
+  }
+
+  /** Acknowledges everything up to and including this message, on its partition. */
+  ackCumulative(msg: Message | MessageId): Promise<void> {
+    const id = msg instanceof MessageId ? msg : msg.messageId;
+    return this.owner(msg).ackCumulative(id);
+  }
+
+  /** Redelivers the message after nackRedeliveryDelayMs (whole subscription on Exclusive/Failover). */
+  negativeAck(msg: Message | MessageId): void {
+    const id = msg instanceof MessageId ? msg : msg.messageId;
+    this.owner(msg).negativeAck(id);
+  }
+
+  redeliverUnacknowledged(): void {
+    for (const p of this.partitions) p.redeliverUnacknowledged();
+  }
+
+  /**
+   * Moves the subscription to a message id (that message is delivered next) or to a publish
+   * timestamp (ms). On a partitioned topic, a message id applies to its own partition and a
+   * timestamp to all.
+   */
+  async seek(target: MessageId | number): Promise<void> {
+    if (typeof target === 'number') {
+      await Promise.all(this.partitions.map((p) => p.seek(target)));
+      return;
+    }
+    const targets =
+      target.ledgerId < 0 || target.compare(MessageId.latest) >= 0
+        ? this.partitions
+        : [this.owner(target)];
+    await Promise.all(targets.map((p) => p.seek(target)));
+  }
+
+  /** Last message id of a non-partitioned topic (or of partition 0's owner when only one). */
+  async getLastMessageId(): Promise<MessageId> {
+    if (this.partitions.length !== 1) {
+      throw new PulsarError(
+        `${this.topic} has ${this.partitions.length} partitions: use getLastMessageIds()`,
+      );
+    }
+    return this.partitions[0]!.getLastMessageId();
+  }
+
+  async getLastMessageIds(): Promise<MessageId[]> {
+    return Promise.all(this.partitions.map((p) => p.getLastMessageId()));
+  }
+
+  /** @internal the last message handed out per partition (readers use it). */
+  lastDequeuedIds(): (MessageId | undefined)[] {
+    return this.partitions.map((p) => p.lastDequeuedId);
+  }
+
+  async unsubscribe(): Promise<void> {
+    await Promise.all(this.partitions.map((p) => p.unsubscribe()));
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new AlreadyClosedError(`consumer on ${this.topic}`);
+    for (const w of this.waiters) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.waiters = [];
+    await Promise.allSettled(this.partitions.map((p) => p.close()));
+    this.queue.clear();
+  }
+}

@@ -1,0 +1,18 @@
+import type { MessageId } from './message-id.ts';
+
+/** A received message. Times are milliseconds since the epoch. */
+export interface Message {
+  /** The topic (or `T-partition-i`) it came from. */
+  topic: string;
+  payload: Buffer;
+  key: string | undefined;
+  properties: Record<string, string>;
+  /** Application event time, when the producer set one. */
+  eventTime: number | undefined;
+  publishTime: number;
+  messageId: MessageId;
+  redeliveryCount: number;
+  producerName: string;
+  sequenceId: bigint;
+  orderingKey: Buffer | undefined;
+}
