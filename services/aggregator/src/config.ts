@@ -1,0 +1,35 @@
+// aggregator's environment (DESIGN.md §1, §3): reads records, keeps 1-minute windows in Redis,
+// closes them on the watermark, writes aggregates and alerts, snapshots to S3 on NATS triggers.
+import {
+  duration,
+  natsSpec,
+  num,
+  pulsarSpec,
+  redisSpec,
+  s3Spec,
+  serviceSpec,
+  str,
+  topics,
+} from '@iot/config';
+
+export const spec = {
+  ...serviceSpec(9465),
+  ...pulsarSpec,
+  // Its partition count is the number of upstream watermarks a window waits for.
+  PULSAR_TOPIC: topics.PULSAR_TOPIC,
+  RECORDS_TOPIC: topics.RECORDS_TOPIC,
+  AGGREGATES_TOPIC: topics.AGGREGATES_TOPIC,
+  ALERTS_TOPIC: topics.ALERTS_TOPIC,
+  DLQ_TOPIC: topics.DLQ_TOPIC,
+  PULSAR_SUBSCRIPTION: str({ example: 'iot-aggregator' }).default('iot-aggregator'),
+  ...redisSpec,
+  ...natsSpec,
+  ...s3Spec,
+  WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),
+  // A source partition silent this long stops holding windows open.
+  WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),
+  // The seed's alert thresholds.
+  ALERT_TEMPERATURE_HIGH: num().default('35'),
+  ALERT_HUMIDITY_HIGH: num({ min: 0, max: 100 }).default('80'),
+  ALERT_BATTERY_LOW: num({ min: 0, max: 100 }).default('20'),
+};

@@ -1,0 +1,3 @@
+import { testServiceLifecycle } from '@iot/observability/testing';
+
+testServiceLifecycle('checkpointer', new URL('./main.ts', import.meta.url));

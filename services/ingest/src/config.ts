@@ -1,0 +1,30 @@
+// ingest's environment (DESIGN.md §1, §3): reads raw readings, writes records and the DLQ,
+// keeps positions and watermarks in Redis, snapshots to S3 on NATS checkpoint triggers.
+import {
+  duration,
+  natsSpec,
+  oneOf,
+  pulsarSpec,
+  redisSpec,
+  s3Spec,
+  serviceSpec,
+  str,
+  topics,
+} from '@iot/config';
+
+export const spec = {
+  ...serviceSpec(9464),
+  ...pulsarSpec,
+  PULSAR_TOPIC: topics.PULSAR_TOPIC,
+  RECORDS_TOPIC: topics.RECORDS_TOPIC,
+  DLQ_TOPIC: topics.DLQ_TOPIC,
+  // Failover subscription: each source partition has one active ingest consumer.
+  PULSAR_SUBSCRIPTION: str({ example: 'iot-ingest' }).default('iot-ingest'),
+  ...redisSpec,
+  ...natsSpec,
+  ...s3Spec,
+  // event: the reading's own timestamp; ingest: stamped on arrival (the seed's behaviour).
+  TIME_MODE: oneOf(['event', 'ingest'] as const).default('event'),
+  // The watermark trails the newest event time by this much; older records are late (→ DLQ).
+  MAX_OUT_OF_ORDERNESS: duration({ max: '1h' }).default('5s'),
+};

@@ -1,0 +1,24 @@
+// writer's environment (DESIGN.md §1, §4): reads aggregates and alerts, inserts them into
+// ClickHouse in batches (5,000 rows or 1 s, as the seed), acks only after ClickHouse confirmed.
+import {
+  clickhouseSpec,
+  duration,
+  int,
+  natsSpec,
+  pulsarSpec,
+  serviceSpec,
+  str,
+  topics,
+} from '@iot/config';
+
+export const spec = {
+  ...serviceSpec(9466),
+  ...pulsarSpec,
+  AGGREGATES_TOPIC: topics.AGGREGATES_TOPIC,
+  ALERTS_TOPIC: topics.ALERTS_TOPIC,
+  PULSAR_SUBSCRIPTION: str({ example: 'iot-writer' }).default('iot-writer'),
+  ...clickhouseSpec,
+  ...natsSpec,
+  WRITER_BATCH_ROWS: int({ min: 1, max: 1_000_000 }).default('5000'),
+  WRITER_FLUSH_INTERVAL: duration({ min: '10ms', max: '1m' }).default('1s'),
+};
