@@ -6,7 +6,6 @@ import { ackSetHas, BatchAckTracker } from './batch-ack-tracker.ts';
 import { decompress } from './compression/index.ts';
 import type { Connection, ConsumerListener } from './connection.ts';
 import { ConnectionHandler, type ClientContext } from './connection-handler.ts';
-import { deferred, type Deferred } from './deferred.ts';
 import { AlreadyClosedError, PulsarError } from './errors.ts';
 import type { Message } from './message.ts';
 import { MessageId } from './message-id.ts';
@@ -89,7 +88,6 @@ export class PartitionConsumer {
   private lastDequeued: MessageId | undefined;
   private pendingAcks: MessageIdData[] = [];
   private pendingCumulative: MessageId | undefined;
-  private ackWaiters: Deferred<void>[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly nacks = new Map<string, MessageIdData>();
   private nackTimer: NodeJS.Timeout | undefined;
@@ -322,9 +320,12 @@ export class PartitionConsumer {
 
   // ---- acknowledgements ------------------------------------------------------------------
 
+  /**
+   * Acks are grouped (ackGroupTimeMs) and written together; the caller does not wait for
+   * the write. A plain ACK has no broker reply, so an ack lost with a connection means the
+   * message is redelivered (at-least-once).
+   */
   private scheduleAckFlush(): Promise<void> {
-    const d = deferred<void>();
-    this.ackWaiters.push(d);
     if (this.pendingAcks.length >= 1000 || this.config.ackGroupTimeMs <= 0) {
       this.flushAcks();
     } else if (!this.ackTimer) {
@@ -333,7 +334,7 @@ export class PartitionConsumer {
         this.flushAcks();
       }, this.config.ackGroupTimeMs);
     }
-    return d.promise;
+    return Promise.resolve();
   }
 
   /** Writes grouped acks; kept for after the reconnect when the connection is down. */
@@ -367,9 +368,6 @@ export class PartitionConsumer {
         },
       });
     }
-    const waiters = this.ackWaiters;
-    this.ackWaiters = [];
-    for (const w of waiters) w.resolve();
   }
 
   ack(id: MessageId): Promise<void> {
@@ -544,7 +542,5 @@ export class PartitionConsumer {
         )
         .catch(() => undefined);
     }
-    for (const w of this.ackWaiters) w.resolve();
-    this.ackWaiters = [];
   }
 }
