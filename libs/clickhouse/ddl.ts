@@ -8,12 +8,13 @@
  * collapses into the row it repeats; exact reads use FINAL.
  */
 import { AGGREGATE_COLUMNS, COUNTERS, METRICS, type CounterName } from '@iot/windows';
+import type { Column, ColumnType } from './rowbinary.ts';
 import { identifier } from './sql.ts';
 
 export const DEFAULT_DATABASE = 'benchmark';
 
 /** ClickHouse type of each sensor_aggregates column. */
-export function aggregateColumnType(column: string): string {
+export function aggregateColumnType(column: string): ColumnType {
   if (['device_id', 'device_type', 'customer_id', 'site_id'].includes(column)) return 'String';
   if (column === 'window_start' || column === 'window_end') return 'DateTime';
   if (column === 'count' || METRIC_COUNTS.has(column)) return 'UInt32';
@@ -34,7 +35,7 @@ const WIDE_COUNTERS: ReadonlySet<string> = new Set<CounterName>([
 ]);
 
 /** The seed's benchmark.sensors_local columns, in its INSERT order, with types. */
-export const SENSORS_LOCAL_COLUMNS: readonly (readonly [string, string])[] = [
+export const SENSORS_LOCAL_COLUMNS: readonly Column[] = [
   ['device_id', 'String'],
   ['device_type', 'String'],
   ['customer_id', 'String'],
@@ -62,7 +63,7 @@ export const SENSORS_LOCAL_COLUMNS: readonly (readonly [string, string])[] = [
   ['bytes_received', 'UInt64'],
 ];
 
-export const ALERT_COLUMNS: readonly (readonly [string, string])[] = [
+export const ALERT_COLUMNS: readonly Column[] = [
   ['device_id', 'String'],
   ['event_time', 'DateTime'],
   ['event_time_ms', 'UInt64'],
@@ -73,15 +74,19 @@ export const ALERT_COLUMNS: readonly (readonly [string, string])[] = [
   ['version', 'UInt64'],
 ];
 
-function columns(list: readonly (readonly [string, string])[]): string {
+/** sensor_aggregates: every AggregateRow column, then version. */
+export const AGGREGATE_TABLE_COLUMNS: readonly Column[] = [
+  ...AGGREGATE_COLUMNS.map((c): Column => [c, aggregateColumnType(c)]),
+  ['version', 'UInt64'],
+];
+
+function columns(list: readonly Column[]): string {
   return list.map(([name, type]) => `    ${name} ${type}`).join(',\n');
 }
 
 /** Statements creating the database and its tables; each is idempotent (IF NOT EXISTS). */
 export function schemaStatements(database: string = DEFAULT_DATABASE): string[] {
   const db = identifier(database);
-  const aggregates: [string, string][] = AGGREGATE_COLUMNS.map((c) => [c, aggregateColumnType(c)]);
-  aggregates.push(['version', 'UInt64']);
   return [
     `CREATE DATABASE IF NOT EXISTS ${db}`,
     // Seed shape kept for existing readers: one row per device per window (see rows.ts).
@@ -89,7 +94,7 @@ export function schemaStatements(database: string = DEFAULT_DATABASE): string[] 
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(time)
 ORDER BY (device_id, time)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.sensor_aggregates (\n${columns(aggregates)}\n)
+    `CREATE TABLE IF NOT EXISTS ${db}.sensor_aggregates (\n${columns(AGGREGATE_TABLE_COLUMNS)}\n)
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(window_start)
 ORDER BY (device_id, window_start)`,

@@ -8,13 +8,23 @@
  *    checked literals (sql.ts);
  *  - JSONCompactEachRow (input and output: "Unknown format"): JSONEachRow both ways;
  *  - `date_time_output_format` ("Unknown setting"): DateTimes are read as toUInt32(...);
- *  - DateTime 0 prints as "0000-00-00 00:00:00": another reason to read epoch seconds.
+ *  - DateTime 0 prints as "0000-00-00 00:00:00": another reason to read epoch seconds;
+ *  - its text float parser is not correctly rounded (JSONEachRow "5.69" is stored as
+ *    5.6899999999999995), so inserts use RowBinary (rowbinary.ts), which keeps the bits.
  * UInt64 columns come back quoted (output_format_json_quote_64bit_integers=1 by default on
- * every version); rows.ts converts them. Floats round-trip exactly through JSONEachRow.
+ * every version); rows.ts converts them. Float output is exact (shortest round-trip).
  */
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AGGREGATE_COLUMNS } from '@iot/windows';
-import { DEFAULT_DATABASE, schemaStatements } from './ddl.ts';
+import {
+  AGGREGATE_TABLE_COLUMNS,
+  ALERT_COLUMNS,
+  DEFAULT_DATABASE,
+  SENSORS_LOCAL_COLUMNS,
+  schemaStatements,
+} from './ddl.ts';
+import { encodeRowBinary, type Cell, type Column } from './rowbinary.ts';
 import {
   aggregateFromClickHouse,
   aggregateToClickHouse,
@@ -29,7 +39,7 @@ import {
 import { identifier, integerLiteral, stringLiteral } from './sql.ts';
 
 /** The part of @clickhouse/client the sink uses. */
-export type ClickHouseLike = Pick<ClickHouseClient, 'command' | 'insert' | 'query'>;
+export type ClickHouseLike = Pick<ClickHouseClient, 'command' | 'exec' | 'query'>;
 
 export interface AggregateFilter {
   deviceIds?: readonly string[];
@@ -78,6 +88,20 @@ export class ClickHouseSink {
     this.database = identifier(options.database ?? DEFAULT_DATABASE);
   }
 
+  /** One INSERT … FORMAT RowBinary; resolves once ClickHouse has answered and the body is drained. */
+  async #insert(
+    table: string,
+    columns: readonly Column[],
+    rows: readonly Record<string, Cell>[],
+  ): Promise<void> {
+    const body = encodeRowBinary(columns, rows);
+    const query = `INSERT INTO ${this.database}.${table} (${columns.map(([c]) => c).join(', ')}) FORMAT RowBinary`;
+    const result = await this.#client.exec({ query, values: Readable.from([body]) });
+    for await (const _chunk of result.stream) {
+      // An INSERT answers with an empty body; reading it to the end frees the connection.
+    }
+  }
+
   /** Creates the database and tables if missing. Safe to run on every start. */
   async ensureSchema(): Promise<void> {
     for (const query of schemaStatements(this.database)) await this.#client.command({ query });
@@ -90,31 +114,23 @@ export class ClickHouseSink {
    */
   async insertAggregates(rows: readonly AggregateInsert[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#client.insert({
-      table: `${this.database}.sensor_aggregates`,
-      values: rows.map(aggregateToClickHouse),
-      format: 'JSONEachRow',
-    });
+    await this.#insert(
+      'sensor_aggregates',
+      AGGREGATE_TABLE_COLUMNS,
+      rows.map(aggregateToClickHouse),
+    );
   }
 
   /** Writes the seed-shaped rows (one per device per window, time = window_start). */
   async insertSensorsLocal(rows: readonly AggregateInsert[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#client.insert({
-      table: `${this.database}.sensors_local`,
-      values: rows.map(sensorsLocalFromAggregate),
-      format: 'JSONEachRow',
-    });
+    await this.#insert('sensors_local', SENSORS_LOCAL_COLUMNS, rows.map(sensorsLocalFromAggregate));
   }
 
   /** Inserts alerts; keyed by (device_id, event_time_ms, kind, source), so replays collapse. */
   async insertAlerts(alerts: readonly AlertInsert[]): Promise<void> {
     if (alerts.length === 0) return;
-    await this.#client.insert({
-      table: `${this.database}.sensor_alerts`,
-      values: alerts.map(alertToClickHouse),
-      format: 'JSONEachRow',
-    });
+    await this.#insert('sensor_alerts', ALERT_COLUMNS, alerts.map(alertToClickHouse));
   }
 
   /** Current rows through FINAL (one per key), ordered by device_id, window_start. */
