@@ -1,0 +1,154 @@
+// Recovery and deduplication against the real broker: a topic unloaded through the admin
+// API while producing and consuming, broker-side dedup of resent sequence ids, and
+// sequence ids resumed from PRODUCER_SUCCESS.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PulsarAdmin, PulsarClient, type Message } from '../../libs/pulsar/index.ts';
+import { Connection } from '../../libs/pulsar/connection.ts';
+import { CommandType } from '../../libs/pulsar/protocol/commands.ts';
+import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
+import {
+  PULSAR_ADMIN_URL,
+  PULSAR_URL,
+  uniqueName,
+  uniqueTopic,
+  withTimeout,
+} from '../support/pulsar.ts';
+
+describe('pulsar reconnection and deduplication', () => {
+  let client: PulsarClient;
+  const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+  before(() => {
+    client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+  });
+  after(() => client.close());
+
+  test('topic unload mid-stream: producer and consumer recover, nothing lost', async () => {
+    const topic = uniqueTopic('unload');
+    const consumer = await client.subscribe({
+      topic,
+      subscription: 'u',
+      initialPosition: 'Earliest',
+      ackGroupTimeMs: 10,
+    });
+    const producer = await client.createProducer({
+      topic,
+      batching: { maxMessages: 10, maxDelayMs: 5 },
+    });
+    const total = 600;
+    const received = new Set<number>();
+    let consuming = true;
+    const loop = (async () => {
+      while (consuming || received.size < total) {
+        const batch: Message[] = await consumer.receiveBatch(100, 200);
+        for (const m of batch) {
+          received.add(Number(m.payload.toString()));
+          await consumer.ack(m);
+        }
+        if (!consuming && batch.length === 0 && received.size >= total) break;
+      }
+    })();
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < total; i++) {
+      sends.push(producer.send({ payload: Buffer.from(String(i)) }));
+      if (i === 200 || i === 400) {
+        await producer.flush();
+        await admin.unloadTopic(topic);
+      }
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    const ids = await Promise.all(sends);
+    assert.equal(ids.length, total);
+    consuming = false;
+    await withTimeout(loop, 20_000, `receiving (${received.size}/${total} so far)`);
+    for (let i = 0; i < total; i++) assert.ok(received.has(i), `message ${i} lost`);
+    await producer.close();
+    await consumer.close();
+  });
+
+  test('dedup: sequence ids resume from the broker and a resent id is dropped', async () => {
+    const topic = uniqueTopic('dedup');
+    await admin.createTopic(topic);
+    await admin.setTopicDeduplication(topic, true);
+    const name = uniqueName('dedup-producer');
+    const consumer = await client.subscribe({
+      topic,
+      subscription: 'd',
+      initialPosition: 'Earliest',
+    });
+    let producer = await client.createProducer({ topic, producerName: name, batching: false });
+    for (let i = 0; i < 5; i++) await producer.send({ payload: Buffer.from(`a${i}`) });
+    await producer.close();
+
+    // A second session with the same name continues at sequence id 5.
+    producer = await client.createProducer({ topic, producerName: name, batching: false });
+    await producer.send({ payload: Buffer.from('b0') });
+    await producer.close();
+
+    // Replay sequence id 3 under the same producer name, as a reconnecting client would.
+    const cnx = await rawConnection();
+    const producerId = 999n;
+    let receipt: { ledgerId: bigint; entryId: bigint } | undefined;
+    cnx.addProducer(producerId, {
+      onSendReceipt: (cmd) => {
+        receipt = cmd.send_receipt!.message_id;
+      },
+      onSendError: () => undefined,
+      onDisconnected: () => undefined,
+    });
+    const ok = await cnx.request(
+      (request_id) => ({
+        type: CommandType.PRODUCER,
+        producer: { topic, producer_id: producerId, request_id, producer_name: name },
+      }),
+      'raw producer',
+    );
+    assert.equal(ok.producer_success!.last_sequence_id, 5n, 'broker remembers the last id');
+    cnx.write(
+      encodePayloadCommand(
+        { type: CommandType.SEND, send: { producer_id: producerId, sequence_id: 3n } },
+        { producer_name: name, sequence_id: 3n, publish_time: BigInt(Date.now()) },
+        Buffer.from('duplicate'),
+      ),
+    );
+    const deadline = Date.now() + 5000;
+    while (!receipt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(receipt, 'the broker answered the duplicate');
+    assert.equal(BigInt.asIntN(64, receipt.ledgerId), -1n, 'duplicate not persisted');
+    cnx.close();
+
+    const got = await consumer.receiveBatch(10, 1500);
+    assert.deepEqual(
+      got.map((m) => m.payload.toString()),
+      ['a0', 'a1', 'a2', 'a3', 'a4', 'b0'],
+    );
+    assert.deepEqual(
+      got.map((m) => m.sequenceId),
+      [0n, 1n, 2n, 3n, 4n, 5n],
+    );
+    await consumer.close();
+  });
+
+  test('a connection to the admin port fails with a clear message', async () => {
+    const bad = new PulsarClient({
+      serviceUrl: PULSAR_ADMIN_URL.replace('http', 'pulsar'),
+      operationTimeoutMs: 3000,
+      connectionTimeoutMs: 3000,
+    });
+    await assert.rejects(
+      bad.createProducer({ topic: uniqueTopic('bad') }),
+      /binary port|closed|timed out/,
+    );
+    await bad.close();
+  });
+});
+
+function rawConnection(): Promise<Connection> {
+  return Connection.open({
+    logicalUrl: PULSAR_URL,
+    physicalUrl: PULSAR_URL,
+    connectTimeoutMs: 5000,
+    operationTimeoutMs: 5000,
+    keepAliveIntervalMs: 0,
+  });
+}
