@@ -118,10 +118,15 @@ export class PulsarAdmin {
 
   /** Partition count (0 for a non-partitioned or absent topic). */
   async getPartitionedTopicMetadata(topic: string): Promise<{ partitions: number }> {
-    const r = (await this.call('GET', `${this.topic(topic)}/partitions`)) as {
-      partitions?: number;
-    };
-    return { partitions: r?.partitions ?? 0 };
+    try {
+      const r = (await this.call('GET', `${this.topic(topic)}/partitions`)) as {
+        partitions?: number;
+      };
+      return { partitions: r?.partitions ?? 0 };
+    } catch (err) {
+      if (err instanceof AdminError && err.status === 404) return { partitions: 0 };
+      throw err;
+    }
   }
 
   async deleteTopic(topic: string, force = true): Promise<void> {
