@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import avsc from 'avsc';
+import { WRITER_WITHOUT_TIMESTAMP, encodeWithoutTimestamp } from './fixtures.test-support.ts';
 import { decodeSensorData, encodeSensorData, SENSOR_DATA_SCHEMA, type SensorData } from './avro.ts';
 
 const reading: SensorData = {
@@ -55,29 +55,12 @@ test('decodes a Uint8Array view into a larger buffer', () => {
 });
 
 test('a writer schema without timestamp resolves to timestamp null', () => {
-  const writer = {
-    type: 'record',
-    name: 'SensorData',
-    namespace: 'com.iot.pipeline',
-    fields: [
-      { name: 'sensorId', type: 'int' },
-      { name: 'sensorType', type: 'int' },
-      { name: 'temperature', type: 'double' },
-      { name: 'humidity', type: 'double' },
-      { name: 'pressure', type: 'double' },
-      { name: 'batteryLevel', type: 'double' },
-      { name: 'status', type: 'int' },
-    ],
-  };
-  const { timestamp: _t, ...rest } = reading;
-  const bytes = avsc.Type.forSchema(writer as Parameters<typeof avsc.Type.forSchema>[0]).toBuffer(
-    rest,
-  );
-  assert.deepEqual(decodeSensorData(bytes, writer), {
+  const bytes = encodeWithoutTimestamp(reading);
+  assert.deepEqual(decodeSensorData(bytes, WRITER_WITHOUT_TIMESTAMP), {
     ok: true,
     value: { ...reading, timestamp: null },
   });
-  assert.deepEqual(decodeSensorData(bytes, JSON.stringify(writer)), {
+  assert.deepEqual(decodeSensorData(bytes, JSON.stringify(WRITER_WITHOUT_TIMESTAMP)), {
     ok: true,
     value: { ...reading, timestamp: null },
   });

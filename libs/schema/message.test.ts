@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import avsc from 'avsc';
+import { WRITER_WITHOUT_TIMESTAMP, encodeWithoutTimestamp } from './fixtures.test-support.ts';
 import { decodeSensorMessage, fallbackTime } from './message.ts';
 import { encodeSensorData, sensorDataType } from './avro.ts';
 
@@ -83,31 +83,18 @@ test('a forced format skips detection', () => {
 });
 
 test('writer schema without timestamp takes the fallback time', () => {
-  const writer = {
-    type: 'record',
-    name: 'SensorData',
-    namespace: 'com.iot.pipeline',
-    fields: [
-      { name: 'sensorId', type: 'int' },
-      { name: 'sensorType', type: 'int' },
-      { name: 'temperature', type: 'double' },
-      { name: 'humidity', type: 'double' },
-      { name: 'pressure', type: 'double' },
-      { name: 'batteryLevel', type: 'double' },
-      { name: 'status', type: 'int' },
-    ],
-  };
-  const { timestamp: _t, ...rest } = reading;
-  const payload = avsc.Type.forSchema(writer as Parameters<typeof avsc.Type.forSchema>[0]).toBuffer(
-    rest,
-  );
+  const payload = encodeWithoutTimestamp(reading);
   const withEvent = decodeSensorMessage({
     payload,
-    writerSchema: writer,
+    writerSchema: WRITER_WITHOUT_TIMESTAMP,
     eventTime: 1234,
     publishTime: 5678,
   });
-  const withPublish = decodeSensorMessage({ payload, writerSchema: writer, publishTime: 5678 });
+  const withPublish = decodeSensorMessage({
+    payload,
+    writerSchema: WRITER_WITHOUT_TIMESTAMP,
+    publishTime: 5678,
+  });
   assert.equal(withEvent.ok && withEvent.value.event_time, 1234);
   assert.equal(withPublish.ok && withPublish.value.event_time, 5678);
 });
