@@ -56,12 +56,6 @@ export async function startService<S extends Spec & ServiceSpec>(
   const base = config as unknown as ConfigOf<ServiceSpec>;
 
   const log = new Logger({ service, level: base.LOG_LEVEL, stream: stdout });
-  const tracing = setupTracing({
-    serviceName: service,
-    otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT,
-    log,
-    ...(opts.version === undefined ? {} : { serviceVersion: opts.version }),
-  });
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
   const readiness = new Readiness();
@@ -76,6 +70,14 @@ export async function startService<S extends Spec & ServiceSpec>(
     );
     return exit(1);
   }
+
+  // After the port is ours: a process that cannot serve exits without a tracer to unwind.
+  const tracing = setupTracing({
+    serviceName: service,
+    otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT,
+    log,
+    ...(opts.version === undefined ? {} : { serviceVersion: opts.version }),
+  });
 
   const shutdown = new Shutdown({
     log,
