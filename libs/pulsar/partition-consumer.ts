@@ -3,7 +3,7 @@
 // decompression, grouped acks with batch-index tracking, negative acks, seek, and
 // resubscribing after a disconnect.
 import { ackSetHas, BatchAckTracker } from './batch-ack-tracker.ts';
-import { decompress } from './compression/index.ts';
+import { decompress, isCompressionSupported } from './compression/index.ts';
 import type { Connection, ConsumerListener } from './connection.ts';
 import { ConnectionHandler, type ClientContext } from './connection-handler.ts';
 import { AlreadyClosedError, PulsarError } from './errors.ts';
@@ -251,6 +251,14 @@ export class PartitionConsumer {
     let payload = frame.payload ?? Buffer.alloc(0);
     const compression = metadata.compression ?? CompressionType.NONE;
     if (compression !== CompressionType.NONE) {
+      if (!isCompressionSupported(compression)) {
+        // Not corrupt, just undecodable here: leave it unacked (it stays in the backlog).
+        this.client.logger.warn('skipping a message in a codec this Node cannot decode', {
+          topic: this.topic,
+          compression: CompressionType[compression],
+        });
+        return this.addPermits(count);
+      }
       try {
         payload = decompress(compression, payload, metadata.uncompressed_size ?? 0);
       } catch (err) {

@@ -13,7 +13,7 @@ describe('pulsar admin', () => {
     assert.deepEqual(await admin.getPartitionedTopicMetadata(topic), { partitions: 2 });
     assert.ok((await admin.listPartitionedTopics('public/default')).includes(topic));
     const client = new PulsarClient({ serviceUrl: PULSAR_URL });
-    const consumer = await client.subscribe({ topic, subscription: 'stats-sub' });
+    await client.subscribe({ topic, subscription: 'stats-sub' });
     const producer = await client.createProducer({ topic, batching: false });
     for (let i = 0; i < 6; i++) await producer.send({ payload: Buffer.from('x'), key: `k${i}` });
     const stats = await admin.getPartitionedStats(topic);
