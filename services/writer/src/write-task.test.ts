@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeAggregateMessage, encodeAlertMessage, PROP } from '@iot/channel';
+import type { AggregateRow, Alert } from '@iot/windows';
+import { WriteTask, type OutputBatch, type RowSink } from './write-task.ts';
+
+const row = (i: number) =>
+  ({ device_id: `sensor_${i}`, window_start: 60_000 * i, count: i }) as unknown as AggregateRow;
+const alert: Alert = {
+  device_id: 'sensor_1',
+  event_time: 1000,
+  kind: 'low_battery',
+  source: 'reading',
+  value: 5,
+  threshold: 20,
+};
+
+function fakeSource(messages: OutputBatch['messages'], perBatch: number) {
+  let next = 0;
+  const acked: number[] = [];
+  return {
+    acked,
+    source: {
+      async receiveBatch(max: number) {
+        const from = next;
+        next = Math.min(messages.length, next + Math.min(max, perBatch));
+        const end = next;
+        return { messages: messages.slice(from, end), ack: async () => void acked.push(end) };
+      },
+    },
+  };
+}
+
+function deps(
+  source: { receiveBatch(max: number, t: number): Promise<OutputBatch> },
+  sink: RowSink,
+) {
+  let clock = 0;
+  const dlq: unknown[] = [];
+  return {
+    dlq,
+    deps: {
+      source,
+      sink,
+      publishDlq: async (m: readonly unknown[]) => void dlq.push(...m),
+      batchSize: 5,
+      flushIntervalMs: 1000,
+      now: () => (clock += 10),
+      sleep: async () => {},
+      retry: { initialMs: 1, maxMs: 4 },
+    },
+  };
+}
+
+test('a batch holds at most batchSize messages and is acked only after the insert', async () => {
+  const msgs = [1, 2, 3, 4, 5, 6, 7].map((i) => encodeAggregateMessage(row(i)));
+  const { source, acked } = fakeSource(msgs, 2);
+  const events: string[] = [];
+  const inserted: string[][] = [];
+  const sink: RowSink = {
+    insertAggregates: async (rows) => {
+      events.push(`insert ${rows.length} after ${acked.length} acks`);
+      inserted.push(rows.map((r) => r.device_id));
+    },
+    insertSensorsLocal: async () => {},
+    insertAlerts: async () => {},
+  };
+  const task = new WriteTask(deps(source, sink).deps);
+  assert.equal(await task.step(), 5);
+  assert.equal(await task.step(), 2);
+  assert.deepEqual(inserted, [
+    ['sensor_1', 'sensor_2', 'sensor_3', 'sensor_4', 'sensor_5'],
+    ['sensor_6', 'sensor_7'],
+  ]);
+  // The first batch came in three reads (2+2+1), all acked after the first insert only.
+  assert.deepEqual(events, ['insert 5 after 0 acks', 'insert 2 after 3 acks']);
+  assert.deepEqual(acked, [2, 4, 5, 7]);
+});
+
+test('a ClickHouse outage is retried with backoff; nothing is acked until it succeeds', async () => {
+  const { source, acked } = fakeSource(
+    [encodeAggregateMessage(row(1)), encodeAlertMessage(alert)],
+    5,
+  );
+  let failures = 3;
+  const alerts: Alert[] = [];
+  const sink: RowSink = {
+    insertAggregates: async () => {
+      if (failures-- > 0) {
+        assert.deepEqual(acked, []);
+        throw new Error('ECONNREFUSED');
+      }
+    },
+    insertSensorsLocal: async () => {},
+    insertAlerts: async (a) => void alerts.push(...a),
+  };
+  const retries: number[] = [];
+  const task = new WriteTask({
+    ...deps(source, sink).deps,
+    onRetry: (_n, _e, d) => retries.push(d),
+  });
+  assert.equal(await task.step(), 2);
+  assert.deepEqual(retries, [1, 2, 4]);
+  assert.deepEqual(alerts, [alert]);
+  assert.deepEqual(acked, [2]);
+});
+
+test('a message that is not an aggregate or alert goes to the DLQ with a reason', async () => {
+  const bad = { payload: Buffer.from('not json'), properties: { [PROP.kind]: 'aggregate' } };
+  const { source, acked } = fakeSource([bad, encodeAggregateMessage(row(2))], 5);
+  const sink: RowSink = {
+    insertAggregates: async () => {},
+    insertSensorsLocal: async () => {},
+    insertAlerts: async () => {},
+  };
+  const d = deps(source, sink);
+  await new WriteTask(d.deps).step();
+  assert.equal(d.dlq.length, 1);
+  assert.equal(
+    (d.dlq[0] as { properties: Record<string, string> }).properties[PROP.reason],
+    'bad_output_message',
+  );
+  assert.deepEqual(acked, [2]);
+});
