@@ -19,3 +19,4 @@ export {
   type IncomingMessage,
   type OutgoingMessage,
 } from './messages.ts';
+export { batchSource, publishAll, type ReceivedBatch } from './pulsar-io.ts';

@@ -1,0 +1,232 @@
+// The whole pipeline against the real servers, stages run in this process: generated AVRO
+// (with late, out-of-order, duplicate, legacy-JSON and malformed messages) on a partitioned
+// Pulsar topic → ingest tasks → records topic → aggregator tasks (state in Redis) →
+// aggregates/alerts topics → writer tasks → ClickHouse. The verifier recomputes every row
+// from the generator's parameters and the rows read back with FINAL must match exactly;
+// the DLQ must hold every bad and late message with its reason.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from '@clickhouse/client';
+import { Redis } from 'ioredis';
+import { batchSource, PROP, publishAll, type OutgoingMessage } from '@iot/channel';
+import { ClickHouseSink } from '@iot/clickhouse';
+import { generateStream, resolveParams } from '@iot/loadgen';
+import { PulsarAdmin, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
+import { PartitionState } from '@iot/state';
+import { compareRows, expectedFromParams, formatComparison, isClean } from '@iot/verify';
+import { DEFAULT_ALERT_RULES } from '@iot/windows';
+import { IngestPartitionTask } from '../../services/ingest/src/partition-task.ts';
+import { AggregatorPartitionTask } from '../../services/aggregator/src/partition-task.ts';
+import { WriteTask } from '../../services/writer/src/write-task.ts';
+import { stack, uniqueName } from '../support/stack.ts';
+
+const WINDOW_MS = 10_000;
+const P = 2; // source partitions
+const Q = 2; // records partitions
+
+test(
+  'in-process pipeline on real Pulsar, Redis and ClickHouse is exact',
+  { timeout: 240_000 },
+  async () => {
+    const name = uniqueName('e2e');
+    const topic = (t: string) => `persistent://public/default/${name}-${t}`;
+    const [source, records, aggregates, alerts, dlq] = [
+      'data',
+      'records',
+      'aggregates',
+      'alerts',
+      'dlq',
+    ].map(topic) as [string, string, string, string, string];
+    const params = resolveParams({
+      seed: 11,
+      devices: 30,
+      startMs: Date.UTC(2026, 0, 1),
+      durationMs: 40_000,
+      ratePerSec: 150,
+      partitions: P,
+      maxOutOfOrdernessMs: 2_000,
+      shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
+    });
+    const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
+    assert.deepEqual(expected.tagMismatches, []);
+
+    const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+    await admin.createPartitionedTopic(source, P);
+    await admin.createPartitionedTopic(records, Q);
+    for (const t of [aggregates, alerts, dlq]) await admin.createTopic(t);
+
+    const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+    const redis = new Redis(stack.redisUrl);
+    const ch = createClient({ url: stack.clickhouseUrl });
+    const database = name.replaceAll('-', '_');
+    const sink = new ClickHouseSink(ch, { database });
+    await sink.ensureSchema();
+    const closers: (() => Promise<unknown>)[] = [];
+    let stopped = false;
+    const loops: Promise<void>[] = [];
+    const loop = (step: () => Promise<unknown>) =>
+      loops.push(
+        (async () => {
+          while (!stopped) await step();
+        })(),
+      );
+
+    try {
+      // Producing: every generated message to the partition the generator chose, in order.
+      const inputs = await Promise.all(
+        Array.from({ length: P }, (_, p) =>
+          client.createProducer({
+            topic: `${source}-partition-${p}`,
+            batching: { maxMessages: 500, maxBytes: 256 * 1024, maxDelayMs: 5 },
+          }),
+        ),
+      );
+      const sends: Promise<unknown>[] = [];
+      for (const m of generateStream(params)) {
+        sends.push(
+          inputs[m.partition]!.send({ payload: m.payload, key: m.key, eventTime: m.eventTime }),
+        );
+      }
+      await Promise.all(sends);
+
+      const producer = async (t: string, keyed = true): Promise<Producer> => {
+        const p = await client.createProducer({
+          topic: t,
+          routing: keyed ? 'key-hash' : 'round-robin',
+          batching: { maxMessages: 1000, maxBytes: 512 * 1024, maxDelayMs: 5 },
+        });
+        closers.push(() => p.close());
+        return p;
+      };
+      const subscribe = async (t: string, subscription: string): Promise<Consumer> => {
+        const c = await client.subscribe({
+          topic: t,
+          subscription,
+          type: 'Failover',
+          initialPosition: 'Earliest',
+          receiverQueueSize: 2000,
+        });
+        closers.push(() => c.close());
+        return c;
+      };
+      const recordsOut = await producer(records);
+      const recordsPartitions = await Promise.all(
+        Array.from({ length: Q }, (_, q) => producer(`${records}-partition-${q}`)),
+      );
+      const dlqOut = await producer(dlq);
+      const aggregatesOut = await producer(aggregates);
+      const alertsOut = await producer(alerts);
+
+      for (let p = 0; p < P; p++) {
+        const consumer = await subscribe(`${source}-partition-${p}`, 'ingest');
+        const task = new IngestPartitionTask({
+          state: new PartitionState(redis, 'ingest', p, name),
+          source: batchSource(consumer, (m) => ({
+            payload: m.payload,
+            position: m.messageId.serialize(),
+            eventTime: m.eventTime ?? null,
+            publishTime: m.publishTime,
+            properties: m.properties,
+          })),
+          sink: {
+            publishRecords: (ms) => publishAll(recordsOut, ms),
+            publishDlq: (ms) => publishAll(dlqOut, ms),
+            publishWatermark: async (m: OutgoingMessage) => {
+              await Promise.all(recordsPartitions.map((out) => out.send(m)));
+            },
+          },
+          options: {
+            sourcePartition: p,
+            timeMode: 'event',
+            maxOutOfOrdernessMs: params.maxOutOfOrdernessMs,
+          },
+          now: Date.now,
+          maxBatch: 500,
+          batchTimeoutMs: 50,
+        });
+        await task.start();
+        loop(() => task.step());
+      }
+      for (let q = 0; q < Q; q++) {
+        const consumer = await subscribe(`${records}-partition-${q}`, 'aggregator');
+        const task = new AggregatorPartitionTask({
+          state: new PartitionState(redis, 'aggregator', q, name),
+          source: batchSource(consumer, (m) => ({ payload: m.payload, properties: m.properties })),
+          sink: {
+            publish: async (outputs) => {
+              const by = { aggregates: aggregatesOut, alerts: alertsOut, dlq: dlqOut };
+              await Promise.all(outputs.map((o) => by[o.topic].send(o.message)));
+            },
+          },
+          options: {
+            windowSizeMs: WINDOW_MS,
+            alertRules: DEFAULT_ALERT_RULES,
+            upstreamPartitions: P,
+            idleTimeoutMs: 2_000,
+          },
+          now: Date.now,
+          maxBatch: 1000,
+          batchTimeoutMs: 50,
+        });
+        await task.start();
+        loop(() => task.step());
+      }
+      for (const t of [aggregates, alerts]) {
+        const consumer = await subscribe(t, 'writer');
+        const task = new WriteTask({
+          source: batchSource(consumer, (m) => ({ payload: m.payload, properties: m.properties })),
+          sink,
+          publishDlq: (ms) => publishAll(dlqOut, ms),
+          batchSize: 5000,
+          flushIntervalMs: 200,
+          now: Date.now,
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+          retry: { initialMs: 100, maxMs: 2000 },
+        });
+        loop(() => task.step());
+      }
+
+      // Windows close as the watermark passes them; the last ones once the input idles.
+      const deadline = Date.now() + 150_000;
+      while ((await sink.countAggregatesFinal()) < expected.rows.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await new Promise((r) => setTimeout(r, 1_000)); // anything extra would show up now
+      const actual = await sink.readAggregatesFinal();
+      const comparison = compareRows(expected.rows, actual);
+      assert.ok(isClean(comparison), formatComparison(comparison));
+      assert.ok(expected.rows.length > 100, `only ${expected.rows.length} rows expected`);
+
+      // DLQ: every bad and late message, once per origin, with its reason.
+      const dlqReader = await client.subscribe({
+        topic: dlq,
+        subscription: 'check',
+        type: 'Exclusive',
+        initialPosition: 'Earliest',
+      });
+      closers.push(() => dlqReader.close());
+      const seen = new Map<string, string>();
+      const want = Object.values(expected.counts.dlq).reduce((a, b) => a + b, 0);
+      const dlqDeadline = Date.now() + 20_000;
+      while (seen.size < want && Date.now() < dlqDeadline) {
+        for (const m of await dlqReader.receiveBatch(1000, 500)) {
+          seen.set(
+            `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`,
+            m.properties[PROP.reason] ?? '',
+          );
+        }
+      }
+      const byReason: Record<string, number> = {};
+      for (const r of seen.values()) byReason[r] = (byReason[r] ?? 0) + 1;
+      assert.deepEqual(byReason, expected.counts.dlq);
+    } finally {
+      stopped = true;
+      await Promise.allSettled(loops);
+      for (const close of closers.reverse()) await close().catch(() => {});
+      await client.close();
+      redis.disconnect();
+      await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
+      await ch.close();
+    }
+  },
+);
