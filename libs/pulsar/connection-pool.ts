@@ -31,6 +31,17 @@ export class ConnectionPool {
     return opening;
   }
 
+  /** Drops every open connection (their users reconnect); for failure drills and tests. */
+  async dropAll(): Promise<void> {
+    for (const p of [...this.connections.values()]) {
+      try {
+        (await p).close();
+      } catch {
+        // failed to open: nothing to drop
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.connections.values()];
