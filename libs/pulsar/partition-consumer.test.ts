@@ -1,0 +1,112 @@
+// Permit accounting and batch handling of a consumer against a scripted broker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { PulsarClient } from './client.ts';
+import { encodeBatchItem } from './protocol/batch.ts';
+import { CommandType, LookupType, type BaseCommand } from './protocol/commands.ts';
+import { encodePayloadCommand } from './protocol/frame.ts';
+import { FakeBroker, connectThen } from './testing/fake-broker.ts';
+
+function fakeTopicOwner(flows: number[], subscribed: (socket: Socket, consumerId: bigint) => void) {
+  const broker = new FakeBroker(
+    connectThen((cmd: BaseCommand, reply, socket) => {
+      if (cmd.type === CommandType.PARTITIONED_METADATA) {
+        reply({
+          type: CommandType.PARTITIONED_METADATA_RESPONSE,
+          partitionMetadataResponse: {
+            request_id: cmd.partitionMetadata!.request_id,
+            partitions: 0,
+          },
+        });
+      } else if (cmd.type === CommandType.LOOKUP) {
+        reply({
+          type: CommandType.LOOKUP_RESPONSE,
+          lookupTopicResponse: {
+            request_id: cmd.lookupTopic!.request_id,
+            response: LookupType.Connect,
+            brokerServiceUrl: broker.url,
+          },
+        });
+      } else if (cmd.type === CommandType.SUBSCRIBE) {
+        reply({ type: CommandType.SUCCESS, success: { request_id: cmd.subscribe!.request_id } });
+        setImmediate(() => subscribed(socket, cmd.subscribe!.consumer_id));
+      } else if (cmd.type === CommandType.FLOW) {
+        flows.push(cmd.flow!.messagePermits);
+      }
+    }),
+  );
+  return broker;
+}
+
+function batchFrame(consumerId: bigint, entryId: bigint, count: number, ackSet?: bigint[]): Buffer {
+  const items = Array.from({ length: count }, (_, i) => encodeBatchItem({}, Buffer.from(`m${i}`)));
+  return encodePayloadCommand(
+    {
+      type: CommandType.MESSAGE,
+      message: {
+        consumer_id: consumerId,
+        message_id: { ledgerId: 7n, entryId },
+        ...(ackSet ? { ack_set: ackSet } : {}),
+      },
+    },
+    { producer_name: 'p', sequence_id: 0n, publish_time: 1n, num_messages_in_batch: count },
+    Buffer.concat(items),
+  );
+}
+
+test('permits: full queue on subscribe, dropped batch indexes given back, re-granted in halves', async () => {
+  const flows: number[] = [];
+  const broker = await fakeTopicOwner(flows, (socket, consumerId) => {
+    // 5-message batch, indexes 0 and 1 already acked (ack_set bits clear)
+    socket.write(batchFrame(consumerId, 1n, 5, [0b11100n]));
+  }).start();
+  const client = new PulsarClient({ serviceUrl: broker.url, operationTimeoutMs: 2000 });
+  const consumer = await client.subscribe({ topic: 't', subscription: 's', receiverQueueSize: 4 });
+  const got = await consumer.receiveBatch(3, 2000);
+  assert.deepEqual(
+    got.map((m) => [m.payload.toString(), m.messageId.batchIndex, m.messageId.batchSize]),
+    [
+      ['m2', 2, 5],
+      ['m3', 3, 5],
+      ['m4', 4, 5],
+    ],
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  // 4 on subscribe, then one permit back per message taken (3) or dropped (2), in halves
+  assert.equal(flows[0], 4);
+  assert.equal(
+    flows.slice(1).reduce((a, b) => a + b, 0),
+    5,
+    `flows ${flows}`,
+  );
+  assert.ok(
+    flows.slice(1).every((n) => n >= 2),
+    'never re-granted below half the queue',
+  );
+  await client.close();
+  await broker.stop();
+});
+
+test('a batched entry is acked once, after all its messages are', async () => {
+  const flows: number[] = [];
+  const broker = await fakeTopicOwner(flows, (socket, consumerId) => {
+    socket.write(batchFrame(consumerId, 3n, 3));
+  }).start();
+  const client = new PulsarClient({ serviceUrl: broker.url, operationTimeoutMs: 2000 });
+  const consumer = await client.subscribe({ topic: 't', subscription: 's', ackGroupTimeMs: 0 });
+  const got = await consumer.receiveBatch(3, 2000);
+  const acks = () => broker.received.filter((c) => c.type === CommandType.ACK);
+  await consumer.ack(got[2]!);
+  await consumer.ack(got[0]!);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(acks().length, 0, 'partial batch not acked');
+  await consumer.ack(got[1]!);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(acks().length, 1);
+  const [acked] = acks()[0]!.ack!.message_id;
+  assert.deepEqual([acked!.ledgerId, acked!.entryId], [7n, 3n]);
+  assert.equal(acks()[0]!.ack!.message_id.length, 1);
+  await client.close();
+  await broker.stop();
+});
