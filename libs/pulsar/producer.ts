@@ -400,7 +400,15 @@ export class PartitionProducer {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.flush();
+      // Bounded: with the broker gone and no send timeout, pending sends fail below instead.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flush(),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, this.client.operationTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
     } finally {
       this.closed = true;
       if (this.timeoutTimer) clearInterval(this.timeoutTimer);
