@@ -68,6 +68,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly queue = new Fifo<Queued>();
   private waiters: Waiter[] = [];
   private closed = false;
+  /** Last Failover activity per partition topic: the event can arrive before a listener. */
+  private readonly activity = new Map<string, boolean>();
 
   private constructor(topic: string, subscription: string) {
     super();
@@ -99,8 +101,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         nackRedeliveryDelayMs: options.nackRedeliveryDelayMs ?? 1000,
         deliver: (msg, from) => consumer.push(msg, from),
         purge: (from) => consumer.purge(from),
-        onActiveChange: (t, partition, active) =>
-          consumer.emit('activeChange', { topic: t, partition, active }),
+        onActiveChange: (t, partition, active) => {
+          consumer.activity.set(t, active);
+          consumer.emit('activeChange', { topic: t, partition, active });
+        },
         onEndOfTopic: (t) => consumer.emit('endOfTopic', t),
       });
       consumer.partitions.push(pc);
@@ -113,6 +117,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       throw err;
     }
     return consumer;
+  }
+
+  /**
+   * Whether the broker made this consumer the active one (Failover) for `topic` (a partition
+   * topic name, or the topic itself when it is not partitioned); undefined until it said.
+   */
+  isActive(topic: string = this.topic): boolean | undefined {
+    return this.activity.get(fullTopicName(topic));
   }
 
   /** The partition topics this consumer covers. */
