@@ -18,3 +18,9 @@ export {
   type SupervisorOptions,
 } from './supervisor.ts';
 export { backoffDelay, type BackoffOptions } from './backoff.ts';
+export {
+  PartitionSupervisor,
+  type PartitionEvent,
+  type PartitionLoopTask,
+  type PartitionSupervisorOptions,
+} from './partition-supervisor.ts';

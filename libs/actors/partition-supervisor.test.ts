@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PartitionSupervisor, type PartitionEvent } from './partition-supervisor.ts';
+
+class Fenced extends Error {}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('a failing step restarts the loop from a fresh task with backoff; release stops it', async () => {
+  const events: PartitionEvent<number>[] = [];
+  const created: number[] = [];
+  let steps = 0;
+  let redeliveries = 0;
+  const sup = new PartitionSupervisor<number>({
+    create: (key) => {
+      created.push(key);
+      return {
+        start: async () => {},
+        step: async () => {
+          steps++;
+          await tick();
+          if (steps === 3) throw new Error('redis went away');
+        },
+      };
+    },
+    beforeRestart: () => void redeliveries++,
+    backoff: { initialMs: 5, jitter: 0 },
+    onEvent: (e) => events.push(e),
+    sleep: async () => {},
+  });
+  sup.own(7);
+  sup.own(7); // already owned: no second loop
+  while (steps < 10) await tick();
+  await sup.release(7);
+  assert.deepEqual(created, [7, 7]);
+  assert.equal(redeliveries, 1);
+  assert.equal(sup.restartsOf(7), 0, 'released keys are forgotten');
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ['started', 'failed', 'started', 'stopped'],
+  );
+  assert.equal(events[1]?.kind === 'failed' && events[1].delayMs, 5);
+  assert.deepEqual(sup.owned, []);
+});
+
+test('a fenced task stops for good instead of taking the partition back', async () => {
+  const events: string[] = [];
+  let creates = 0;
+  const sup = new PartitionSupervisor<string>({
+    create: () => {
+      creates++;
+      return {
+        start: async () => {},
+        step: async () => {
+          await tick();
+          throw new Fenced('epoch 3 fenced by 4');
+        },
+      };
+    },
+    isFenced: (e) => e instanceof Fenced,
+    onEvent: (e) => events.push(e.kind),
+    sleep: async () => {},
+  });
+  sup.own('p0');
+  while (!events.includes('stopped')) await tick();
+  assert.deepEqual(events, ['started', 'fenced', 'stopped']);
+  assert.equal(creates, 1);
+  assert.deepEqual(sup.owned, []);
+});
+
+test('release waits for the running micro-batch to finish', async () => {
+  let inStep = false;
+  let finishedSteps = 0;
+  const sup = new PartitionSupervisor<number>({
+    create: () => ({
+      start: async () => {},
+      step: async () => {
+        inStep = true;
+        await new Promise((r) => setTimeout(r, 20));
+        inStep = false;
+        finishedSteps++;
+      },
+    }),
+  });
+  sup.own(1);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(inStep, true);
+  await sup.release(1);
+  assert.equal(inStep, false);
+  assert.equal(finishedSteps, 1);
+});
