@@ -23,6 +23,8 @@ export const spec = {
   DLQ_TOPIC: topics.DLQ_TOPIC,
   PULSAR_SUBSCRIPTION: str({ example: 'iot-aggregator' }).default('iot-aggregator'),
   ...redisSpec,
+  // Prefix of this stage's Redis keys (state of several pipelines can share one Redis).
+  STATE_NAMESPACE: str({ pattern: /^[A-Za-z0-9_.-]+$/, example: 'iot' }).default('iot'),
   ...natsSpec,
   ...s3Spec,
   WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),

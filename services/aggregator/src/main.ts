@@ -1,17 +1,129 @@
-// aggregator: records → 1-minute windows per device in Redis → aggregates and alerts.
+// aggregator: per-device tumbling windows over the records topic, state in Redis, closed on
+// the watermark; results to the aggregates topic, alerts to the alerts topic, late → DLQ.
+// One loop per owned records partition (Failover) (DESIGN.md §1, §3, §4).
+import { Redis } from 'ioredis';
+import { PartitionSupervisor } from '@iot/actors';
+import { batchSource } from '@iot/channel';
 import { startService } from '@iot/observability';
-
+import { PulsarClient } from '@iot/pulsar';
+import { FencedError, PartitionState } from '@iot/state';
+import {
+  FailoverOwnership,
+  instanceName,
+  outputProducer,
+  subscribePartitions,
+} from '@iot/stage';
 import { spec } from './config.ts';
+import { AggregatorPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'aggregator', spec });
+const { config, log, metrics, readiness, shutdown } = svc;
+readiness.set('processing', false, 'connecting');
 
-// ── Processing plugs in here ─────────────────────────────────────────────────────────────
-// Not wired yet. The aggregator work builds, from svc.config: a Failover consumer on
-// RECORDS_TOPIC (PULSAR_SUBSCRIPTION), producers for AGGREGATES_TOPIC, ALERTS_TOPIC and
-// DLQ_TOPIC, a Supervisor from @iot/actors with one actor per owned records partition
-// running AggregatorPartitionTask (./partition-task.ts) over Redis state, and the NATS
-// checkpoint participant. It then replaces the check below with real ones (svc.readiness)
-// and registers its stop hooks (svc.shutdown.onStop).
-// Until then this process serves /healthz and /metrics only and is never ready.
-svc.readiness.set('processing', false, 'aggregator processing is not wired in yet');
-svc.log.warn('processing not wired in: serving health and metrics only');
+const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
+const dropped = metrics.counter({
+  name: 'aggregator_skipped_total',
+  help: 'Records not applied, by why (duplicate, fenced, late)',
+  labelNames: ['why'] as const,
+});
+const closed = metrics.counter({ name: 'aggregator_windows_closed_total', help: 'Windows emitted' });
+const alerts = metrics.counter({ name: 'aggregator_alerts_total', help: 'Alerts emitted' });
+const watermark = metrics.gauge({
+  name: 'aggregator_watermark_ms',
+  help: 'Combined upstream watermark per records partition',
+  labelNames: ['partition'] as const,
+});
+const restarts = metrics.counter({
+  name: 'aggregator_partition_restarts_total',
+  help: 'Partition loops restarted after a failure',
+});
+const owned = metrics.gauge({ name: 'aggregator_owned_partitions', help: 'Partitions owned' });
+
+const client = new PulsarClient({
+  serviceUrl: config.PULSAR_URL,
+  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+});
+const redis = new Redis(config.REDIS_URL);
+shutdown.onStop('redis', () => redis.quit(), { last: true });
+shutdown.onStop('pulsar', () => client.close(), { last: true });
+
+// A window waits for a watermark from every source partition.
+const upstreamPartitions = Math.max(1, await client.getPartitionCount(config.PULSAR_TOPIC));
+const outs = {
+  aggregates: await outputProducer(client, config.AGGREGATES_TOPIC),
+  alerts: await outputProducer(client, config.ALERTS_TOPIC),
+  dlq: await outputProducer(client, config.DLQ_TOPIC, 'round-robin'),
+};
+const sources = await subscribePartitions(client, {
+  topic: config.RECORDS_TOPIC,
+  subscription: config.PULSAR_SUBSCRIPTION,
+  consumerName: instanceName('aggregator'),
+});
+const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
+const alertRules = {
+  temperatureHigh: config.ALERT_TEMPERATURE_HIGH,
+  humidityHigh: config.ALERT_HUMIDITY_HIGH,
+  batteryLow: config.ALERT_BATTERY_LOW,
+};
+
+const supervisor = new PartitionSupervisor<number>({
+  create: (partition) =>
+    new AggregatorPartitionTask({
+      state: new PartitionState(redis, 'aggregator', partition, config.STATE_NAMESPACE),
+      source: batchSource(byPartition.get(partition)!, (m) => ({
+        payload: m.payload,
+        properties: m.properties,
+      })),
+      sink: {
+        publish: async (outputs) => {
+          await Promise.all(outputs.map((o) => outs[o.topic].send(o.message)));
+        },
+      },
+      options: {
+        windowSizeMs: config.WINDOW_SIZE,
+        alertRules,
+        upstreamPartitions,
+        idleTimeoutMs: config.WATERMARK_IDLE_TIMEOUT,
+      },
+      now: Date.now,
+      maxBatch: 5000,
+      batchTimeoutMs: 100,
+      onBatch: (s) => {
+        applied.inc(s.applied);
+        dropped.inc({ why: 'duplicate' }, s.duplicates);
+        dropped.inc({ why: 'fenced' }, s.fenced);
+        dropped.inc({ why: 'late' }, s.late);
+        closed.inc(s.windowsClosed);
+        alerts.inc(s.alerts);
+        if (s.watermark !== null) watermark.set({ partition: String(partition) }, s.watermark);
+        if (s.windowsClosed > 0) {
+          log.info('windows closed', { partition, windows: s.windowsClosed, watermark: s.watermark });
+        }
+      },
+    }),
+  beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
+  isFenced: (err) => err instanceof FencedError,
+  onEvent: (e) => {
+    owned.set(supervisor.owned.length);
+    if (e.kind === 'failed') {
+      restarts.inc();
+      log.error('partition loop failed; restarting from committed state', {
+        partition: e.key,
+        err: e.error,
+        delayMs: e.delayMs,
+      });
+    } else log.info(`partition ${e.kind}`, { partition: e.key });
+  },
+});
+const ownership = new FailoverOwnership(sources, supervisor);
+ownership.start();
+readiness.set('processing', true);
+log.info('consuming', {
+  topic: config.RECORDS_TOPIC,
+  partitions: sources.length,
+  upstreamPartitions,
+});
+
+shutdown.onStop('partitions', () => ownership.stop());
+shutdown.onStop('consumers', () => Promise.all(sources.map((s) => s.consumer.close())));
+shutdown.onStop('producers', () => Promise.all(Object.values(outs).map((p) => p.close())));

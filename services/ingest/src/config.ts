@@ -21,6 +21,8 @@ export const spec = {
   // Failover subscription: each source partition has one active ingest consumer.
   PULSAR_SUBSCRIPTION: str({ example: 'iot-ingest' }).default('iot-ingest'),
   ...redisSpec,
+  // Prefix of this stage's Redis keys (state of several pipelines can share one Redis).
+  STATE_NAMESPACE: str({ pattern: /^[A-Za-z0-9_.-]+$/, example: 'iot' }).default('iot'),
   ...natsSpec,
   ...s3Spec,
   // event: the reading's own timestamp; ingest: stamped on arrival (the seed's behaviour).

@@ -1,17 +1,131 @@
 // ingest: raw readings → SensorRecords with event time and watermarks; bad or late input → DLQ.
+// One loop per owned source partition (Failover), state in Redis (DESIGN.md §1, §3, §4).
+import { Redis } from 'ioredis';
+import { PartitionSupervisor } from '@iot/actors';
+import { batchSource, publishAll } from '@iot/channel';
 import { startService } from '@iot/observability';
-
+import { PulsarClient, partitionTopicName } from '@iot/pulsar';
+import { FencedError, PartitionState } from '@iot/state';
+import {
+  FailoverOwnership,
+  instanceName,
+  outputProducer,
+  subscribePartitions,
+} from '@iot/stage';
 import { spec } from './config.ts';
+import { IngestPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'ingest', spec });
+const { config, log, metrics, readiness, shutdown } = svc;
+readiness.set('processing', false, 'connecting');
 
-// ── Processing plugs in here ─────────────────────────────────────────────────────────────
-// Not wired yet. The ingest work builds, from svc.config: a Failover consumer on PULSAR_TOPIC
-// (PULSAR_SUBSCRIPTION), producers for RECORDS_TOPIC and DLQ_TOPIC, a Supervisor from
-// @iot/actors with one actor per active source partition running IngestOperator
-// (./ingest-operator.ts) over Redis state, and the NATS checkpoint participant. It then
-// replaces the check below with real ones (svc.readiness) and registers its stop hooks
-// (svc.shutdown.onStop: stop consuming, drain actors, flush producers, close clients).
-// Until then this process serves /healthz and /metrics only and is never ready.
-svc.readiness.set('processing', false, 'ingest processing is not wired in yet');
-svc.log.warn('processing not wired in: serving health and metrics only');
+const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
+const dlqOut = metrics.counter({
+  name: 'ingest_dlq_total',
+  help: 'Messages sent to the DLQ, by reason (late included)',
+  labelNames: ['reason'] as const,
+});
+const skipped = metrics.counter({
+  name: 'ingest_redelivered_skipped_total',
+  help: 'Redelivered messages already committed',
+});
+const batches = metrics.counter({ name: 'ingest_batches_total', help: 'Micro-batches committed' });
+const restarts = metrics.counter({
+  name: 'ingest_partition_restarts_total',
+  help: 'Partition loops restarted after a failure',
+});
+const owned = metrics.gauge({ name: 'ingest_owned_partitions', help: 'Source partitions owned' });
+
+const client = new PulsarClient({
+  serviceUrl: config.PULSAR_URL,
+  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+});
+const redis = new Redis(config.REDIS_URL, { lazyConnect: false });
+shutdown.onStop('redis', () => redis.quit(), { last: true });
+shutdown.onStop('pulsar', () => client.close(), { last: true });
+
+const records = await outputProducer(client, config.RECORDS_TOPIC);
+const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
+// Watermark markers go to every records partition, each through its own producer.
+const recordsPartitions = await client.getPartitionCount(config.RECORDS_TOPIC);
+const markerOuts = await Promise.all(
+  (recordsPartitions === 0
+    ? [config.RECORDS_TOPIC]
+    : Array.from({ length: recordsPartitions }, (_, q) =>
+        partitionTopicName(config.RECORDS_TOPIC, q),
+      )
+  ).map((t) => outputProducer(client, t)),
+);
+
+const sources = await subscribePartitions(client, {
+  topic: config.PULSAR_TOPIC,
+  subscription: config.PULSAR_SUBSCRIPTION,
+  consumerName: instanceName('ingest'),
+});
+const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
+
+const supervisor = new PartitionSupervisor<number>({
+  create: (partition) => {
+    const consumer = byPartition.get(partition)!;
+    return new IngestPartitionTask({
+      state: new PartitionState(redis, 'ingest', partition, config.STATE_NAMESPACE),
+      source: batchSource(consumer, (m) => ({
+        payload: m.payload,
+        position: m.messageId.serialize(),
+        eventTime: m.eventTime ?? null,
+        publishTime: m.publishTime,
+        properties: m.properties,
+      })),
+      sink: {
+        publishRecords: (ms) => publishAll(records, ms),
+        publishDlq: (ms) => publishAll(dlq, ms),
+        publishWatermark: async (m) => {
+          await Promise.all(markerOuts.map((out) => out.send(m)));
+        },
+      },
+      options: {
+        sourcePartition: partition,
+        timeMode: config.TIME_MODE,
+        maxOutOfOrdernessMs: config.MAX_OUT_OF_ORDERNESS,
+      },
+      now: Date.now,
+      maxBatch: 2000,
+      batchTimeoutMs: 100,
+      onBatch: (s) => {
+        batches.inc();
+        recordsOut.inc(s.records);
+        skipped.inc(s.skipped);
+        for (const [reason, n] of Object.entries(s.reasons)) dlqOut.inc({ reason }, n);
+        if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
+      },
+    });
+  },
+  beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
+  isFenced: (err) => err instanceof FencedError,
+  onEvent: (e) => {
+    owned.set(supervisor.owned.length);
+    if (e.kind === 'failed') {
+      restarts.inc();
+      log.error('partition loop failed; restarting from committed state', {
+        partition: e.key,
+        err: e.error,
+        delayMs: e.delayMs,
+      });
+    } else log.info(`partition ${e.kind}`, { partition: e.key });
+  },
+});
+const ownership = new FailoverOwnership(sources, supervisor);
+ownership.start();
+readiness.set('processing', true);
+log.info('consuming', {
+  topic: config.PULSAR_TOPIC,
+  partitions: sources.length,
+  recordsPartitions: markerOuts.length,
+});
+
+// Stop at a micro-batch boundary (everything committed), then flush and close.
+shutdown.onStop('partitions', () => ownership.stop());
+shutdown.onStop('consumers', () => Promise.all(sources.map((s) => s.consumer.close())));
+shutdown.onStop('producers', () =>
+  Promise.all([records, dlq, ...markerOuts].map((p) => p.close())),
+);

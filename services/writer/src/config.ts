@@ -16,6 +16,8 @@ export const spec = {
   ...pulsarSpec,
   AGGREGATES_TOPIC: topics.AGGREGATES_TOPIC,
   ALERTS_TOPIC: topics.ALERTS_TOPIC,
+  // Messages on those topics that are not an aggregate row or alert go here with a reason.
+  DLQ_TOPIC: topics.DLQ_TOPIC,
   PULSAR_SUBSCRIPTION: str({ example: 'iot-writer' }).default('iot-writer'),
   ...clickhouseSpec,
   ...natsSpec,

@@ -1,16 +1,97 @@
-// writer: aggregates and alerts → ClickHouse, batched, idempotent, acked after the insert.
+// writer: aggregates and alerts → ClickHouse in batches (WRITER_BATCH_ROWS or
+// WRITER_FLUSH_INTERVAL), idempotently; acks only after ClickHouse confirmed (DESIGN.md §4).
+import { createClient } from '@clickhouse/client';
+import { PartitionSupervisor } from '@iot/actors';
+import { batchSource, publishAll } from '@iot/channel';
+import { ClickHouseSink } from '@iot/clickhouse';
 import { startService } from '@iot/observability';
-
+import { PulsarClient } from '@iot/pulsar';
+import { instanceName, outputProducer } from '@iot/stage';
 import { spec } from './config.ts';
+import { WriteTask } from './write-task.ts';
 
 const svc = await startService({ service: 'writer', spec });
+const { config, log, metrics, readiness, shutdown } = svc;
+readiness.set('processing', false, 'connecting');
 
-// ── Processing plugs in here ─────────────────────────────────────────────────────────────
-// Not wired yet. The writer work builds, from svc.config: consumers on AGGREGATES_TOPIC and
-// ALERTS_TOPIC (PULSAR_SUBSCRIPTION), a ClickHouseSink from @iot/clickhouse on CLICKHOUSE_URL
-// (ensureSchema at start), batches of WRITER_BATCH_ROWS or WRITER_FLUSH_INTERVAL, acks after
-// ClickHouse confirmed, and NATS heartbeats. It then replaces the check below with real ones
-// (svc.readiness) and registers its stop hooks (svc.shutdown.onStop: flush, then close).
-// Until then this process serves /healthz and /metrics only and is never ready.
-svc.readiness.set('processing', false, 'writer processing is not wired in yet');
-svc.log.warn('processing not wired in: serving health and metrics only');
+const rowsOut = metrics.counter({
+  name: 'writer_rows_total',
+  help: 'Rows confirmed by ClickHouse, by table',
+  labelNames: ['table'] as const,
+});
+const flushMs = metrics.histogram({
+  name: 'writer_flush_seconds',
+  help: 'Time from the first message of a batch to its ack',
+});
+const retries = metrics.counter({ name: 'writer_retries_total', help: 'ClickHouse insert retries' });
+
+// The seed's JDBC URL names the database in its path (…:8123/benchmark).
+const chUrl = new URL(config.CLICKHOUSE_URL);
+const database = chUrl.pathname.replace(/^\/+|\/+$/g, '') || 'benchmark';
+chUrl.pathname = '/';
+const clickhouse = createClient({ url: chUrl.toString().replace(/\/$/, '') });
+const sink = new ClickHouseSink(clickhouse, { database });
+shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
+await sink.ensureSchema();
+
+const client = new PulsarClient({
+  serviceUrl: config.PULSAR_URL,
+  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+});
+shutdown.onStop('pulsar', () => client.close(), { last: true });
+const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
+// Shared: writers hold no state, so any number of replicas split the load.
+const inputs = await Promise.all(
+  [config.AGGREGATES_TOPIC, config.ALERTS_TOPIC].map((topic) =>
+    client.subscribe({
+      topic,
+      subscription: config.PULSAR_SUBSCRIPTION,
+      type: 'Shared',
+      initialPosition: 'Earliest',
+      consumerName: instanceName('writer'),
+      receiverQueueSize: Math.max(1000, config.WRITER_BATCH_ROWS),
+    }),
+  ),
+);
+
+const supervisor = new PartitionSupervisor<number>({
+  create: (i) => {
+    const task = new WriteTask({
+      source: batchSource(inputs[i]!, (m) => ({ payload: m.payload, properties: m.properties })),
+      sink,
+      publishDlq: (ms) => publishAll(dlq, ms),
+      batchSize: config.WRITER_BATCH_ROWS,
+      flushIntervalMs: config.WRITER_FLUSH_INTERVAL,
+      now: Date.now,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      retry: { initialMs: 200, maxMs: 10_000 },
+      onRetry: (attempt, err, delayMs) => {
+        retries.inc();
+        readiness.set('clickhouse', false, String(err));
+        log.warn('ClickHouse insert failed; retrying (Pulsar keeps the batch)', {
+          attempt,
+          delayMs,
+          err,
+        });
+      },
+      onFlush: (s) => {
+        readiness.set('clickhouse', true);
+        rowsOut.inc({ table: 'sensor_aggregates' }, s.aggregates);
+        rowsOut.inc({ table: 'sensor_alerts' }, s.alerts);
+        flushMs.observe(s.ms / 1000);
+      },
+    });
+    return { start: async () => {}, step: () => task.step() };
+  },
+  beforeRestart: (i) => inputs[i]!.redeliverUnacknowledged(),
+  onEvent: (e) => {
+    if (e.kind === 'failed') log.error('writer loop failed; restarting', { err: e.error });
+  },
+});
+inputs.forEach((_, i) => supervisor.own(i));
+readiness.set('processing', true);
+log.info('consuming', { topics: [config.AGGREGATES_TOPIC, config.ALERTS_TOPIC], database });
+
+shutdown.onStop('loops', () => supervisor.releaseAll());
+shutdown.onStop('consumers', () => Promise.all(inputs.map((c) => c.close())));
+shutdown.onStop('producers', () => dlq.close());

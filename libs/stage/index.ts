@@ -1,0 +1,7 @@
+export {
+  FailoverOwnership,
+  instanceName,
+  subscribePartitions,
+  type PartitionConsumer,
+} from './failover-ownership.ts';
+export { outputProducer } from './producers.ts';
