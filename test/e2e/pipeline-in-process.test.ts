@@ -6,19 +6,26 @@
 // the DLQ must hold every bad and late message with its reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
-import { batchSource, PROP, publishAll, type OutgoingMessage } from '@iot/channel';
-import { ClickHouseSink } from '@iot/clickhouse';
-import { generateStream, resolveParams } from '@iot/loadgen';
-import { PulsarAdmin, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
+import { batchSource, publishAll, type OutgoingMessage } from '@iot/channel';
+import { resolveParams } from '@iot/loadgen';
+import { PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import { PartitionState } from '@iot/state';
-import { compareRows, expectedFromParams, formatComparison, isClean } from '@iot/verify';
+import { expectedFromParams } from '@iot/verify';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
 import { IngestPartitionTask } from '../../services/ingest/src/partition-task.ts';
 import { AggregatorPartitionTask } from '../../services/aggregator/src/partition-task.ts';
 import { WriteTask } from '../../services/writer/src/write-task.ts';
-import { stack, uniqueName } from '../support/stack.ts';
+import {
+  ClickHouseSink,
+  clickhouse,
+  createPipelineTopics,
+  dlqByReason,
+  produceStream,
+  verifyRows,
+  waitForRows,
+} from '../support/pipeline.ts';
+import { stack } from '../support/stack.ts';
 
 const WINDOW_MS = 10_000;
 const P = 2; // source partitions
@@ -28,15 +35,8 @@ test(
   'in-process pipeline on real Pulsar, Redis and ClickHouse is exact',
   { timeout: 240_000 },
   async () => {
-    const name = uniqueName('e2e');
-    const topic = (t: string) => `persistent://public/default/${name}-${t}`;
-    const [source, records, aggregates, alerts, dlq] = [
-      'data',
-      'records',
-      'aggregates',
-      'alerts',
-      'dlq',
-    ].map(topic) as [string, string, string, string, string];
+    const names = await createPipelineTopics('e2e', P, Q);
+    const { name, source, records, aggregates, alerts, dlq, database } = names;
     const params = resolveParams({
       seed: 11,
       devices: 30,
@@ -50,15 +50,9 @@ test(
     const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
     assert.deepEqual(expected.tagMismatches, []);
 
-    const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
-    await admin.createPartitionedTopic(source, P);
-    await admin.createPartitionedTopic(records, Q);
-    for (const t of [aggregates, alerts, dlq]) await admin.createTopic(t);
-
     const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
     const redis = new Redis(stack.redisUrl);
-    const ch = createClient({ url: stack.clickhouseUrl });
-    const database = name.replaceAll('-', '_');
+    const ch = clickhouse();
     const sink = new ClickHouseSink(ch, { database });
     await sink.ensureSchema();
     const closers: (() => Promise<unknown>)[] = [];
@@ -72,22 +66,7 @@ test(
       );
 
     try {
-      // Producing: every generated message to the partition the generator chose, in order.
-      const inputs = await Promise.all(
-        Array.from({ length: P }, (_, p) =>
-          client.createProducer({
-            topic: `${source}-partition-${p}`,
-            batching: { maxMessages: 500, maxBytes: 256 * 1024, maxDelayMs: 5 },
-          }),
-        ),
-      );
-      const sends: Promise<unknown>[] = [];
-      for (const m of generateStream(params)) {
-        sends.push(
-          inputs[m.partition]!.send({ payload: m.payload, key: m.key, eventTime: m.eventTime }),
-        );
-      }
-      await Promise.all(sends);
+      await produceStream(client, source, params);
 
       const producer = async (t: string, keyed = true): Promise<Producer> => {
         const p = await client.createProducer({
@@ -187,38 +166,15 @@ test(
       }
 
       // Windows close as the watermark passes them; the last ones once the input idles.
-      const deadline = Date.now() + 150_000;
-      while ((await sink.countAggregatesFinal()) < expected.rows.length && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await waitForRows(sink, expected.rows.length, 150_000);
       await new Promise((r) => setTimeout(r, 1_000)); // anything extra would show up now
-      const actual = await sink.readAggregatesFinal();
-      const comparison = compareRows(expected.rows, actual);
-      assert.ok(isClean(comparison), formatComparison(comparison));
+      const report = await verifyRows(sink, expected);
+      assert.equal(report, null, report ?? '');
       assert.ok(expected.rows.length > 100, `only ${expected.rows.length} rows expected`);
 
       // DLQ: every bad and late message, once per origin, with its reason.
-      const dlqReader = await client.subscribe({
-        topic: dlq,
-        subscription: 'check',
-        type: 'Exclusive',
-        initialPosition: 'Earliest',
-      });
-      closers.push(() => dlqReader.close());
-      const seen = new Map<string, string>();
-      const want = Object.values(expected.counts.dlq).reduce((a, b) => a + b, 0);
-      const dlqDeadline = Date.now() + 20_000;
-      while (seen.size < want && Date.now() < dlqDeadline) {
-        for (const m of await dlqReader.receiveBatch(1000, 500)) {
-          seen.set(
-            `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`,
-            m.properties[PROP.reason] ?? '',
-          );
-        }
-      }
-      const byReason: Record<string, number> = {};
-      for (const r of seen.values()) byReason[r] = (byReason[r] ?? 0) + 1;
-      assert.deepEqual(byReason, expected.counts.dlq);
+      const want = Object.values(expected.counts.dlq).reduce((x, y) => x + y, 0);
+      assert.deepEqual(await dlqByReason(client, dlq, want), expected.counts.dlq);
     } finally {
       stopped = true;
       await Promise.allSettled(loops);

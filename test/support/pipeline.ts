@@ -1,0 +1,140 @@
+// Pieces the end-to-end tests share: a private set of topics, a ClickHouse database and a
+// Redis namespace per run; producing a generated stream; waiting for and checking results.
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { PROP } from '@iot/channel';
+import { ClickHouseSink } from '@iot/clickhouse';
+import { generateStream, type GeneratorParams } from '@iot/loadgen';
+import { PulsarAdmin, type PulsarClient } from '@iot/pulsar';
+import { compareRows, formatComparison, isClean, type Expected } from '@iot/verify';
+import { stack, uniqueName } from './stack.ts';
+
+export interface PipelineNames {
+  name: string;
+  source: string;
+  records: string;
+  aggregates: string;
+  alerts: string;
+  dlq: string;
+  database: string;
+}
+
+export async function createPipelineTopics(
+  prefix: string,
+  sourcePartitions: number,
+  recordsPartitions: number,
+): Promise<PipelineNames> {
+  const name = uniqueName(prefix);
+  const topic = (t: string) => `persistent://public/default/${name}-${t}`;
+  const names: PipelineNames = {
+    name,
+    source: topic('data'),
+    records: topic('records'),
+    aggregates: topic('aggregates'),
+    alerts: topic('alerts'),
+    dlq: topic('dlq'),
+    database: name.replaceAll('-', '_'),
+  };
+  const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+  await admin.createPartitionedTopic(names.source, sourcePartitions);
+  await admin.createPartitionedTopic(names.records, recordsPartitions);
+  for (const t of [names.aggregates, names.alerts, names.dlq]) await admin.createTopic(t);
+  return names;
+}
+
+/**
+ * Publishes the generated stream, each message to the partition the generator chose, in
+ * order; paced to `ratePerSec` of wall-clock time when given (so a run lasts long enough to
+ * kill processes in the middle of it).
+ */
+export async function produceStream(
+  client: PulsarClient,
+  source: string,
+  params: GeneratorParams,
+  ratePerSec?: number,
+): Promise<number> {
+  const producers = await Promise.all(
+    Array.from({ length: params.partitions }, (_, p) =>
+      client.createProducer({
+        topic: `${source}-partition-${p}`,
+        batching: { maxMessages: 500, maxBytes: 256 * 1024, maxDelayMs: 5 },
+        blockIfQueueFull: true,
+      }),
+    ),
+  );
+  const started = Date.now();
+  const sends: Promise<unknown>[] = [];
+  let n = 0;
+  for (const m of generateStream(params)) {
+    sends.push(
+      producers[m.partition]!.send({ payload: m.payload, key: m.key, eventTime: m.eventTime }),
+    );
+    n++;
+    if (ratePerSec !== undefined && n % 100 === 0) {
+      const ahead = (n / ratePerSec) * 1000 - (Date.now() - started);
+      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+    }
+  }
+  await Promise.all(sends);
+  await Promise.all(producers.map((p) => p.close()));
+  return n;
+}
+
+export function clickhouse(): ClickHouseClient {
+  return createClient({ url: stack.clickhouseUrl });
+}
+
+/** Waits until ClickHouse holds `rows` rows (FINAL) or the time is up; returns the count. */
+export async function waitForRows(sink: ClickHouseSink, rows: number, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  let count = await sink.countAggregatesFinal();
+  while (count < rows && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    count = await sink.countAggregatesFinal();
+  }
+  return count;
+}
+
+/** Row-by-row comparison with the verifier; returns the verifier's report when not exact. */
+export async function verifyRows(sink: ClickHouseSink, expected: Expected): Promise<string | null> {
+  const comparison = compareRows(expected.rows, await sink.readAggregatesFinal());
+  return isClean(comparison) ? null : formatComparison(comparison);
+}
+
+/** DLQ entries by reason, each origin counted once (a replay may publish one twice). */
+export async function dlqByReason(
+  client: PulsarClient,
+  dlq: string,
+  want: number,
+  ms = 20_000,
+): Promise<Record<string, number>> {
+  const reader = await client.subscribe({
+    topic: dlq,
+    subscription: uniqueName('dlq-check'),
+    type: 'Exclusive',
+    initialPosition: 'Earliest',
+  });
+  const seen = new Map<string, string>();
+  const deadline = Date.now() + ms;
+  try {
+    while (seen.size < want && Date.now() < deadline) {
+      for (const m of await reader.receiveBatch(1000, 500)) {
+        const origin = `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`;
+        seen.set(origin, m.properties[PROP.reason] ?? '');
+      }
+    }
+    // Anything beyond `want` would be a bug too: read a little longer.
+    for (const m of await reader.receiveBatch(1000, 1000)) {
+      seen.set(
+        `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`,
+        m.properties[PROP.reason] ?? '',
+      );
+    }
+  } finally {
+    await reader.close();
+  }
+  const byReason: Record<string, number> = {};
+  for (const r of seen.values()) byReason[r] = (byReason[r] ?? 0) + 1;
+  return byReason;
+}
+
+export { ClickHouseSink };

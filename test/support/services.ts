@@ -1,0 +1,87 @@
+// Runs the pipeline's services as real child processes, as a deployment would, so tests can
+// kill -9 them at any moment and start them again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './stack.ts';
+
+export type ServiceName = 'ingest' | 'aggregator' | 'writer' | 'checkpointer';
+
+const logDir = mkdtempSync(join(tmpdir(), 'iot-services-'));
+
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private starts = 0;
+  readonly logFile: string;
+
+  constructor(
+    readonly service: ServiceName,
+    private readonly env: Record<string, string>,
+  ) {
+    this.logFile = join(logDir, `${service}-${process.pid}-${Date.now()}.log`);
+  }
+
+  /** Starts the service and waits for its "consuming" log line. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    this.starts++;
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'services', this.service, 'src/main.ts')],
+      { cwd: repoRoot, env: { ...process.env, HTTP_PORT: '0', ...this.env }, stdio: 'pipe' },
+    );
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let out = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`${this.service} did not start in ${timeoutMs} ms; log ${this.logFile}`),
+          ),
+        timeoutMs,
+      );
+      const onData = (b: Buffer) => {
+        log.write(b);
+        out += b.toString();
+        if (out.includes('"msg":"consuming"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', (b: Buffer) => log.write(b));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`${this.service} exited with ${code} while starting; log ${this.logFile}`),
+        );
+      });
+    });
+    await ready;
+  }
+
+  /** kill -9: no shutdown hooks, nothing flushed. */
+  async kill(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM: graceful stop; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child === undefined || this.child.exitCode !== null)
+      return this.child?.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  get restarts(): number {
+    return Math.max(0, this.starts - 1);
+  }
+
+  logs(): string {
+    return readFileSync(this.logFile, 'utf8');
+  }
+}
