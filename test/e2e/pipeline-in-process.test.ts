@@ -24,7 +24,7 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
-} from '../support/pipeline.ts';
+} from '@iot/harness';
 import { stack } from '../support/stack.ts';
 
 const WINDOW_MS = 10_000;
@@ -35,7 +35,7 @@ test(
   'in-process pipeline on real Pulsar, Redis and ClickHouse is exact',
   { timeout: 240_000 },
   async () => {
-    const names = await createPipelineTopics('e2e', P, Q);
+    const names = await createPipelineTopics(stack.pulsarAdminUrl, 'e2e', P, Q);
     const { name, source, records, aggregates, alerts, dlq, database } = names;
     const params = resolveParams({
       seed: 11,
@@ -52,7 +52,7 @@ test(
 
     const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
     const redis = new Redis(stack.redisUrl);
-    const ch = clickhouse();
+    const ch = clickhouse(stack.clickhouseUrl);
     const sink = new ClickHouseSink(ch, { database });
     await sink.ensureSchema();
     const closers: (() => Promise<unknown>)[] = [];

@@ -15,8 +15,8 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
-} from '../support/pipeline.ts';
-import { ServiceProcess, type ServiceName } from '../support/services.ts';
+} from '@iot/harness';
+import { ServiceProcess, type ServiceName } from '@iot/harness';
 import { stack } from '../support/stack.ts';
 
 const WINDOW_MS = 10_000;
@@ -28,7 +28,7 @@ interface Kill {
 }
 
 async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
-  const names = await createPipelineTopics('e2e-proc', 2, 2);
+  const names = await createPipelineTopics(stack.pulsarAdminUrl, 'e2e-proc', 2, 2);
   const params = resolveParams({
     seed,
     devices: 40,
@@ -63,7 +63,7 @@ async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
     writer: new ServiceProcess('writer', env),
   };
   const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
-  const ch = clickhouse();
+  const ch = clickhouse(stack.clickhouseUrl);
   const sink = new ClickHouseSink(ch, { database: names.database });
   try {
     await Promise.all(Object.values(services).map((s) => s.start()));

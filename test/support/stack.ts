@@ -36,6 +36,4 @@ export async function stackCommand(...args: string[]): Promise<{ stdout: string;
 }
 
 /** A name no other test run uses, for topics, tables, buckets and keys. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
+export { uniqueName } from '@iot/harness';

@@ -4,7 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './stack.ts';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export type ServiceName = 'ingest' | 'aggregator' | 'writer' | 'checkpointer';
 
@@ -21,6 +23,11 @@ export class ServiceProcess {
     private readonly env: Record<string, string>,
   ) {
     this.logFile = join(logDir, `${service}-${process.pid}-${Date.now()}.log`);
+  }
+
+  /** The running process's id (for CPU and memory readings). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Starts the service and waits for its "consuming" log line. */

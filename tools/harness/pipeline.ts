@@ -6,7 +6,6 @@ import { ClickHouseSink } from '@iot/clickhouse';
 import { generateStream, type GeneratorParams } from '@iot/loadgen';
 import { PulsarAdmin, type PulsarClient } from '@iot/pulsar';
 import { compareRows, formatComparison, isClean, type Expected } from '@iot/verify';
-import { stack, uniqueName } from './stack.ts';
 
 export interface PipelineNames {
   name: string;
@@ -18,7 +17,13 @@ export interface PipelineNames {
   database: string;
 }
 
+/** A name no other run uses, for topics, databases and key prefixes. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
 export async function createPipelineTopics(
+  adminUrl: string,
   prefix: string,
   sourcePartitions: number,
   recordsPartitions: number,
@@ -34,7 +39,7 @@ export async function createPipelineTopics(
     dlq: topic('dlq'),
     database: name.replaceAll('-', '_'),
   };
-  const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+  const admin = new PulsarAdmin({ adminUrl });
   await admin.createPartitionedTopic(names.source, sourcePartitions);
   await admin.createPartitionedTopic(names.records, recordsPartitions);
   for (const t of [names.aggregates, names.alerts, names.dlq]) await admin.createTopic(t);
@@ -79,8 +84,8 @@ export async function produceStream(
   return n;
 }
 
-export function clickhouse(): ClickHouseClient {
-  return createClient({ url: stack.clickhouseUrl });
+export function clickhouse(url: string): ClickHouseClient {
+  return createClient({ url });
 }
 
 /** Waits until ClickHouse holds `rows` rows (FINAL) or the time is up; returns the count. */
