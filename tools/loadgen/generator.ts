@@ -122,6 +122,23 @@ export function partitionFor(key: string, partitions: number): number {
   return h % partitions;
 }
 
+/**
+ * The event-time range every message of the stream lies in, [fromMs, toMs): on-time messages
+ * are within [startMs, startMs + durationMs); out-of-order ones at most maxOutOfOrdernessMs
+ * behind; late ones at most maxOutOfOrdernessMs + 61 s behind (see generateStream). The
+ * verifier reads ClickHouse over the windows of this range.
+ */
+export function eventTimeBounds(params: Partial<GeneratorParams> = {}): {
+  fromMs: number;
+  toMs: number;
+} {
+  const p = resolveParams(params);
+  return {
+    fromMs: Math.max(0, p.startMs - p.maxOutOfOrdernessMs - 61_000),
+    toMs: p.startMs + p.durationMs,
+  };
+}
+
 function reading(rng: Rng, sensorId: number, timestamp: number): SensorData {
   const roll = rng();
   return {

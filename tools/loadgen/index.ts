@@ -12,3 +12,33 @@ export {
   type StreamSummary,
 } from './generator.ts';
 export { mulberry32, randInt, round2, type Rng } from './prng.ts';
+export { eventTimeBounds } from './generator.ts';
+export {
+  GENERATOR_FLAGS,
+  UsageError,
+  alignToMinute,
+  checkParams,
+  durationMs,
+  fraction,
+  generatorOptions,
+  intValue,
+  paramsFromJson,
+  parseFlags,
+  pick,
+  positiveNumber,
+  spanForMessages,
+  startMs,
+  type Env,
+  type FlagValues,
+  type GeneratorFlag,
+  type GeneratorOptions,
+} from './options.ts';
+export { InFlight, TokenBucket } from './pacer.ts';
+export { achievedRate, formatProgress, type Progress } from './progress.ts';
+export {
+  publishStream,
+  type PublishOptions,
+  type PublishResult,
+  type PublishState,
+  type Sender,
+} from './publish.ts';
