@@ -16,3 +16,5 @@ export {
   type Mismatch,
   type RowKey,
 } from './compare.ts';
+export { DlqTally, formatCounts, type DlqEntry } from './dlq.ts';
+export { MAX_DEVICES_IN_SQL, scopeFilter, streamScope, type Scope } from './scope.ts';
