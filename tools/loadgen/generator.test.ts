@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { decodeSensorMessage } from '@iot/schema';
 import { WatermarkTracker } from '@iot/windows';
 import {
+  eventTimeBounds,
   generateStream,
   messageCount,
   partitionFor,
@@ -163,4 +164,24 @@ test('partitioning is stable and spreads devices', () => {
     counts.every((c) => c > 150),
     JSON.stringify(counts),
   );
+});
+
+test('eventTimeBounds holds every event time, late ones included', () => {
+  const p = {
+    seed: 11,
+    devices: 50,
+    startMs: Date.UTC(2024, 0, 1, 1),
+    durationMs: 120_000,
+    ratePerSec: 200,
+    partitions: 3,
+    maxOutOfOrdernessMs: 5_000,
+    shares: { late: 0.2, outOfOrder: 0.2, duplicate: 0.1, legacyJson: 0, malformed: 0 },
+  };
+  const { fromMs, toMs } = eventTimeBounds(p);
+  let min = Infinity;
+  for (const m of generateStream(p)) {
+    min = Math.min(min, m.eventTime);
+    assert.ok(m.eventTime >= fromMs && m.eventTime < toMs, `seq ${m.seq} at ${m.eventTime}`);
+  }
+  assert.ok(min < p.startMs - p.maxOutOfOrdernessMs - 30_000, 'late messages reach far back');
 });
