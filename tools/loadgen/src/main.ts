@@ -227,7 +227,9 @@ async function run(argv: readonly string[], env: Env): Promise<number> {
       );
     } finally {
       clearInterval(timer);
+      // The final count, on a terminal and in logs alike.
       if (tty) process.stderr.write(`\r\x1b[2K${progressLine()}\n`);
+      else log(progressLine());
     }
     await Promise.all(producers.map((p) => p.close()));
 
