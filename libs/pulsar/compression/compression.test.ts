@@ -91,3 +91,15 @@ test(
     assert.throws(() => decompress(CompressionType.ZSTD, Buffer.from('x'), 1), CompressionError);
   },
 );
+
+test('ZLIB: reads the Java client’s sync-flushed, unfinished deflate stream', () => {
+  // What java.util.zip.Deflater.deflate(buf, SYNC_FLUSH) without finish() writes for
+  // "hello hello hello hello world": zlib header, one block, the empty sync block, no trailer.
+  const javaStyle = Buffer.from('789cca48cdc9c957c8c020cbf38b725200000000ffff', 'hex');
+  const text = 'hello hello hello hello world';
+  assert.equal(decompress(CompressionType.ZLIB, javaStyle, text.length).toString(), text);
+  assert.throws(
+    () => decompress(CompressionType.ZLIB, javaStyle.subarray(0, 10), text.length),
+    CompressionError,
+  );
+});

@@ -67,7 +67,12 @@ export function decompress(type: CompressionType, data: Buffer, size: number): B
       return snappyDecompress(data, size);
     case CompressionType.ZLIB:
       try {
-        out = zlib.inflateSync(data, { maxOutputLength: Math.max(size, 1) });
+        // The Java client deflates with SYNC_FLUSH and never finishes the stream (no final
+        // block, no Adler-32 trailer); accept that, the size check below catches truncation.
+        out = zlib.inflateSync(data, {
+          maxOutputLength: Math.max(size, 1),
+          finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        });
       } catch (err) {
         throw new CompressionError(`corrupt ZLIB data: ${(err as Error).message}`);
       }
