@@ -1,6 +1,7 @@
 /**
  * Wall-clock pacing for the publisher: a token bucket (rate tokens per second, at most
- * `burst` saved up), so a stall is not followed by an unbounded catch-up burst, and a
+ * `burst` saved up, so a short stall — GC, a slow receipt — is made up for, a long one is
+ * not followed by an unbounded catch-up burst), and a
  * window of sends in flight so memory stays bounded when the broker is slower than the
  * generator. Both take their clock / promises from the caller and are unit-tested.
  */
@@ -16,7 +17,8 @@ export class TokenBucket {
   ) {
     if (!(ratePerSec > 0)) throw new RangeError(`ratePerSec must be > 0, got ${ratePerSec}`);
     if (!(burst >= 1)) throw new RangeError(`burst must be ≥ 1, got ${burst}`);
-    this.#tokens = burst;
+    // Start nearly empty: a run begins at the rate, not with a burst.
+    this.#tokens = 1;
     this.#last = now();
   }
 
