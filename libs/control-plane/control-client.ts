@@ -1,0 +1,88 @@
+// The operator's side of the control plane (iotctl, tests): status of every instance,
+// suspend/resume with an ack from each, savepoints through the checkpointer leader.
+import type { NatsConnection } from 'nats';
+import { gather } from './gather.ts';
+import {
+  decodeAck,
+  decodeSavepointReply,
+  decodeStatus,
+  encode,
+  type CompleteMsg,
+  type ControlAck,
+  type InstanceStatus,
+  type SavepointRequest,
+} from './messages.ts';
+import type { Subjects } from './subjects.ts';
+
+export interface ControlResult {
+  acks: ControlAck[];
+  /** Instances that answered status but did not ack in time. */
+  missing: InstanceStatus[];
+}
+
+export class ControlClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+  ) {}
+
+  /** Every instance that answers within `windowMs` (each replies once). */
+  async status(windowMs = 1500): Promise<InstanceStatus[]> {
+    const replies = await gather(this.nc, this.subjects.status, encode({}), decodeStatus, {
+      timeoutMs: windowMs,
+    });
+    return replies.sort(
+      (a, b) => a.service.localeCompare(b.service) || a.instance.localeCompare(b.instance),
+    );
+  }
+
+  suspend(opts: { timeoutMs?: number; statusWindowMs?: number } = {}): Promise<ControlResult> {
+    return this.control('suspend', opts);
+  }
+
+  resume(opts: { timeoutMs?: number; statusWindowMs?: number } = {}): Promise<ControlResult> {
+    return this.control('resume', opts);
+  }
+
+  /** Asks the checkpointer leader for a savepoint; resolves with the epoch's outcome. */
+  async savepoint(req: SavepointRequest, timeoutMs: number): Promise<CompleteMsg> {
+    let reply;
+    try {
+      reply = await this.nc.request(this.subjects.savepoint, encode(req), { timeout: timeoutMs });
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      if (/503|no responders/i.test(text)) {
+        throw new Error(
+          `no checkpointer leader answers on ${this.subjects.savepoint}: is the checkpointer running?`,
+        );
+      }
+      if (/timeout/i.test(text)) {
+        throw new Error(
+          `the savepoint did not finish within ${timeoutMs} ms; see the checkpointer log`,
+        );
+      }
+      throw err;
+    }
+    const out = decodeSavepointReply(reply.data, this.subjects.savepoint);
+    if ('error' in out) throw new Error(`checkpointer refused the savepoint: ${out.error}`);
+    return out;
+  }
+
+  /** Learns who is alive from status, then waits for an ack from each of them. */
+  private async control(
+    action: 'suspend' | 'resume',
+    opts: { timeoutMs?: number; statusWindowMs?: number },
+  ): Promise<ControlResult> {
+    const known = await this.status(opts.statusWindowMs ?? 1500);
+    const subject = action === 'suspend' ? this.subjects.suspend : this.subjects.resume;
+    const acks = await gather(this.nc, subject, encode({}), decodeAck, {
+      timeoutMs: opts.timeoutMs ?? 15_000,
+      expected: known.length,
+    });
+    const acked = new Set(acks.map((a) => `${a.service}/${a.instance}`));
+    return {
+      acks,
+      missing: known.filter((s) => !acked.has(`${s.service}/${s.instance}`)),
+    };
+  }
+}
