@@ -7,7 +7,7 @@ import { ConnectionHandler, type ClientContext } from './connection-handler.ts';
 import { deferred, Fifo, type Deferred } from './deferred.ts';
 import { AlreadyClosedError, MessageTooLargeError, PulsarError, TimeoutError } from './errors.ts';
 import { MessageId } from './message-id.ts';
-import { encodeBatchItem } from './protocol/batch.ts';
+import { encodeBatch, encodeBatchItem } from './protocol/batch.ts';
 import {
   CommandType,
   CompressionType,
@@ -55,6 +55,12 @@ interface QueuedMessage {
   result: Deferred<MessageId>;
 }
 
+/** An open batch: messages and their results side by side (no per-message wrapper). */
+interface OpenBatch {
+  msgs: ProducerMessage[];
+  results: Deferred<MessageId>[];
+}
+
 interface InFlight {
   sequenceId: bigint;
   highestSequenceId: bigint;
@@ -63,6 +69,8 @@ interface InFlight {
   batched: boolean;
   createdAt: number;
 }
+
+const MAX_SAFE_SEQUENCE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 function toKeyValues(props: Record<string, string> | undefined): KeyValue[] {
   if (!props) return [];
@@ -82,7 +90,7 @@ export class PartitionProducer {
   private readonly producerId: bigint;
   private readonly handler: ConnectionHandler;
   private readonly pending = new Fifo<InFlight>();
-  private readonly batches = new Map<string, QueuedMessage[]>();
+  private readonly batches = new Map<string, OpenBatch>();
   private batchBytes = 0;
   private batchCount = 0;
   private batchTimer: NodeJS.Timeout | undefined;
@@ -190,10 +198,11 @@ export class PartitionProducer {
     if (this.batchCount > 0 && this.batchBytes + size > limit) this.flushBatches();
     let group = this.batches.get(groupKey);
     if (!group) {
-      group = [];
+      group = { msgs: [], results: [] };
       this.batches.set(groupKey, group);
     }
-    group.push({ msg, result });
+    group.msgs.push(msg);
+    group.results.push(result);
     this.batchCount++;
     this.batchBytes += size + 32;
     if (this.batchCount >= batching.maxMessages || this.batchBytes >= limit) {
@@ -258,10 +267,51 @@ export class PartitionProducer {
     };
   }
 
-  private buildBatch(group: QueuedMessage[]): InFlight {
+  private buildBatch(group: OpenBatch): InFlight {
     const first = this.nextSequenceId;
+    const count = group.msgs.length;
+    let data: Buffer;
+    if (first + BigInt(count) <= MAX_SAFE_SEQUENCE_ID) {
+      data = encodeBatch(group.msgs, Number(first));
+      this.nextSequenceId += BigInt(count);
+    } else {
+      data = this.encodeBatchSlowly(group.msgs);
+    }
+    const last = this.nextSequenceId - 1n;
+    const metadata = this.baseMetadata(first);
+    metadata.num_messages_in_batch = count;
+    metadata.highest_sequence_id = last;
+    // With key-based batching every batch has one key; the entry carries it too.
+    const key = group.msgs[0]!.key;
+    if (this.config.batching?.keyBased && key !== undefined) metadata.partition_key = key;
+    const payload = this.compressInto(metadata, data);
+    const frame = encodePayloadCommand(
+      {
+        type: CommandType.SEND,
+        send: {
+          producer_id: this.producerId,
+          sequence_id: first,
+          num_messages: count,
+          highest_sequence_id: last,
+        },
+      },
+      metadata,
+      payload,
+    );
+    return {
+      sequenceId: first,
+      highestSequenceId: last,
+      frame,
+      results: group.results,
+      batched: true,
+      createdAt: Date.now(),
+    };
+  }
+
+  /** The generic encoder, for sequence ids beyond 2^53 (never in practice). */
+  private encodeBatchSlowly(msgs: ProducerMessage[]): Buffer {
     const parts: Buffer[] = [];
-    for (const { msg } of group) {
+    for (const msg of msgs) {
       const eventTime = eventTimeOf(msg);
       parts.push(
         encodeBatchItem(
@@ -276,35 +326,7 @@ export class PartitionProducer {
         ),
       );
     }
-    const last = this.nextSequenceId - 1n;
-    const metadata = this.baseMetadata(first);
-    metadata.num_messages_in_batch = group.length;
-    metadata.highest_sequence_id = last;
-    // With key-based batching every batch has one key; the entry carries it too.
-    const key = group[0]!.msg.key;
-    if (this.config.batching?.keyBased && key !== undefined) metadata.partition_key = key;
-    const payload = this.compressInto(metadata, Buffer.concat(parts));
-    const frame = encodePayloadCommand(
-      {
-        type: CommandType.SEND,
-        send: {
-          producer_id: this.producerId,
-          sequence_id: first,
-          num_messages: group.length,
-          highest_sequence_id: last,
-        },
-      },
-      metadata,
-      payload,
-    );
-    return {
-      sequenceId: first,
-      highestSequenceId: last,
-      frame,
-      results: group.map((g) => g.result),
-      batched: true,
-      createdAt: Date.now(),
-    };
+    return Buffer.concat(parts);
   }
 
   private compressInto(metadata: MessageMetadata, data: Buffer): Buffer {
@@ -338,12 +360,14 @@ export class PartitionProducer {
     this.pending.shift();
     const data = r.message_id ?? { ledgerId: -1n, entryId: -1n };
     const base = MessageId.fromData(data, this.partition);
-    const n = head.results.length;
-    head.results.forEach((res, i) =>
-      res.resolve(
-        head.batched ? new MessageId(base.ledgerId, base.entryId, this.partition, i, n) : base,
-      ),
-    );
+    const results = head.results;
+    const n = results.length;
+    if (!head.batched) results[0]!.resolve(base);
+    else {
+      for (let i = 0; i < n; i++) {
+        results[i]!.resolve(new MessageId(base.ledgerId, base.entryId, this.partition, i, n));
+      }
+    }
     this.config.onSettled(n);
   }
 

@@ -116,7 +116,12 @@ export interface JavaRun {
 export function runJava(
   mainClass: string,
   args: string[],
-  options: { timeoutMs?: number; heap?: string; onStdoutLine?: (line: string) => void } = {},
+  options: {
+    timeoutMs?: number;
+    heap?: string;
+    logLevel?: 'WARN' | 'INFO';
+    onStdoutLine?: (line: string) => void;
+  } = {},
 ): Promise<JavaRun> {
   const { classpath } = ensureJavaClient();
   const jvm = [
@@ -128,7 +133,7 @@ export function runJava(
     '--add-opens',
     'java.base/jdk.internal.misc=ALL-UNNAMED',
     '-Dio.netty.tryReflectionSetAccessible=true',
-    '-Dlog4j2.level=WARN',
+    `-Dlog4j2.level=${options.logLevel ?? 'WARN'}`,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('java', [...jvm, '-cp', classpath, mainClass, ...args], {

@@ -96,6 +96,15 @@ export class Writer {
   }
 
   string(value: string): void {
+    if (value.length <= 42) {
+      // At most 126 UTF-8 bytes: a one-byte length, filled in after writing (one pass).
+      this.ensure(1 + value.length * 3);
+      const at = this.pos++;
+      const n = this.buf.write(value, this.pos, 'utf8');
+      this.buf[at] = n;
+      this.pos += n;
+      return;
+    }
     const len = Buffer.byteLength(value, 'utf8');
     this.varint(len);
     this.ensure(len);
@@ -109,8 +118,42 @@ export class Writer {
     this.pos += 8;
   }
 
+  /** Raw bytes, no length prefix. */
+  raw(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /** Skips four bytes for a big-endian u32 written later with setUInt32BE; returns where. */
+  reserveUInt32(): number {
+    this.ensure(4);
+    this.pos += 4;
+    return this.pos - 4;
+  }
+
+  setUInt32BE(at: number, value: number): void {
+    this.buf.writeUInt32BE(value, at);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Forget what was written, keeping the buffer for reuse. */
+  reset(): void {
+    this.pos = 0;
+  }
+
   finish(): Buffer {
     return this.buf.subarray(0, this.pos);
+  }
+
+  /** A copy of what was written (for a Writer that is reused). */
+  copy(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
   }
 }
 
@@ -210,13 +253,14 @@ function wireTypeOf(type: FieldSpec['type']): number {
   }
 }
 
+function wrongType(field: FieldSpec, expected: string, value: unknown): never {
+  throw new TypeError(`${field.name}: expected ${expected}, got ${typeof value}`);
+}
+
 function writeValue(w: Writer, field: FieldSpec, value: unknown): void {
   const type = field.type;
-  const bad = (expected: string): never => {
-    throw new TypeError(`${field.name}: expected ${expected}, got ${typeof value}`);
-  };
   if (typeof type === 'function') {
-    if (typeof value !== 'object' || value === null) return bad('object');
+    if (typeof value !== 'object' || value === null) return wrongType(field, 'object', value);
     w.key(field.no, WIRE_LENGTH);
     w.bytes(encodeMessage(type(), value as ProtoObject));
     return;
@@ -225,34 +269,34 @@ function writeValue(w: Writer, field: FieldSpec, value: unknown): void {
   switch (type) {
     case 'uint32':
     case 'enum':
-      if (typeof value !== 'number') return bad('number');
+      if (typeof value !== 'number') return wrongType(field, 'number', value);
       if (type === 'enum') w.int32(value);
       else w.varint(value >>> 0);
       return;
     case 'int32':
-      if (typeof value !== 'number') return bad('number');
+      if (typeof value !== 'number') return wrongType(field, 'number', value);
       w.int32(value | 0);
       return;
     case 'uint64':
     case 'int64':
       if (typeof value === 'bigint') w.varint64(value);
       else if (typeof value === 'number' && Number.isInteger(value)) w.varint64(BigInt(value));
-      else bad('bigint');
+      else wrongType(field, 'bigint', value);
       return;
     case 'bool':
-      if (typeof value !== 'boolean') return bad('boolean');
+      if (typeof value !== 'boolean') return wrongType(field, 'boolean', value);
       w.varint(value ? 1 : 0);
       return;
     case 'string':
-      if (typeof value !== 'string') return bad('string');
+      if (typeof value !== 'string') return wrongType(field, 'string', value);
       w.string(value);
       return;
     case 'bytes':
-      if (!(value instanceof Uint8Array)) return bad('Buffer');
+      if (!(value instanceof Uint8Array)) return wrongType(field, 'Buffer', value);
       w.bytes(value);
       return;
     case 'double':
-      if (typeof value !== 'number') return bad('number');
+      if (typeof value !== 'number') return wrongType(field, 'number', value);
       w.double(value);
       return;
   }
