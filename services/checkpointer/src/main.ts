@@ -1,16 +1,233 @@
-// checkpointer: snapshot epochs over NATS, manifests in S3, retention of the last K epochs.
+// checkpointer: snapshot epochs over NATS, manifests in S3, retention of the last K epochs,
+// Pulsar retention for replay (DESIGN.md §4, §5, §6). Every replica runs this; the one
+// holding the lease (JetStream KV) triggers epochs, the others stand by.
+import { hostname } from 'node:os';
+import { connect, type NatsConnection } from 'nats';
+import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
+import {
+  EpochCoordinator,
+  EpochCounter,
+  Heartbeater,
+  LeaderElection,
+  MembershipWatcher,
+  encode,
+  subjects as controlSubjects,
+  type ControlAck,
+  type InstanceStatus,
+} from '@iot/control-plane';
 import { startService } from '@iot/observability';
+import { PulsarAdmin } from '@iot/pulsar';
 
+import { Checkpointer } from './checkpointer.ts';
 import { spec } from './config.ts';
+import { ensureReplayRetention, replayRetentionMinutes } from './replay-retention.ts';
 
 const svc = await startService({ service: 'checkpointer', spec });
+const { config, log, metrics, readiness, shutdown } = svc;
+readiness.set('processing', false, 'connecting');
+const instance = `checkpointer-${hostname()}-${process.pid}`.replaceAll('.', '_');
 
-// ── Processing plugs in here ─────────────────────────────────────────────────────────────
-// Not wired yet. The checkpoint work builds, from svc.config: leader election (one active
-// instance of the replicas), a CHECKPOINT_INTERVAL timer that triggers epoch N over NATS,
-// collects reports within CHECKPOINT_TIMEOUT, writes checkpoints/epoch-N/_manifest.json to
-// S3_BUCKET last, and expires all but CHECKPOINT_RETAIN epochs. It then replaces the check
-// below with real ones (svc.readiness) and registers its stop hooks (svc.shutdown.onStop).
-// Until then this process serves /healthz and /metrics only and is never ready.
-svc.readiness.set('processing', false, 'checkpointer processing is not wired in yet');
-svc.log.warn('processing not wired in: serving health and metrics only');
+const fail = async (msg: string, err: unknown): Promise<never> => {
+  log.error(msg, { err });
+  await shutdown.stop(msg, 1);
+  // stop() exits the process; this only satisfies the type checker.
+  throw err;
+};
+
+// ── Pulsar retention first: without replay, a restored epoch would lose data. ────────────
+const admin = new PulsarAdmin({
+  adminUrl: config.PULSAR_ADMIN_URL,
+  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+  timeoutMs: 10_000,
+});
+const retentionMinutes = replayRetentionMinutes(
+  config.CHECKPOINT_INTERVAL,
+  config.CHECKPOINT_RETAIN,
+);
+const replayTopics = [config.PULSAR_TOPIC, config.RECORDS_TOPIC];
+try {
+  const changes = await ensureReplayRetention(admin, replayTopics, retentionMinutes);
+  log.info('pulsar retention ensured for replay', {
+    minutes: retentionMinutes,
+    topics: replayTopics,
+    changed: changes.map((c) => `${c.scope} ${c.name}`),
+  });
+} catch (err) {
+  await fail(
+    `Cannot set Pulsar retention (${retentionMinutes} min) on ${replayTopics.join(', ')} via ` +
+      `PULSAR_ADMIN_URL=${config.PULSAR_ADMIN_URL}: ${(err as Error).message}. Without it a ` +
+      'restored epoch could not be replayed; fix the admin URL/permissions, then restart',
+    err,
+  );
+}
+
+// ── NATS and S3 ──────────────────────────────────────────────────────────────────────────
+let nc: NatsConnection;
+try {
+  nc = await connect({
+    servers: config.NATS_URL,
+    name: instance,
+    maxReconnectAttempts: -1,
+    timeout: 5000,
+  });
+} catch (err) {
+  nc = await fail(
+    `Cannot reach NATS at NATS_URL=${config.NATS_URL}: ${(err as Error).message} (is it running?)`,
+    err,
+  );
+}
+shutdown.onStop('nats', () => nc.drain(), { last: true });
+const s3 = createS3Client({
+  endpoint: config.S3_ENDPOINT,
+  region: config.S3_REGION,
+  accessKeyId: config.S3_ACCESS_KEY,
+  secretAccessKey: config.S3_SECRET_KEY,
+  forcePathStyle: config.S3_FORCE_PATH_STYLE,
+});
+shutdown.onStop('s3', () => s3.destroy(), { last: true });
+const store = new CheckpointStore({
+  s3,
+  bucket: config.S3_BUCKET,
+  prefix: config.CHECKPOINT_S3_PREFIX,
+});
+try {
+  await store.listEpochs();
+} catch (err) {
+  await fail(
+    `Cannot use S3 bucket ${config.S3_BUCKET} at S3_ENDPOINT=${config.S3_ENDPOINT}: ` +
+      `${(err as Error).message} (check the endpoint, bucket and keys)`,
+    err,
+  );
+}
+
+// ── Metrics ──────────────────────────────────────────────────────────────────────────────
+const duration = metrics.histogram({
+  name: 'iot_checkpoint_epoch_duration_seconds',
+  help: 'Time from trigger to manifest (or abandon)',
+  labelNames: ['kind', 'outcome'] as const,
+  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+});
+const epochs = metrics.counter({
+  name: 'iot_checkpoint_epochs_total',
+  help: 'Epochs ended, by kind and outcome',
+  labelNames: ['kind', 'outcome'] as const,
+});
+const failures = metrics.counter({
+  name: 'iot_checkpoint_failures_total',
+  help: 'Epochs abandoned (timeout, failed snapshot, lost lease)',
+});
+const lastBytes = metrics.gauge({
+  name: 'iot_checkpoint_last_epoch_bytes',
+  help: 'Stored size of the last complete epoch',
+});
+const storedBytes = metrics.counter({
+  name: 'iot_checkpoint_bytes_total',
+  help: 'Snapshot bytes of complete epochs',
+});
+const lastEpoch = metrics.gauge({
+  name: 'iot_checkpoint_last_complete_epoch',
+  help: 'Number of the last complete epoch',
+});
+const expiredTotal = metrics.counter({
+  name: 'iot_checkpoint_expired_epochs_total',
+  help: 'Checkpoints deleted by retention',
+});
+const leaderGauge = metrics.gauge({
+  name: 'iot_checkpoint_leader',
+  help: '1 while this instance leads',
+});
+
+// ── Control plane ────────────────────────────────────────────────────────────────────────
+const subj = controlSubjects(config.CONTROL_SUBJECT_PREFIX);
+const watcher = new MembershipWatcher(nc, subj, {
+  expiryMs: config.HEARTBEAT_EXPIRY,
+  onInvalid: (err) => log.warn('ignoring a malformed heartbeat', { err }),
+});
+shutdown.onStop('membership', () => watcher.close());
+const { election, counter } = await (async () => ({
+  election: await LeaderElection.open(nc, {
+    bucket: config.CHECKPOINT_LEASE_BUCKET,
+    role: 'checkpointer',
+    candidate: instance,
+    ttlMs: config.CHECKPOINT_LEASE_TTL,
+  }),
+  counter: new EpochCounter(await nc.jetstream().views.kv(config.CHECKPOINT_LEASE_BUCKET)),
+}))().catch((err: unknown) =>
+  fail(
+    `Cannot open the JetStream KV bucket ${config.CHECKPOINT_LEASE_BUCKET} on NATS_URL=` +
+      `${config.NATS_URL}: ${(err as Error).message} (is JetStream enabled?)`,
+    err,
+  ),
+);
+election.on('error', (err) => log.warn('leader lease: NATS call failed; retrying', { err }));
+
+const checkpointer = new Checkpointer({
+  nc,
+  subjects: subj,
+  store,
+  election,
+  counter,
+  membership: watcher.membership,
+  coordinator: new EpochCoordinator(nc, subj, {
+    onInvalid: (err) => log.warn('ignoring a malformed report', { err }),
+  }),
+  log,
+  metrics: {
+    epochDone: (kind, outcome, seconds, bytes, epoch) => {
+      duration.observe({ kind, outcome }, seconds);
+      epochs.inc({ kind, outcome });
+      if (outcome === 'abandoned') failures.inc();
+      else {
+        lastBytes.set(bytes);
+        storedBytes.inc(bytes);
+        lastEpoch.set(epoch);
+      }
+    },
+    expired: (n) => expiredTotal.inc(n),
+    leader: (is) => leaderGauge.set(is ? 1 : 0),
+  },
+  intervalMs: config.CHECKPOINT_INTERVAL,
+  timeoutMs: config.CHECKPOINT_TIMEOUT,
+  retain: config.CHECKPOINT_RETAIN,
+});
+
+const status = (): InstanceStatus => ({
+  service: 'checkpointer',
+  instance,
+  partitions: [],
+  lastEpoch: checkpointer.lastEpoch,
+  suspended: false,
+  role: checkpointer.isLeader ? 'leader' : 'standby',
+  sentAt: Date.now(),
+});
+const heartbeater = new Heartbeater(nc, subj, status, 2000);
+heartbeater.start();
+shutdown.onStop('heartbeat', () => heartbeater.stop());
+// The checkpointer owns no partitions: it answers status, and acks suspend/resume (epochs
+// go on; parked owners still snapshot) so operators get one answer per instance.
+const ack = (action: ControlAck['action']): ControlAck => ({
+  service: 'checkpointer',
+  instance,
+  action,
+  ok: true,
+  partitions: [],
+});
+const subs = [
+  nc.subscribe(subj.status, { callback: (_e, m) => m.respond(encode(status())) }),
+  nc.subscribe(subj.suspend, { callback: (_e, m) => m.respond(encode(ack('suspend'))) }),
+  nc.subscribe(subj.resume, { callback: (_e, m) => m.respond(encode(ack('resume'))) }),
+];
+shutdown.onStop('control', () => subs.forEach((s) => s.unsubscribe()));
+
+checkpointer.start();
+shutdown.onStop('checkpointer', () => checkpointer.stop());
+readiness.set('processing', true);
+log.info('checkpointing', {
+  instance,
+  intervalMs: config.CHECKPOINT_INTERVAL,
+  timeoutMs: config.CHECKPOINT_TIMEOUT,
+  retain: config.CHECKPOINT_RETAIN,
+  bucket: config.S3_BUCKET,
+  prefix: store.prefix,
+  subjects: `${subj.prefix}.>`,
+});
