@@ -1,0 +1,54 @@
+// Command-line parsing: `iotctl <command> [--flag value | --flag]…`. Pure.
+
+export const USAGE = `usage: iotctl <command> [options]
+  status                    every instance's partitions, lag, last epoch; the checkpointer leader
+  epochs                    complete epochs and savepoints in checkpoint storage
+  savepoint [--name NAME]   take a savepoint now (through the checkpointer leader)
+  suspend                   park every partition at its next micro-batch boundary
+  resume                    continue after suspend
+  restore --from EPOCH|NAME write a complete epoch's snapshots into Redis (services stopped)
+options: --json (status, epochs), --timeout DURATION (savepoint, suspend), --force (restore)
+environment: NATS_URL, S3_ENDPOINT, S3_BUCKET, S3_*, REDIS_URL, CONTROL_SUBJECT_PREFIX,
+             CHECKPOINT_S3_PREFIX, STATE_NAMESPACE (defaults: the local stack)`;
+
+export const COMMANDS = ['status', 'epochs', 'savepoint', 'suspend', 'resume', 'restore'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface Args {
+  command: Command;
+  flags: Map<string, string | true>;
+}
+
+export class UsageError extends Error {}
+
+const VALUE_FLAGS = new Set(['name', 'from', 'timeout']);
+const BOOL_FLAGS = new Set(['json', 'force']);
+
+export function parseArgs(argv: readonly string[]): Args {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help') throw new UsageError('');
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}"`);
+  }
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] ?? '';
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new UsageError(`unexpected argument "${arg}"`);
+    const name = m[1] ?? '';
+    if (BOOL_FLAGS.has(name)) {
+      flags.set(name, true);
+    } else if (VALUE_FLAGS.has(name)) {
+      const value = m[2] ?? rest[++i];
+      if (value === undefined || value.startsWith('--'))
+        throw new UsageError(`--${name} needs a value`);
+      flags.set(name, value);
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  if (command === 'restore' && typeof flags.get('from') !== 'string') {
+    throw new UsageError('restore needs --from <epoch number | savepoint name>');
+  }
+  return { command: command as Command, flags };
+}

@@ -1,0 +1,298 @@
+// iotctl: what the seed did with kubectl patches (DESIGN.md §7) — status, epochs, savepoint,
+// suspend, resume, restore — over NATS, S3 and Redis. One line on stderr and exit 1 when a
+// server is unreachable (naming it and the variable), exit 2 on a usage error.
+//   node --import tsx tools/iotctl/src/main.ts <command> [options]
+import { Redis } from 'ioredis';
+import { connect, type NatsConnection } from 'nats';
+import {
+  CheckpointStore,
+  createS3Client,
+  describeLocation,
+  manifestLocation,
+  totalBytes,
+} from '@iot/checkpoint-storage';
+import { loadConfig, parseDuration, ConfigError, type ConfigOf } from '@iot/config';
+import { ControlClient, subjects } from '@iot/control-plane';
+import { PartitionState } from '@iot/state';
+import { USAGE, UsageError, parseArgs, type Args } from './args.ts';
+import { spec } from './config.ts';
+
+type Config = ConfigOf<typeof spec>;
+
+/** An error the operator can act on: printed as is. */
+class CliError extends Error {}
+
+const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+async function natsConnect(config: Config): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: config.NATS_URL,
+      timeout: 3000,
+      maxReconnectAttempts: 0,
+      reconnect: false,
+    });
+  } catch (err) {
+    throw new CliError(
+      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running? set NATS_URL)`,
+    );
+  }
+}
+
+function checkpointStore(config: Config): CheckpointStore {
+  const s3 = createS3Client({
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    accessKeyId: config.S3_ACCESS_KEY,
+    secretAccessKey: config.S3_SECRET_KEY,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    requestTimeoutMs: 5000,
+  });
+  return new CheckpointStore({ s3, bucket: config.S3_BUCKET, prefix: config.CHECKPOINT_S3_PREFIX });
+}
+
+/** Runs an S3 step, turning its failure into a line naming the server. */
+async function s3Step<T>(config: Config, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const text = (err as Error).message;
+    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|timed? ?out|socket hang up/i.test(text)) {
+      throw new CliError(
+        `cannot reach S3 at ${config.S3_ENDPOINT} while ${what}: ${text} (set S3_ENDPOINT)`,
+      );
+    }
+    throw new CliError(`S3 at ${config.S3_ENDPOINT}, bucket ${config.S3_BUCKET}, ${what}: ${text}`);
+  }
+}
+
+async function redisConnect(config: Config): Promise<Redis> {
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined); // reported by connect() below
+  try {
+    await redis.connect();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new CliError(
+      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (set REDIS_URL)`,
+    );
+  }
+}
+
+function timeoutOf(args: Args, fallbackMs: number): number {
+  const t = args.flags.get('timeout');
+  if (typeof t !== 'string') return fallbackMs;
+  const ms = parseDuration(t);
+  if (ms === undefined || ms <= 0) {
+    throw new UsageError(`--timeout "${t}" is not a duration (e.g. 30s, 2m)`);
+  }
+  return ms;
+}
+
+async function withNats<T>(config: Config, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await natsConnect(config);
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function status(config: Config, args: Args): Promise<void> {
+  const store = checkpointStore(config);
+  const [instances, newest] = await Promise.all([
+    withNats(config, (nc) =>
+      new ControlClient(nc, subjects(config.CONTROL_SUBJECT_PREFIX)).status(),
+    ),
+    s3Step(config, 'reading the newest epoch', () => store.newestComplete()),
+  ]);
+  if (args.flags.has('json')) {
+    out(JSON.stringify({ instances, newestEpoch: newest ?? null }));
+    return;
+  }
+  if (instances.length === 0)
+    out('no instance answered (nothing running, or another CONTROL_SUBJECT_PREFIX)');
+  for (const s of instances) {
+    const lag = s.lag ? Object.values(s.lag).reduce((a, b) => a + b, 0) : undefined;
+    out(
+      [
+        s.service.padEnd(13),
+        s.instance.padEnd(40),
+        s.role ?? `partitions [${s.partitions.join(',')}]`,
+        `last epoch ${s.lastEpoch < 0 ? '-' : s.lastEpoch}`,
+        lag === undefined ? '' : `lag ${lag}`,
+        s.suspended ? 'SUSPENDED' : '',
+      ]
+        .filter(Boolean)
+        .join('  '),
+    );
+  }
+  out(
+    newest === undefined
+      ? 'no complete epoch in checkpoint storage'
+      : `newest complete: ${describeLocation(manifestLocation(newest))} (epoch ${newest.epoch}, ${newest.completedAt}, ${newest.parts.length} parts)`,
+  );
+}
+
+async function epochs(config: Config, args: Args): Promise<void> {
+  const store = checkpointStore(config);
+  const listing = await s3Step(config, 'listing epochs', () => store.listEpochs());
+  if (args.flags.has('json')) {
+    out(JSON.stringify(listing.complete));
+    return;
+  }
+  if (listing.complete.length === 0) out('no complete epochs');
+  for (const m of listing.complete) {
+    out(
+      [
+        m.kind === 'savepoint' ? `savepoint ${m.name ?? ''}` : `epoch ${m.epoch}`,
+        m.kind === 'savepoint' ? `(epoch ${m.epoch})` : '',
+        m.completedAt,
+        `${m.parts.length} parts`,
+        `${totalBytes(m)} bytes`,
+      ]
+        .filter(Boolean)
+        .join('  '),
+    );
+  }
+}
+
+async function savepoint(config: Config, args: Args): Promise<void> {
+  const name = args.flags.get('name');
+  const result = await withNats(config, (nc) =>
+    new ControlClient(nc, subjects(config.CONTROL_SUBJECT_PREFIX)).savepoint(
+      typeof name === 'string' ? { name } : {},
+      timeoutOf(args, 120_000),
+    ),
+  );
+  if (result.outcome !== 'complete') {
+    throw new CliError(
+      `savepoint "${result.name ?? ''}" (epoch ${result.epoch}) was abandoned: ${result.reason ?? ''}`,
+    );
+  }
+  out(
+    `savepoint "${result.name ?? ''}" complete: epoch ${result.epoch}, ${result.parts} parts, ${result.bytes} bytes, ${result.durationMs} ms`,
+  );
+}
+
+async function control(config: Config, args: Args, action: 'suspend' | 'resume'): Promise<void> {
+  const res = await withNats(config, (nc) => {
+    const client = new ControlClient(nc, subjects(config.CONTROL_SUBJECT_PREFIX));
+    const opts = { timeoutMs: timeoutOf(args, 15_000) };
+    return action === 'suspend' ? client.suspend(opts) : client.resume(opts);
+  });
+  if (res.acks.length === 0 && res.missing.length === 0) {
+    throw new CliError(
+      `no instance answered the ${action} (nothing running, or another CONTROL_SUBJECT_PREFIX)`,
+    );
+  }
+  for (const a of res.acks) {
+    out(
+      `${a.service}/${a.instance}: ${a.ok ? 'ok' : `FAILED: ${a.error ?? ''}`}  partitions [${a.partitions.join(',')}]`,
+    );
+  }
+  for (const m of res.missing) out(`${m.service}/${m.instance}: NO ACK`);
+  if (res.missing.length > 0 || res.acks.some((a) => !a.ok)) {
+    throw new CliError(`${action} incomplete: not every instance acknowledged`);
+  }
+}
+
+/**
+ * Restore writes the epoch's snapshots straight into Redis (PartitionState.replace after
+ * acquire, which fences any owner), so the services must be stopped: when they start, they
+ * find the state and continue from its positions. Refused while an owner of one of the
+ * epoch's services still answers status, unless --force.
+ */
+async function restore(config: Config, args: Args): Promise<void> {
+  const from = String(args.flags.get('from'));
+  const store = checkpointStore(config);
+  const manifest = await s3Step(config, `finding ${from}`, () => store.findComplete(from));
+  const services = new Set(manifest.parts.map((p) => p.service));
+  const running = await withNats(config, (nc) =>
+    new ControlClient(nc, subjects(config.CONTROL_SUBJECT_PREFIX)).status(),
+  );
+  const owners = running.filter((s) => services.has(s.service));
+  if (owners.length > 0 && !args.flags.has('force')) {
+    throw new CliError(
+      `refusing to restore while ${owners.map((o) => `${o.service}/${o.instance}`).join(', ')} ` +
+        'run: restore writes Redis directly and would fence them; stop those services first ' +
+        '(or pass --force)',
+    );
+  }
+  const redis = await redisConnect(config);
+  try {
+    for (const part of manifest.parts) {
+      const { snapshot } = await s3Step(config, `reading ${part.key}`, () =>
+        store.getSnapshot(part),
+      );
+      const state = new PartitionState(redis, part.service, part.partition, config.STATE_NAMESPACE);
+      await state.acquire();
+      await state.replace(snapshot);
+      out(
+        `${part.service}/${part.partition}: restored ${snapshot.entries.size} entries, ${snapshot.meta.size} meta, ${snapshot.pending.length} pending`,
+      );
+    }
+  } finally {
+    redis.disconnect();
+  }
+  out(
+    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${config.REDIS_URL}; start the services`,
+  );
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  let args: Args;
+  let config: Config;
+  try {
+    args = parseArgs(argv);
+    config = loadConfig(spec, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message ? `iotctl: ${err.message}\n` : ''}${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`iotctl: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    switch (args.command) {
+      case 'status':
+        await status(config, args);
+        break;
+      case 'epochs':
+        await epochs(config, args);
+        break;
+      case 'savepoint':
+        await savepoint(config, args);
+        break;
+      case 'suspend':
+      case 'resume':
+        await control(config, args, args.command);
+        break;
+      case 'restore':
+        await restore(config, args);
+        break;
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`iotctl: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(
+      `iotctl ${args.command}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return 1;
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));
