@@ -2,7 +2,7 @@
 // Redis namespace per run; producing a generated stream; waiting for and checking results.
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PROP } from '@iot/channel';
-import { ClickHouseSink } from '@iot/clickhouse';
+import { ClickHouseSink, type AggregateFilter } from '@iot/clickhouse';
 import { generateStream, type GeneratorParams } from '@iot/loadgen';
 import { PulsarAdmin, type PulsarClient } from '@iot/pulsar';
 import { compareRows, formatComparison, isClean, type Expected } from '@iot/verify';
@@ -89,20 +89,29 @@ export function clickhouse(url: string): ClickHouseClient {
 }
 
 /** Waits until ClickHouse holds `rows` rows (FINAL) or the time is up; returns the count. */
-export async function waitForRows(sink: ClickHouseSink, rows: number, ms: number): Promise<number> {
+export async function waitForRows(
+  sink: ClickHouseSink,
+  rows: number,
+  ms: number,
+  filter: AggregateFilter = {},
+): Promise<number> {
   const deadline = Date.now() + ms;
-  let count = await sink.countAggregatesFinal();
+  let count = await sink.countAggregatesFinal(filter);
   while (count < rows && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    count = await sink.countAggregatesFinal();
+    count = await sink.countAggregatesFinal(filter);
   }
   return count;
 }
 
-/** Row-by-row comparison with the verifier; returns the verifier's report when not exact. */
-export async function verifyRows(sink: ClickHouseSink, expected: Expected): Promise<string | null> {
-  const comparison = compareRows(expected.rows, await sink.readAggregatesFinal());
-  return isClean(comparison) ? null : formatComparison(comparison);
+/** Row-by-row comparison with the verifier: whether it is exact, and its report. */
+export async function verifyRows(
+  sink: ClickHouseSink,
+  expected: Expected,
+  filter: AggregateFilter = {},
+): Promise<{ exact: boolean; report: string }> {
+  const comparison = compareRows(expected.rows, await sink.readAggregatesFinal(filter));
+  return { exact: isClean(comparison), report: formatComparison(comparison) };
 }
 
 /** DLQ entries by reason, each origin counted once (a replay may publish one twice). */
@@ -120,19 +129,18 @@ export async function dlqByReason(
   });
   const seen = new Map<string, string>();
   const deadline = Date.now() + ms;
+  // Read until `want` origins were seen and then nothing more came for 2 s (extras count too).
+  let quietSince = Date.now();
   try {
-    while (seen.size < want && Date.now() < deadline) {
-      for (const m of await reader.receiveBatch(1000, 500)) {
-        const origin = `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`;
-        seen.set(origin, m.properties[PROP.reason] ?? '');
+    while (Date.now() < deadline && (seen.size < want || Date.now() - quietSince < 2_000)) {
+      const batch = await reader.receiveBatch(1000, 500);
+      if (batch.length > 0) quietSince = Date.now();
+      for (const m of batch) {
+        seen.set(
+          `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`,
+          m.properties[PROP.reason] ?? '',
+        );
       }
-    }
-    // Anything beyond `want` would be a bug too: read a little longer.
-    for (const m of await reader.receiveBatch(1000, 1000)) {
-      seen.set(
-        `${m.properties[PROP.originPartition]}/${m.properties[PROP.originPosition]}`,
-        m.properties[PROP.reason] ?? '',
-      );
     }
   } finally {
     await reader.close();

@@ -7,12 +7,7 @@ import { batchSource } from '@iot/channel';
 import { startService } from '@iot/observability';
 import { PulsarClient } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
-import {
-  FailoverOwnership,
-  instanceName,
-  outputProducer,
-  subscribePartitions,
-} from '@iot/stage';
+import { FailoverOwnership, instanceName, outputProducer, subscribePartitions } from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
 
@@ -26,7 +21,10 @@ const dropped = metrics.counter({
   help: 'Records not applied, by why (duplicate, fenced, late)',
   labelNames: ['why'] as const,
 });
-const closed = metrics.counter({ name: 'aggregator_windows_closed_total', help: 'Windows emitted' });
+const closed = metrics.counter({
+  name: 'aggregator_windows_closed_total',
+  help: 'Windows emitted',
+});
 const alerts = metrics.counter({ name: 'aggregator_alerts_total', help: 'Alerts emitted' });
 const watermark = metrics.gauge({
   name: 'aggregator_watermark_ms',
@@ -97,7 +95,11 @@ const supervisor = new PartitionSupervisor<number>({
         alerts.inc(s.alerts);
         if (s.watermark !== null) watermark.set({ partition: String(partition) }, s.watermark);
         if (s.windowsClosed > 0) {
-          log.info('windows closed', { partition, windows: s.windowsClosed, watermark: s.watermark });
+          log.info('windows closed', {
+            partition,
+            windows: s.windowsClosed,
+            watermark: s.watermark,
+          });
         }
       },
     }),

@@ -145,6 +145,7 @@ test('a record for an already emitted window goes to the DLQ as late, not into a
   assert.equal(out.stats.late, 1);
   const dlq = out.outputs.filter((o) => o.topic === 'dlq');
   assert.equal(dlq[0]?.message.properties[PROP.reason], 'late');
+  assert.equal(dlq[0]?.message.properties[PROP.originPartition], '1', 'carries its origin');
   assert.equal(op.openWindows, 0);
 });
 

@@ -11,6 +11,7 @@ import {
   type ChannelMessage,
   type ChannelProgress,
   type OutgoingMessage,
+  type Origin,
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import {
@@ -190,7 +191,7 @@ export class WindowOperator {
       if (isWindowClosed(start, this.opts.windowSizeMs, this.closedThrough)) {
         // Its window was already emitted (an upstream partition came back after idling).
         stats.late++;
-        outputs.push({ topic: 'dlq', message: lateMessage(record, this.closedThrough) });
+        outputs.push({ topic: 'dlq', message: lateMessage(record, origin, this.closedThrough) });
         continue;
       }
       const key = windowKey(record.device_id, start);
@@ -244,12 +245,20 @@ export class WindowOperator {
   }
 }
 
-function lateMessage(record: SensorRecord, closedThrough: number | null): OutgoingMessage {
+function lateMessage(
+  record: SensorRecord,
+  origin: Origin,
+  closedThrough: number | null,
+): OutgoingMessage {
   return {
     payload: encodeRecord(record),
     key: record.device_id,
     properties: {
       [PROP.kind]: 'record',
+      // The source message's origin: a DLQ reader counts each source message once.
+      [PROP.originPartition]: String(origin.partition),
+      [PROP.originPosition]: origin.position,
+      [PROP.ownerEpoch]: String(origin.epoch),
       [PROP.reason]: 'late',
       [PROP.detail]: `window of event time ${record.event_time} already closed at watermark ${closedThrough}`,
     },
