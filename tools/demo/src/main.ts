@@ -33,6 +33,7 @@ const urls = {
 const WINDOW_MS = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000;
 const IDLE_TIMEOUT = '10s';
+const DATABASE = 'demo';
 
 function fail(message: string): never {
   process.stderr.write(`demo: ${message}\n`);
@@ -101,7 +102,7 @@ const serviceEnv = {
   AGGREGATES_TOPIC: names.aggregates,
   ALERTS_TOPIC: names.alerts,
   DLQ_TOPIC: names.dlq,
-  CLICKHOUSE_URL: `${urls.clickhouse}/benchmark`,
+  CLICKHOUSE_URL: `${urls.clickhouse}/${DATABASE}`,
   REDIS_URL: urls.redis,
   STATE_NAMESPACE: names.name,
   WINDOW_SIZE: '1m',
@@ -113,7 +114,9 @@ const services = (['ingest', 'aggregator', 'writer'] as const).map(
 );
 const client = new PulsarClient({ serviceUrl: urls.pulsar });
 const ch = clickhouse(urls.clickhouse);
-const sink = new ClickHouseSink(ch, { database: 'benchmark' });
+const sink = new ClickHouseSink(ch, { database: DATABASE });
+// The demo's own database, emptied at every run so its windows hold this run's rows only.
+await ch.command({ query: `DROP DATABASE IF EXISTS ${DATABASE}` });
 // Every window the stream can touch: out-of-order and late readings reach back before startMs.
 const bounds = eventTimeBounds(params);
 const range = { fromMs: windowStart(bounds.fromMs, WINDOW_MS), toMs: bounds.toMs + WINDOW_MS };
