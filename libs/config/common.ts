@@ -60,3 +60,14 @@ export function serviceSpec(defaultHttpPort: number) {
     SHUTDOWN_TIMEOUT: duration({ min: '100ms', max: '10m' }).default('10s'),
   };
 }
+
+/** Checkpoint storage folder and control-plane subjects, shared by everyone on the plane. */
+export const controlPlaneSpec = {
+  // Below this folder of S3_BUCKET ("" = the bucket root); one folder per pipeline.
+  CHECKPOINT_S3_PREFIX: str({ pattern: /^[A-Za-z0-9._/-]*$/, example: 'prod' }).default(''),
+  // Control-plane subjects live below this prefix (iot.checkpoint.trigger, …).
+  CONTROL_SUBJECT_PREFIX: str({
+    pattern: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+    example: 'iot',
+  }).default('iot'),
+};

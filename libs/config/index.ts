@@ -27,6 +27,7 @@ export { normalizeClickHouseUrl } from './clickhouse-url.ts';
 export {
   LOG_LEVELS,
   clickhouseSpec,
+  controlPlaneSpec,
   natsSpec,
   pulsarSpec,
   redisSpec,

@@ -5,3 +5,4 @@ export {
   type PartitionConsumer,
 } from './failover-ownership.ts';
 export { outputProducer } from './producers.ts';
+export { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';

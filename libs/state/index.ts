@@ -1,5 +1,6 @@
 export {
   FencedError,
+  StateLostError,
   PartitionState,
   type PartitionCommit,
   type PartitionSnapshot,

@@ -21,6 +21,20 @@ export interface PartitionCommit {
   appendPending?: readonly string[];
 }
 
+/** Thrown when the partition's state vanished from Redis (flushed, or Redis lost its data). */
+export class StateLostError extends Error {
+  constructor(
+    readonly partitionKey: string,
+    readonly ownEpoch: number,
+  ) {
+    super(
+      `${partitionKey}: the state of owner epoch ${ownEpoch} is gone from Redis; ` +
+        'restart the partition so it restores from the last checkpoint',
+    );
+    this.name = 'StateLostError';
+  }
+}
+
 /** Thrown when another owner took the partition: this owner must stop at once. */
 export class FencedError extends Error {
   constructor(
@@ -36,10 +50,24 @@ export class FencedError extends Error {
   }
 }
 
+// KEYS: epoch. ARGV: now (ms). The new epoch is above every earlier one and, if Redis lost
+// the counter, still above every epoch handed out before (stamped downstream), since it is
+// at least the current time in ms.
+const ACQUIRE = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[1])
+local nxt = cur + 1
+if now > nxt then nxt = now end
+redis.call('SET', KEYS[1], string.format('%d', nxt))
+return string.format('%d', nxt)
+`;
+
 // KEYS: epoch, entries, meta, pending. ARGV: epoch, nUpserts, nDeletes, nMeta, nPending, then
 // the pairs/items in that order. Returns the current epoch when fenced, else 0.
 const COMMIT = `
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -1 end
+local cur = tonumber(raw)
 if cur ~= tonumber(ARGV[1]) then return cur end
 local nu, nd, nm, np = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local i = 6
@@ -52,7 +80,9 @@ return 0
 
 // KEYS: epoch, pending. ARGV: epoch, count. Drops the oldest `count` pending outputs.
 const TRIM_PENDING = `
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -1 end
+local cur = tonumber(raw)
 if cur ~= tonumber(ARGV[1]) then return cur end
 redis.call('LTRIM', KEYS[2], tonumber(ARGV[2]), -1)
 return 0
@@ -61,7 +91,9 @@ return 0
 // KEYS: epoch, entries, meta, pending. ARGV: epoch, nEntries, nMeta, nPending, items.
 // Replaces the whole state (restore from a checkpoint).
 const REPLACE = `
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -1 end
+local cur = tonumber(raw)
 if cur ~= tonumber(ARGV[1]) then return cur end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 local ne, nm, np = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -101,9 +133,15 @@ export class PartitionState {
     return this.epoch;
   }
 
-  /** Takes ownership: a new, higher epoch fences every earlier owner. Returns the state. */
-  async acquire(): Promise<{ epoch: number; snapshot: PartitionSnapshot; existed: boolean }> {
-    this.epoch = await this.redis.incr(this.keys.epoch);
+  /**
+   * Takes ownership: a new, higher epoch fences every earlier owner. Epochs are at least the
+   * current time in ms, so they keep increasing even after Redis lost its data. Returns the
+   * state.
+   */
+  async acquire(
+    nowMs = Date.now(),
+  ): Promise<{ epoch: number; snapshot: PartitionSnapshot; existed: boolean }> {
+    this.epoch = Number(await this.redis.eval(ACQUIRE, 1, this.keys.epoch, Math.floor(nowMs)));
     const snapshot = await this.read();
     const existed =
       snapshot.meta.size > 0 || snapshot.entries.size > 0 || snapshot.pending.length > 0;
@@ -182,6 +220,7 @@ export class PartitionState {
   }
 
   private fenceCheck(current: number): void {
+    if (current === -1) throw new StateLostError(this.key, this.epoch);
     if (current !== 0) throw new FencedError(this.key, this.epoch, current);
   }
 }

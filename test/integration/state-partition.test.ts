@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { FencedError, PartitionState } from '@iot/state';
+import { FencedError, PartitionState, StateLostError } from '@iot/state';
 import { stack, uniqueName } from '../support/stack.ts';
 
 async function withRedis(fn: (redis: Redis, ns: string) => Promise<void>): Promise<void> {
@@ -20,8 +20,9 @@ async function withRedis(fn: (redis: Redis, ns: string) => Promise<void>): Promi
 test('a commit writes entries, meta and pending outputs together; a new owner reads them', async () => {
   await withRedis(async (redis, ns) => {
     const first = new PartitionState(redis, 'aggregator', 3, ns);
+    const before = Date.now();
     const taken = await first.acquire();
-    assert.equal(taken.epoch, 1);
+    assert.ok(taken.epoch >= before, 'epochs start at the current time in ms');
     assert.equal(taken.existed, false);
 
     await first.commit({
@@ -40,8 +41,8 @@ test('a commit writes entries, meta and pending outputs together; a new owner re
     await first.trimPending(2);
 
     const second = new PartitionState(redis, 'aggregator', 3, ns);
-    const next = await second.acquire();
-    assert.equal(next.epoch, 2);
+    const next = await second.acquire(0);
+    assert.equal(next.epoch, taken.epoch + 1, 'always above the previous owner');
     assert.equal(next.existed, true);
     assert.deepEqual([...next.snapshot.entries], [['sensor_1|60000', '{"count":3}']]);
     assert.deepEqual([...next.snapshot.meta], [['position:0', '10:4:-1']]);
@@ -60,12 +61,34 @@ test('after a takeover the old owner is fenced and its commit changes nothing', 
 
     await assert.rejects(
       zombie.commit({ meta: new Map([['position', 'zombie']]), appendPending: ['x'] }),
-      (err: unknown) => err instanceof FencedError && err.ownEpoch === 1 && err.currentEpoch === 2,
+      (err: unknown) =>
+        err instanceof FencedError &&
+        err.ownEpoch === zombie.ownerEpoch &&
+        err.currentEpoch === owner.ownerEpoch &&
+        owner.ownerEpoch > zombie.ownerEpoch,
     );
     await assert.rejects(zombie.trimPending(1), FencedError);
     const state = await owner.read();
     assert.equal(state.meta.get('position'), 'a');
     assert.deepEqual(state.pending, []);
+  });
+});
+
+test('state gone from Redis is reported as lost, and a new owner still gets a higher epoch', async () => {
+  await withRedis(async (redis, ns) => {
+    const owner = new PartitionState(redis, 'aggregator', 2, ns);
+    await owner.acquire();
+    await owner.commit({ meta: new Map([['position', 'x']]) });
+    const keys = await redis.keys(`${ns}:*`);
+    await redis.del(...keys);
+    await assert.rejects(owner.commit({ meta: new Map([['position', 'y']]) }), StateLostError);
+    const next = new PartitionState(redis, 'aggregator', 2, ns);
+    const taken = await next.acquire();
+    assert.equal(taken.existed, false);
+    assert.ok(
+      taken.epoch > owner.ownerEpoch,
+      'the counter was lost, the clock keeps epochs rising',
+    );
   });
 });
 

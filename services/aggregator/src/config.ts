@@ -1,6 +1,7 @@
 // aggregator's environment (DESIGN.md §1, §3): reads records, keeps 1-minute windows in Redis,
 // closes them on the watermark, writes aggregates and alerts, snapshots to S3 on NATS triggers.
 import {
+  controlPlaneSpec,
   duration,
   natsSpec,
   num,
@@ -27,6 +28,7 @@ export const spec = {
   STATE_NAMESPACE: str({ pattern: /^[A-Za-z0-9_.-]+$/, example: 'iot' }).default('iot'),
   ...natsSpec,
   ...s3Spec,
+  ...controlPlaneSpec,
   WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),
   // A source partition silent this long stops holding windows open.
   WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),

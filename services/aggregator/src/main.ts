@@ -5,9 +5,15 @@ import { Redis } from 'ioredis';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource } from '@iot/channel';
 import { startService } from '@iot/observability';
-import { PulsarClient } from '@iot/pulsar';
+import { MessageId, PulsarClient } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
-import { FailoverOwnership, instanceName, outputProducer, subscribePartitions } from '@iot/stage';
+import {
+  Checkpointing,
+  FailoverOwnership,
+  instanceName,
+  outputProducer,
+  subscribePartitions,
+} from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
 
@@ -44,6 +50,13 @@ const client = new PulsarClient({
 const redis = new Redis(config.REDIS_URL);
 shutdown.onStop('redis', () => redis.quit(), { last: true });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
+const checkpointing = await Checkpointing.connect(
+  config,
+  'aggregator',
+  instanceName('aggregator'),
+  log,
+);
+shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
 
 // A window waits for a watermark from every source partition.
 const upstreamPartitions = Math.max(1, await client.getPartitionCount(config.PULSAR_TOPIC));
@@ -65,12 +78,17 @@ const alertRules = {
 };
 
 const supervisor = new PartitionSupervisor<number>({
-  create: (partition) =>
-    new AggregatorPartitionTask({
-      state: new PartitionState(redis, 'aggregator', partition, config.STATE_NAMESPACE),
-      source: batchSource(byPartition.get(partition)!, (m) => ({
+  create: (partition) => {
+    const consumer = byPartition.get(partition)!;
+    const state = new PartitionState(redis, 'aggregator', partition, config.STATE_NAMESPACE);
+    const task = new AggregatorPartitionTask({
+      state,
+      restore: checkpointing.restorer(partition),
+      seek: (position) => consumer.seek(MessageId.parse(position)),
+      source: batchSource(consumer, (m) => ({
         payload: m.payload,
         properties: m.properties,
+        position: m.messageId.serialize(),
       })),
       sink: {
         publish: async (outputs) => {
@@ -102,11 +120,14 @@ const supervisor = new PartitionSupervisor<number>({
           });
         }
       },
-    }),
+    });
+    return checkpointing.wrap(partition, state, task);
+  },
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,
   onEvent: (e) => {
     owned.set(supervisor.owned.length);
+    if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
     if (e.kind === 'failed') {
       restarts.inc();
       log.error('partition loop failed; restarting from committed state', {

@@ -4,7 +4,7 @@
 // → publish → forget pending → ack. Pulsar is behind the two ports below, so the order of
 // these steps is the whole exactly-once argument and lives here alone (DESIGN.md §4).
 import { decodeChannelMessage, ChannelFormatError, PROP, type ChannelMessage } from '@iot/channel';
-import type { PartitionState } from '@iot/state';
+import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   WindowOperator,
   deserializeOutput,
@@ -16,7 +16,12 @@ import {
 
 /** A micro-batch read from the records partition; `ack` confirms all of it. */
 export interface SourceBatch {
-  messages: { payload: Uint8Array; properties: Readonly<Record<string, string>> }[];
+  messages: {
+    payload: Uint8Array;
+    properties: Readonly<Record<string, string>>;
+    /** Serialized MessageId on the records partition (kept to seek back on restore). */
+    position?: string;
+  }[];
   ack(): Promise<void>;
 }
 
@@ -38,7 +43,14 @@ export interface PartitionTaskDeps {
   maxBatch: number;
   batchTimeoutMs: number;
   onBatch?: (stats: BatchStats & { malformed: number; watermark: number | null }) => void;
+  /** Loads the newest checkpoint into `state` when Redis has none (DESIGN.md §5). */
+  restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
+  /** Moves the subscription back to a stored position (a serialized MessageId). */
+  seek?: (position: string) => Promise<void>;
 }
+
+/** Meta key of the last records-partition position a committed batch consumed. */
+export const META_INPUT_POSITION = 'input-position';
 
 export class AggregatorPartitionTask {
   private operator: WindowOperator | null = null;
@@ -46,16 +58,26 @@ export class AggregatorPartitionTask {
   constructor(private readonly deps: PartitionTaskDeps) {}
 
   /** Takes ownership and restores state; returns the epoch and whether state existed. */
-  async start(): Promise<{ epoch: number; existed: boolean; republished: number }> {
-    const { epoch, snapshot, existed } = await this.deps.state.acquire();
+  async start(): Promise<{
+    epoch: number;
+    existed: boolean;
+    restored: boolean;
+    republished: number;
+  }> {
+    const { epoch, snapshot: current, existed } = await this.deps.state.acquire();
+    const restored = existed ? undefined : await this.deps.restore?.(this.deps.state);
+    const snapshot = restored ?? current;
     this.operator = WindowOperator.restore(snapshot, this.deps.options, this.deps.now());
+    // Replay the records after the checkpoint; those already applied are skipped by origin.
+    const position = snapshot.meta.get(META_INPUT_POSITION);
+    if (restored !== undefined && position !== undefined) await this.deps.seek?.(position);
     // Outputs committed but maybe never published before the last owner stopped.
     const pending = snapshot.pending.map(deserializeOutput);
     if (pending.length > 0) {
       await this.deps.sink.publish(pending);
       await this.deps.state.trimPending(pending.length);
     }
-    return { epoch, existed, republished: pending.length };
+    return { epoch, existed, restored: restored !== undefined, republished: pending.length };
   }
 
   /** One micro-batch (an empty one still lets time close windows). */
@@ -85,8 +107,12 @@ export class AggregatorPartitionTask {
     }
     const result = op.process(decoded, this.deps.now());
     const outputs = [...malformed, ...result.outputs];
+    const meta = new Map(result.commit.meta);
+    const last = batch.messages.at(-1)?.position;
+    if (last !== undefined) meta.set(META_INPUT_POSITION, last);
     await this.deps.state.commit({
       ...result.commit,
+      meta,
       appendPending: outputs.map(serializeOutput),
     });
     if (outputs.length > 0) {

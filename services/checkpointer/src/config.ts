@@ -1,7 +1,17 @@
 // checkpointer's environment (DESIGN.md §5, §6): triggers snapshot epochs over NATS, writes
 // each epoch's manifest to S3 once every owner reported, keeps the last K epochs, and sets
 // Pulsar retention so every kept epoch can be replayed.
-import { duration, int, natsSpec, pulsarSpec, s3Spec, serviceSpec, str, topics } from '@iot/config';
+import {
+  controlPlaneSpec,
+  duration,
+  int,
+  natsSpec,
+  pulsarSpec,
+  s3Spec,
+  serviceSpec,
+  str,
+  topics,
+} from '@iot/config';
 
 export const spec = {
   ...serviceSpec(9467),
@@ -18,19 +28,13 @@ export const spec = {
   CHECKPOINT_TIMEOUT: duration({ min: '1s' }).default('30s'),
   // Complete epochs kept (savepoints are never expired).
   CHECKPOINT_RETAIN: int({ min: 1, max: 1000 }).default('5'),
-  // Below this folder of S3_BUCKET ("" = the bucket root).
-  CHECKPOINT_S3_PREFIX: str({ pattern: /^[A-Za-z0-9._/-]*$/, example: 'prod' }).default(''),
   // Leader lease: a standby takes over this long after the leader stopped renewing.
   CHECKPOINT_LEASE_TTL: duration({ min: '1s', max: '5m' }).default('6s'),
   // JetStream KV bucket of the lease and the epoch counter.
   CHECKPOINT_LEASE_BUCKET: str({ pattern: /^[A-Za-z0-9_-]+$/, example: 'iot_leases' }).default(
     'iot_leases',
   ),
-  // Control-plane subjects live below this prefix (iot.checkpoint.trigger, …).
-  CONTROL_SUBJECT_PREFIX: str({
-    pattern: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
-    example: 'iot',
-  }).default('iot'),
+  ...controlPlaneSpec,
   // An instance silent this long is no longer expected to report (heartbeats every 2 s).
   HEARTBEAT_EXPIRY: duration({ min: '1s' }).default('6s'),
 };

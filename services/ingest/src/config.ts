@@ -1,6 +1,7 @@
 // ingest's environment (DESIGN.md §1, §3): reads raw readings, writes records and the DLQ,
 // keeps positions and watermarks in Redis, snapshots to S3 on NATS checkpoint triggers.
 import {
+  controlPlaneSpec,
   duration,
   natsSpec,
   oneOf,
@@ -25,6 +26,7 @@ export const spec = {
   STATE_NAMESPACE: str({ pattern: /^[A-Za-z0-9_.-]+$/, example: 'iot' }).default('iot'),
   ...natsSpec,
   ...s3Spec,
+  ...controlPlaneSpec,
   // event: the reading's own timestamp; ingest: stamped on arrival (the seed's behaviour).
   TIME_MODE: oneOf(['event', 'ingest'] as const).default('event'),
   // The watermark trails the newest event time by this much; older records are late (→ DLQ).

@@ -4,9 +4,10 @@ import { Redis } from 'ioredis';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { startService } from '@iot/observability';
-import { PulsarClient, partitionTopicName } from '@iot/pulsar';
+import { MessageId, PulsarClient, partitionTopicName } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import {
+  Checkpointing,
   FailoverOwnership,
   instanceName,
   outputProducer,
@@ -43,6 +44,8 @@ const client = new PulsarClient({
 const redis = new Redis(config.REDIS_URL, { lazyConnect: false });
 shutdown.onStop('redis', () => redis.quit(), { last: true });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
+const checkpointing = await Checkpointing.connect(config, 'ingest', instanceName('ingest'), log);
+shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
 
 const records = await outputProducer(client, config.RECORDS_TOPIC);
 const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
@@ -67,8 +70,11 @@ const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
 const supervisor = new PartitionSupervisor<number>({
   create: (partition) => {
     const consumer = byPartition.get(partition)!;
-    return new IngestPartitionTask({
-      state: new PartitionState(redis, 'ingest', partition, config.STATE_NAMESPACE),
+    const state = new PartitionState(redis, 'ingest', partition, config.STATE_NAMESPACE);
+    const task = new IngestPartitionTask({
+      state,
+      restore: checkpointing.restorer(partition),
+      seek: (position) => consumer.seek(MessageId.parse(position)),
       source: batchSource(consumer, (m) => ({
         payload: m.payload,
         position: m.messageId.serialize(),
@@ -99,11 +105,13 @@ const supervisor = new PartitionSupervisor<number>({
         if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
       },
     });
+    return checkpointing.wrap(partition, state, task);
   },
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,
   onEvent: (e) => {
     owned.set(supervisor.owned.length);
+    if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
     if (e.kind === 'failed') {
       restarts.inc();
       log.error('partition loop failed; restarting from committed state', {

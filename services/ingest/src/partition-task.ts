@@ -5,7 +5,7 @@
 // commit with the same state, so the replayed outputs carry the same origins and the
 // aggregator drops them as duplicates (DESIGN.md §4).
 import type { OutgoingMessage } from '@iot/channel';
-import type { PartitionState } from '@iot/state';
+import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   IngestOperator,
   type IngestOptions,
@@ -40,6 +40,10 @@ export interface IngestTaskDeps {
   maxBatch: number;
   batchTimeoutMs: number;
   onBatch?: (stats: IngestStats) => void;
+  /** Loads the newest checkpoint into `state` when Redis has none (DESIGN.md §5). */
+  restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
+  /** Moves the subscription back to a stored position (a serialized MessageId). */
+  seek?: (position: string) => Promise<void>;
 }
 
 export class IngestPartitionTask {
@@ -48,11 +52,19 @@ export class IngestPartitionTask {
 
   constructor(private readonly deps: IngestTaskDeps) {}
 
-  async start(): Promise<{ epoch: number; existed: boolean }> {
+  async start(): Promise<{ epoch: number; existed: boolean; restored: boolean }> {
     const { epoch, snapshot, existed } = await this.deps.state.acquire();
     this.epoch = epoch;
-    this.operator = IngestOperator.restore(snapshot, this.deps.options, this.deps.now());
-    return { epoch, existed };
+    const restored = existed ? undefined : await this.deps.restore?.(this.deps.state);
+    this.operator = IngestOperator.restore(
+      restored ?? snapshot,
+      this.deps.options,
+      this.deps.now(),
+    );
+    const position = this.operator.committedPosition;
+    // Replay from the checkpoint: what came after it is decided again, identically.
+    if (restored !== undefined && position !== null) await this.deps.seek?.(position);
+    return { epoch, existed, restored: restored !== undefined };
   }
 
   async step(): Promise<void> {

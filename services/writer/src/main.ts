@@ -23,7 +23,10 @@ const flushMs = metrics.histogram({
   name: 'writer_flush_seconds',
   help: 'Time from the first message of a batch to its ack',
 });
-const retries = metrics.counter({ name: 'writer_retries_total', help: 'ClickHouse insert retries' });
+const retries = metrics.counter({
+  name: 'writer_retries_total',
+  help: 'ClickHouse insert retries',
+});
 
 // The seed's JDBC URL names the database in its path (…:8123/benchmark).
 const chUrl = new URL(config.CLICKHOUSE_URL);

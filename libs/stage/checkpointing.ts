@@ -1,0 +1,115 @@
+// A stage's part in checkpoints (DESIGN.md §5): one CheckpointParticipant per process,
+// snapshots of each owned partition's Redis state at micro-batch boundaries, uploaded to S3
+// when the checkpointer triggers an epoch; and restore of a partition whose Redis state is
+// gone from the newest complete epoch.
+import { connect, type NatsConnection } from 'nats';
+import type { PartitionLoopTask } from '@iot/actors';
+import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
+import {
+  CheckpointParticipant,
+  checkpointed,
+  restorePartition,
+  subjects,
+  type PartitionCheckpoint,
+} from '@iot/control-plane';
+import type { Logger } from '@iot/observability';
+import type { PartitionSnapshot, PartitionState } from '@iot/state';
+
+export interface CheckpointingConfig {
+  NATS_URL: string;
+  S3_ENDPOINT: string;
+  S3_REGION: string;
+  S3_ACCESS_KEY: string;
+  S3_SECRET_KEY: string;
+  S3_FORCE_PATH_STYLE: boolean;
+  S3_BUCKET: string;
+  CHECKPOINT_S3_PREFIX: string;
+  CONTROL_SUBJECT_PREFIX: string;
+}
+
+export class Checkpointing {
+  private readonly handles = new Map<number, PartitionCheckpoint>();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly store: CheckpointStore,
+    private readonly participant: CheckpointParticipant,
+    private readonly service: string,
+    private readonly log: Logger,
+  ) {}
+
+  static async connect(
+    config: CheckpointingConfig,
+    service: string,
+    instance: string,
+    log: Logger,
+  ): Promise<Checkpointing> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: config.NATS_URL, name: instance });
+    } catch (err) {
+      throw new Error(`cannot reach NATS at NATS_URL=${config.NATS_URL}: ${String(err)}`);
+    }
+    const store = new CheckpointStore({
+      s3: createS3Client({
+        endpoint: config.S3_ENDPOINT,
+        region: config.S3_REGION,
+        accessKeyId: config.S3_ACCESS_KEY,
+        secretAccessKey: config.S3_SECRET_KEY,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      }),
+      bucket: config.S3_BUCKET,
+      prefix: config.CHECKPOINT_S3_PREFIX,
+    });
+    const participant = new CheckpointParticipant({
+      nc,
+      subjects: subjects(config.CONTROL_SUBJECT_PREFIX),
+      store,
+      service,
+      instance,
+      log: (level, msg, fields) => log[level](msg, fields),
+    });
+    return new Checkpointing(nc, store, participant, service, log);
+  }
+
+  /** Wraps a partition's task so it snapshots (and parks when suspended) between batches. */
+  wrap(partition: number, state: PartitionState, task: PartitionLoopTask): PartitionLoopTask {
+    const handle = this.participant.partition(partition, {
+      snapshot: () => state.read(),
+      ownerEpoch: () => state.ownerEpoch,
+    });
+    this.handles.set(partition, handle);
+    return checkpointed(task, handle);
+  }
+
+  /** The partition is no longer ours (stopped or fenced): stop reporting for it. */
+  release(partition: number): void {
+    this.handles.get(partition)?.release();
+    this.handles.delete(partition);
+  }
+
+  /** For a task's `restore`: loads the newest complete epoch's snapshot into `state`. */
+  restorer(partition: number): (state: PartitionState) => Promise<PartitionSnapshot | undefined> {
+    return async (state) => {
+      const found = await restorePartition({
+        store: this.store,
+        state,
+        service: this.service,
+        partition,
+      });
+      if (found !== undefined) {
+        this.log.info('restored partition state from checkpoint storage', {
+          partition,
+          epoch: found.manifest.epoch,
+          kind: found.manifest.kind,
+        });
+      }
+      return found?.snapshot;
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.participant.close();
+    await this.nc.drain();
+  }
+}
