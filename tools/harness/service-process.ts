@@ -30,7 +30,7 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
-  /** Starts the service and waits for its "consuming" log line. */
+  /** Starts the service and waits for its "consuming" (or "checkpointing") log line. */
   async start(timeoutMs = 60_000): Promise<void> {
     this.starts++;
     const log = createWriteStream(this.logFile, { flags: 'a' });
@@ -53,7 +53,8 @@ export class ServiceProcess {
       const onData = (b: Buffer) => {
         log.write(b);
         out += b.toString();
-        if (out.includes('"msg":"consuming"')) {
+        // The line each service logs once it does its work ("checkpointing": the checkpointer).
+        if (/"msg":"(consuming|checkpointing)"/.test(out)) {
           clearTimeout(timer);
           resolve();
         }
