@@ -68,9 +68,10 @@ export class AggregatorPartitionTask {
     const restored = existed ? undefined : await this.deps.restore?.(this.deps.state);
     const snapshot = restored ?? current;
     this.operator = WindowOperator.restore(snapshot, this.deps.options, this.deps.now());
-    // Replay the records after the checkpoint; those already applied are skipped by origin.
+    // Resume from the last committed records position whatever the cursor says (it may be
+    // ahead of a restored state); records already applied are skipped by their origin.
     const position = snapshot.meta.get(META_INPUT_POSITION);
-    if (restored !== undefined && position !== undefined) await this.deps.seek?.(position);
+    if (position !== undefined) await this.deps.seek?.(position);
     // Outputs committed but maybe never published before the last owner stopped.
     const pending = snapshot.pending.map(deserializeOutput);
     if (pending.length > 0) {

@@ -61,9 +61,11 @@ export class IngestPartitionTask {
       this.deps.options,
       this.deps.now(),
     );
+    // Resume exactly after the committed position, whatever the subscription's cursor says:
+    // after a restore (from a checkpoint, or a savepoint written while we were down) the
+    // cursor may be ahead of the state. Anything at or before the position is skipped.
     const position = this.operator.committedPosition;
-    // Replay from the checkpoint: what came after it is decided again, identically.
-    if (restored !== undefined && position !== null) await this.deps.seek?.(position);
+    if (position !== null) await this.deps.seek?.(position);
     return { epoch, existed, restored: restored !== undefined };
   }
 
