@@ -1,0 +1,288 @@
+// `npm run bench -- pipeline`: the whole pipeline as separate processes on this machine, with
+// Pulsar, ClickHouse, Redis, NATS and S3 co-located. Writes bench/results/pipeline.json.
+//
+// 1. Drain: a backlog of --drain messages is published first, then ingest, aggregator and
+//    writer start; the time until every row is in ClickHouse gives the highest rate the
+//    pipeline sustains here. Measured with checkpoints off, and on (every 10 s) when
+//    --checkpoints is set (the default).
+// 2. Sustained: --rate msg/s for --seconds, event time = wall clock, 1-minute windows;
+//    samples the input backlog, CPU and RSS of each service, and the latency from the moment
+//    a window could close (its end + out-of-orderness) to its rows being visible.
+//
+//   npm run bench -- pipeline [--drain 600000] [--rate 30000] [--seconds 120] [--no-checkpoints]
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  ClickHouseSink,
+  ServiceProcess,
+  clickhouse,
+  createPipelineTopics,
+  produceStream,
+  verifyRows,
+  waitForRows,
+  type PipelineNames,
+} from '@iot/harness';
+import { resolveParams, type GeneratorParams } from '@iot/loadgen';
+import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
+import { expectedFromParams } from '@iot/verify';
+
+const URLS = {
+  pulsar: process.env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
+  admin: process.env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+  clickhouse: process.env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
+  redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+  nats: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  s3: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
+};
+const PARTITIONS = 4;
+const DEVICES = 1000;
+const OOO_MS = 5_000;
+const WINDOW_MS = 60_000;
+const CLK_TCK = 100;
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    drain: { type: 'string', default: '600000' },
+    rate: { type: 'string', default: '30000' },
+    seconds: { type: 'string', default: '120' },
+    'no-checkpoints': { type: 'boolean', default: false },
+  },
+});
+const drainMessages = Number(values.drain);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+
+const admin = new PulsarAdmin({ adminUrl: URLS.admin });
+const client = new PulsarClient({ serviceUrl: URLS.pulsar });
+const ch = clickhouse(URLS.clickhouse);
+const log = (line: string) => process.stderr.write(`bench pipeline: ${line}\n`);
+
+function serviceEnv(names: PipelineNames, checkpoints: boolean): Record<string, string> {
+  const id = names.name.replaceAll('-', '_');
+  return {
+    PULSAR_URL: URLS.pulsar,
+    PULSAR_ADMIN_URL: URLS.admin,
+    PULSAR_TOPIC: names.source,
+    RECORDS_TOPIC: names.records,
+    AGGREGATES_TOPIC: names.aggregates,
+    ALERTS_TOPIC: names.alerts,
+    DLQ_TOPIC: names.dlq,
+    CLICKHOUSE_URL: `${URLS.clickhouse}/${names.database}`,
+    REDIS_URL: URLS.redis,
+    NATS_URL: URLS.nats,
+    S3_ENDPOINT: URLS.s3,
+    STATE_NAMESPACE: names.name,
+    CHECKPOINT_S3_PREFIX: names.name,
+    CONTROL_SUBJECT_PREFIX: id,
+    CHECKPOINT_LEASE_BUCKET: id,
+    CHECKPOINT_INTERVAL: checkpoints ? '10s' : '1h',
+    WINDOW_SIZE: '1m',
+    MAX_OUT_OF_ORDERNESS: `${OOO_MS}ms`,
+    WATERMARK_IDLE_TIMEOUT: '10s',
+    LOG_LEVEL: 'info', // the harness waits for the "consuming" line
+  };
+}
+
+interface Usage {
+  cpuSeconds: number;
+  rssMb: number;
+}
+
+function usage(pid: number | undefined): Usage | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpuSeconds, rssMb: rss ? Number(rss[1]) / 1024 : 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+async function backlog(topic: string, subscription: string): Promise<number> {
+  try {
+    const stats = await admin.getPartitionedStats(topic, false);
+    return stats.subscriptions[subscription]?.msgBacklog ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function startStages(names: PipelineNames, checkpoints: boolean) {
+  const env = serviceEnv(names, checkpoints);
+  const services = (['ingest', 'aggregator', 'writer'] as const).map(
+    (s) => new ServiceProcess(s, env),
+  );
+  if (checkpoints) services.push(new ServiceProcess('checkpointer', env));
+  await Promise.all(services.map((s) => s.start()));
+  return services;
+}
+
+function params(startMs: number, messages: number, ratePerSec: number): GeneratorParams {
+  return resolveParams({
+    seed: 7,
+    devices: DEVICES,
+    startMs,
+    durationMs: Math.ceil((messages / ratePerSec) * 1000),
+    ratePerSec,
+    partitions: PARTITIONS,
+    maxOutOfOrdernessMs: OOO_MS,
+  });
+}
+
+/** Backlog first, then the stages: messages per second from start to the last row. */
+async function drain(checkpoints: boolean) {
+  const names = await createPipelineTopics(URLS.admin, 'bench-drain', PARTITIONS, PARTITIONS);
+  const p = params(Date.UTC(2026, 0, 1), drainMessages, 30_000);
+  const expected = expectedFromParams(p, { windowSizeMs: WINDOW_MS, listAlerts: false });
+  log(`drain (checkpoints ${checkpoints ? 'every 10 s' : 'off'}): publishing ${drainMessages}`);
+  await produceStream(client, names.source, p);
+  const sink = new ClickHouseSink(ch, { database: names.database });
+  const t0 = Date.now();
+  const services = await startStages(names, checkpoints);
+  // Throughput: until both stages have consumed everything (closing the last windows waits
+  // for WATERMARK_IDLE_TIMEOUT of silence, which is not work).
+  await new Promise((r) => setTimeout(r, 2000));
+  while (
+    (await backlog(names.source, 'iot-ingest')) + (await backlog(names.records, 'iot-aggregator')) >
+    0
+  ) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const elapsedS = (Date.now() - t0) / 1000;
+  const rows = await waitForRows(sink, expected.rows.length, 5 * 60_000);
+  const { exact, report } = await verifyRows(sink, expected);
+  const cpu = Object.fromEntries(
+    services.map((s) => [s.service, usage(s.pid)?.cpuSeconds ?? null]),
+  );
+  await Promise.all(services.map((s) => s.stop()));
+  await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` });
+  const msgPerSec = Math.round(drainMessages / elapsedS);
+  log(`  ${msgPerSec} msg/s, ${rows} rows, ${report.split('\n')[0]}`);
+  return { checkpoints, messages: drainMessages, elapsedS, msgPerSec, exact, cpuSeconds: cpu };
+}
+
+/** A paced run with event time = wall clock. */
+async function sustained(ratePerSec: number, durationS: number) {
+  const names = await createPipelineTopics(URLS.admin, 'bench-rate', PARTITIONS, PARTITIONS);
+  const startMs = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS + WINDOW_MS;
+  const p = params(startMs, ratePerSec * durationS, ratePerSec);
+  const expected = expectedFromParams(p, { windowSizeMs: WINDOW_MS, listAlerts: false });
+  const sink = new ClickHouseSink(ch, { database: names.database });
+  const services = await startStages(names, true);
+  // Start when the stream's first event time is now, so event time tracks the wall clock.
+  await new Promise((r) => setTimeout(r, Math.max(0, startMs - Date.now())));
+  log(`sustained: ${ratePerSec} msg/s for ${durationS} s`);
+
+  const samples: {
+    t: number;
+    backlog: number;
+    records: number;
+    usage: Record<string, Usage | undefined>;
+  }[] = [];
+  const visibleAt = new Map<number, { rows: number; at: number }[]>();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push({
+        t: Date.now(),
+        backlog: await backlog(names.source, 'iot-ingest'),
+        records: await backlog(names.records, 'iot-aggregator'),
+        usage: Object.fromEntries(services.map((s) => [s.service, usage(s.pid)])),
+      });
+      const res = await ch.query({
+        query: `SELECT toUInt32(window_start) AS w, uniqExact(device_id) AS n FROM ${names.database}.sensor_aggregates GROUP BY w`,
+        format: 'JSONEachRow',
+      });
+      for (const { w, n } of await res.json<{ w: number; n: string | number }>()) {
+        const list = visibleAt.get(Number(w)) ?? [];
+        const seen = list.at(-1)?.rows ?? 0;
+        if (Number(n) > seen) list.push({ rows: Number(n), at: Date.now() });
+        visibleAt.set(Number(w), list);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })().catch(() => {});
+
+  const t0 = Date.now();
+  await produceStream(client, names.source, p, ratePerSec);
+  const produceS = (Date.now() - t0) / 1000;
+  await waitForRows(sink, expected.rows.length, 5 * 60_000);
+  sampling = false;
+  await sampler;
+  const { exact, report } = await verifyRows(sink, expected);
+  await Promise.all(services.map((s) => s.stop()));
+
+  // Latency per row: visible time − (window end + out-of-orderness); the last window closes
+  // by idleness instead and is left out.
+  const lastWindow = Math.max(...visibleAt.keys());
+  const latencies: number[] = [];
+  for (const [w, list] of visibleAt) {
+    if (w === lastWindow) continue;
+    const closable = w * 1000 + WINDOW_MS + OOO_MS;
+    let prev = 0;
+    for (const { rows, at } of list) {
+      for (let i = prev; i < rows; i++) latencies.push(Math.max(0, at - closable) / 1000);
+      prev = rows;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
+  const during = samples.filter((s) => s.t <= t0 + produceS * 1000);
+  const half = during.slice(Math.floor(during.length / 2));
+  const cpuShare = (svc: string) => {
+    const a = during.find((s) => s.usage[svc])?.usage[svc];
+    const b = during.at(-1)?.usage[svc];
+    const dt = ((during.at(-1)?.t ?? 0) - (during.find((s) => s.usage[svc])?.t ?? 0)) / 1000;
+    return a && b && dt > 0 ? Math.round(((b.cpuSeconds - a.cpuSeconds) / dt) * 100) : null;
+  };
+  const maxRss = (svc: string) =>
+    Math.round(Math.max(0, ...samples.map((s) => s.usage[svc]?.rssMb ?? 0)));
+  const result = {
+    rate: ratePerSec,
+    seconds: durationS,
+    achievedPublishRate: Math.round((ratePerSec * durationS) / produceS),
+    backlogAtEnd: during.at(-1)?.backlog ?? null,
+    backlogMaxSecondHalf: Math.max(0, ...half.map((s) => s.backlog + s.records)),
+    sustained: (during.at(-1)?.backlog ?? 0) + (during.at(-1)?.records ?? 0) < ratePerSec * 5,
+    windowCloseToVisibleS: {
+      p50: pct(0.5),
+      p99: pct(0.99),
+      max: latencies.at(-1) ?? null,
+      rows: latencies.length,
+    },
+    cpuPercent: Object.fromEntries(services.map((s) => [s.service, cpuShare(s.service)])),
+    maxRssMb: Object.fromEntries(services.map((s) => [s.service, maxRss(s.service)])),
+    exact,
+    verify: report.split('\n')[0],
+  };
+  await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` });
+  log(`  ${JSON.stringify(result)}`);
+  return result;
+}
+
+const results = {
+  at: new Date().toISOString(),
+  machine:
+    '2 cores, 24 GiB; Pulsar, ClickHouse 18.16, Redis, NATS, S3Proxy and the services co-located',
+  drain: [] as Awaited<ReturnType<typeof drain>>[],
+  sustained: null as Awaited<ReturnType<typeof sustained>> | null,
+};
+try {
+  results.drain.push(await drain(false));
+  if (!values['no-checkpoints']) results.drain.push(await drain(true));
+  results.sustained = await sustained(rate, seconds);
+} finally {
+  await client.close();
+  await ch.close();
+}
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(
+  new URL('./results/pipeline.json', import.meta.url),
+  JSON.stringify(results, null, 2) + '\n',
+);
+process.stdout.write(JSON.stringify(results, null, 2) + '\n');
