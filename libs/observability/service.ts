@@ -93,6 +93,16 @@ export async function startService<S extends Spec & ServiceSpec>(
     };
     process.on('uncaughtException', fatal('uncaught exception'));
     process.on('unhandledRejection', fatal('unhandled rejection'));
+    // Nobody reads our logs any more (the parent died, the pipe closed): stop in order
+    // instead of failing every write, which would otherwise loop error → log → error.
+    let outputLost = false;
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (outputLost) return;
+        outputLost = true;
+        void shutdown.stop(`cannot write logs (${err.code ?? err.message})`, 1);
+      });
+    }
   }
   // Not ready from the first moment of shutdown, so no new work is routed here.
   shutdown.onStop('readiness', () => readiness.set('shutdown', false, 'shutting down'));

@@ -21,6 +21,8 @@ export class ServiceProcess {
   constructor(
     readonly service: ServiceName,
     private readonly env: Record<string, string>,
+    /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile a run. */
+    private readonly nodeArgs: readonly string[] = [],
   ) {
     this.logFile = join(logDir, `${service}-${process.pid}-${Date.now()}.log`);
   }
@@ -36,7 +38,12 @@ export class ServiceProcess {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'services', this.service, 'src/main.ts')],
+      [
+        ...this.nodeArgs,
+        '--import',
+        'tsx',
+        join(repoRoot, 'services', this.service, 'src/main.ts'),
+      ],
       { cwd: repoRoot, env: { ...process.env, HTTP_PORT: '0', ...this.env }, stdio: 'pipe' },
     );
     this.child = child;
