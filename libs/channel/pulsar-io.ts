@@ -9,10 +9,16 @@ export interface ReceivedBatch<T> {
   ack(): Promise<void>;
 }
 
-/** Reads micro-batches from a consumer, mapping each message with `map`. */
+/**
+ * Reads micro-batches from a consumer, mapping each message with `map`. With `cumulative`
+ * (Exclusive and Failover subscriptions, where one consumer sees a partition in order) a
+ * batch is acknowledged by one cumulative ack of its last message; otherwise message by
+ * message.
+ */
 export function batchSource<T>(
   consumer: Consumer,
   map: (m: Message) => T,
+  opts: { cumulative?: boolean } = {},
 ): { receiveBatch(max: number, timeoutMs: number): Promise<ReceivedBatch<T>> } {
   return {
     async receiveBatch(max, timeoutMs) {
@@ -20,7 +26,10 @@ export function batchSource<T>(
       return {
         messages: received.map(map),
         ack: async () => {
-          await Promise.all(received.map((m) => consumer.ack(m)));
+          const last = received.at(-1);
+          if (last === undefined) return;
+          if (opts.cumulative) await consumer.ackCumulative(last);
+          else await Promise.all(received.map((m) => consumer.ack(m)));
         },
       };
     },

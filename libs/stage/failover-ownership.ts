@@ -40,7 +40,7 @@ export async function subscribePartitions(
         type: 'Failover',
         initialPosition: 'Earliest',
         consumerName: opts.consumerName,
-        receiverQueueSize: opts.receiverQueueSize ?? 2000,
+        receiverQueueSize: opts.receiverQueueSize ?? 5000,
       }),
     })),
   );

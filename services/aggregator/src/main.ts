@@ -85,11 +85,15 @@ const supervisor = new PartitionSupervisor<number>({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
-      source: batchSource(consumer, (m) => ({
-        payload: m.payload,
-        properties: m.properties,
-        position: m.messageId.serialize(),
-      })),
+      source: batchSource(
+        consumer,
+        (m) => ({
+          payload: m.payload,
+          properties: m.properties,
+          position: m.messageId.serialize(),
+        }),
+        { cumulative: true },
+      ),
       sink: {
         publish: async (outputs) => {
           await Promise.all(outputs.map((o) => outs[o.topic].send(o.message)));

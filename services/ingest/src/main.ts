@@ -75,13 +75,17 @@ const supervisor = new PartitionSupervisor<number>({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
-      source: batchSource(consumer, (m) => ({
-        payload: m.payload,
-        position: m.messageId.serialize(),
-        eventTime: m.eventTime ?? null,
-        publishTime: m.publishTime,
-        properties: m.properties,
-      })),
+      source: batchSource(
+        consumer,
+        (m) => ({
+          payload: m.payload,
+          position: m.messageId.serialize(),
+          eventTime: m.eventTime ?? null,
+          publishTime: m.publishTime,
+          properties: m.properties,
+        }),
+        { cumulative: true },
+      ),
       sink: {
         publishRecords: (ms) => publishAll(records, ms),
         publishDlq: (ms) => publishAll(dlq, ms),
@@ -95,7 +99,7 @@ const supervisor = new PartitionSupervisor<number>({
         maxOutOfOrdernessMs: config.MAX_OUT_OF_ORDERNESS,
       },
       now: Date.now,
-      maxBatch: 2000,
+      maxBatch: 5000,
       batchTimeoutMs: 100,
       onBatch: (s) => {
         batches.inc();
