@@ -89,3 +89,32 @@ test('release waits for the running micro-batch to finish', async () => {
   assert.equal(inStep, false);
   assert.equal(finishedSteps, 1);
 });
+
+test('release interrupts a step that is waiting, so the loop stops without waiting it out', async () => {
+  const events: string[] = [];
+  let interrupts = 0;
+  let wake: (() => void) | undefined;
+  let parked = false;
+  const sup = new PartitionSupervisor<number>({
+    create: () => ({
+      start: async () => {},
+      // Parks until interrupted (as a suspended instance's loop does at a boundary).
+      step: async () => {
+        parked = true;
+        await new Promise<void>((r) => (wake = r));
+        parked = false;
+      },
+      interrupt: () => {
+        interrupts++;
+        wake?.();
+      },
+    }),
+    onEvent: (e) => events.push(e.kind),
+  });
+  sup.own(1);
+  while (!parked) await tick();
+  await sup.release(1);
+  assert.equal(interrupts, 1);
+  assert.deepEqual(events, ['started', 'stopped']);
+  assert.deepEqual(sup.owned, []);
+});

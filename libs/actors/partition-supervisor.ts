@@ -9,6 +9,12 @@ import { backoffDelay, type BackoffOptions } from './backoff.ts';
 export interface PartitionLoopTask {
   start(): Promise<unknown>;
   step(): Promise<unknown>;
+  /**
+   * The partition was released: a step that is waiting rather than working (e.g. parked at a
+   * boundary while the instance is suspended) should return soon without doing work, so the
+   * loop can stop. Without it a release would wait for the wait to end.
+   */
+  interrupt?(): void;
 }
 
 export type PartitionEvent<K> =
@@ -32,6 +38,8 @@ interface Running {
   owned: boolean;
   restarts: number;
   done: Promise<void>;
+  /** The task of the loop's current (re)start, once created. */
+  task?: PartitionLoopTask;
 }
 
 export class PartitionSupervisor<K> {
@@ -62,6 +70,7 @@ export class PartitionSupervisor<K> {
     const running = this.loops.get(key);
     if (running === undefined) return;
     running.owned = false;
+    running.task?.interrupt?.();
     await running.done;
     if (this.loops.get(key) === running) this.loops.delete(key);
   }
@@ -76,6 +85,7 @@ export class PartitionSupervisor<K> {
     while (running.owned) {
       try {
         const task = await this.opts.create(key);
+        running.task = task;
         await task.start();
         this.opts.onEvent?.({ kind: 'started', key, restarts: running.restarts });
         while (running.owned) {

@@ -359,12 +359,20 @@ export class PartitionCheckpoint {
 export function checkpointed<T extends { start(): Promise<unknown>; step(): Promise<unknown> }>(
   task: T,
   handle: PartitionCheckpoint,
-): { start(): Promise<unknown>; step(): Promise<unknown> } {
+): { start(): Promise<unknown>; step(): Promise<unknown>; interrupt(): void } {
+  let interrupted = false;
   return {
     start: () => task.start(),
     step: async () => {
       await handle.atBoundary();
+      // Released while parked (a stop or a handover of a suspended instance): no more work.
+      if (interrupted) return;
       return task.step();
+    },
+    // The partition is no longer ours: wake a loop parked at the boundary so it can stop.
+    interrupt: () => {
+      interrupted = true;
+      handle.release();
     },
   };
 }
