@@ -1,0 +1,213 @@
+// Rescaling a running pipeline: a second replica of a stage joins in the middle of the stream
+// (the broker's Failover assignment moves some partitions to it; the new owner takes a higher
+// owner epoch in Redis, which fences the old one), then leaves again — stopped gracefully or
+// killed -9 — and its partitions move back. ClickHouse and the DLQ stay exact throughout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PulsarClient } from '@iot/pulsar';
+import { resolveParams } from '@iot/loadgen';
+import { expectedFromParams } from '@iot/verify';
+import {
+  ClickHouseSink,
+  ServiceProcess,
+  clickhouse,
+  createPipelineTopics,
+  dlqByReason,
+  produceStream,
+  verifyRows,
+  waitForRows,
+} from '@iot/harness';
+import { stack } from '../support/stack.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Partitions a service's log says it started (in order, repeats included). */
+function startedPartitions(log: string): number[] {
+  const out: number[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.includes('"msg":"partition started"')) continue;
+    const parsed: unknown = JSON.parse(line);
+    if (typeof parsed === 'object' && parsed !== null && 'partition' in parsed) {
+      const p = parsed.partition;
+      if (typeof p === 'number') out.push(p);
+    }
+  }
+  return out;
+}
+
+async function waitFor(what: string, ms: number, ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) assert.fail(`${what} within ${ms} ms`);
+    await sleep(200);
+  }
+}
+
+interface Rescale {
+  seed: number;
+  /** The stage that gets a second replica. */
+  service: 'ingest' | 'aggregator';
+  sourcePartitions: number;
+  recordsPartitions: number;
+  /** How the second replica leaves: SIGTERM (must exit 0) or kill -9. */
+  leave: 'stop' | 'kill';
+}
+
+async function scenario(r: Rescale): Promise<void> {
+  const names = await createPipelineTopics(
+    stack.pulsarAdminUrl,
+    'e2e-rescale',
+    r.sourcePartitions,
+    r.recordsPartitions,
+  );
+  const id = names.name.replaceAll('-', '_');
+  const params = resolveParams({
+    seed: r.seed,
+    devices: 40,
+    startMs: Date.UTC(2026, 0, 1),
+    durationMs: 60_000,
+    ratePerSec: 150,
+    partitions: r.sourcePartitions,
+    maxOutOfOrdernessMs: 2_000,
+    shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
+  });
+  const expected = expectedFromParams(params, { windowSizeMs: 10_000, listAlerts: false });
+  const env = {
+    PULSAR_URL: stack.pulsarUrl,
+    PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
+    PULSAR_TOPIC: names.source,
+    RECORDS_TOPIC: names.records,
+    AGGREGATES_TOPIC: names.aggregates,
+    ALERTS_TOPIC: names.alerts,
+    DLQ_TOPIC: names.dlq,
+    CLICKHOUSE_URL: `${stack.clickhouseUrl}/${names.database}`,
+    REDIS_URL: stack.redisUrl,
+    STATE_NAMESPACE: names.name,
+    // A private control plane and checkpoint prefix (no checkpointer runs in this test).
+    NATS_URL: stack.natsUrl,
+    S3_ENDPOINT: stack.s3Endpoint,
+    S3_BUCKET: stack.s3Bucket,
+    CHECKPOINT_S3_PREFIX: names.name,
+    CONTROL_SUBJECT_PREFIX: id,
+    WINDOW_SIZE: '10s',
+    MAX_OUT_OF_ORDERNESS: '2s',
+    WATERMARK_IDLE_TIMEOUT: '8s',
+    WRITER_FLUSH_INTERVAL: '200ms',
+  };
+  const services = {
+    ingest: new ServiceProcess('ingest', env),
+    aggregator: new ServiceProcess('aggregator', env),
+    writer: new ServiceProcess('writer', env),
+  };
+  const first = services[r.service];
+  let second: ServiceProcess | undefined;
+  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const ch = clickhouse(stack.clickhouseUrl);
+  const sink = new ClickHouseSink(ch, { database: names.database });
+  try {
+    await Promise.all(Object.values(services).map((s) => s.start()));
+    const partitions = r.service === 'ingest' ? r.sourcePartitions : r.recordsPartitions;
+    const all = Array.from({ length: partitions }, (_, p) => p);
+    await waitFor(`the only ${r.service} starts every partition`, 15_000, () =>
+      all.every((p) => startedPartitions(first.logs()).includes(p)),
+    );
+
+    const productionMs = 12_000;
+    const started = Date.now();
+    let produced = false;
+    const producing = produceStream(
+      client,
+      names.source,
+      params,
+      (expected.counts.messages * 1000) / productionMs,
+    ).finally(() => (produced = true));
+
+    // Scale out while the stream flows.
+    await sleep(2_000);
+    second = new ServiceProcess(r.service, env);
+    assert.notEqual(second.logFile, first.logFile, 'each replica logs to its own file');
+    await second.start();
+    const replica = second;
+    await waitFor(
+      `the second ${r.service} starts a partition`,
+      15_000,
+      () => startedPartitions(replica.logs()).length > 0,
+    );
+    const moved = [...new Set(startedPartitions(replica.logs()))].sort();
+    assert.ok(moved.length < partitions, `the second replica took some, not all: ${moved}`);
+    // The first replica handed them over: its loops for them stopped (or were fenced).
+    await waitFor(`the first ${r.service} lets go of ${moved}`, 15_000, () =>
+      moved.every((p) =>
+        new RegExp(`"msg":"partition (stopped|fenced)","partition":${p}\\b`).test(first.logs()),
+      ),
+    );
+    const startsBefore = startedPartitions(first.logs()).length;
+
+    // Let both replicas process for a while, then scale back in before production ends.
+    await sleep(Math.max(0, started + productionMs * 0.7 - Date.now()));
+    assert.ok(!produced, 'the second replica leaves while production is still running');
+    if (r.leave === 'stop') assert.equal(await second.stop(), 0, 'second replica exit code');
+    else await second.kill();
+    await waitFor(`the first ${r.service} takes ${moved} back`, 30_000, () => {
+      const again = startedPartitions(first.logs()).slice(startsBefore);
+      return moved.every((p) => again.includes(p));
+    });
+    await producing;
+
+    const count = await waitForRows(sink, expected.rows.length, 120_000);
+    assert.equal(count, expected.rows.length, 'rows in ClickHouse');
+    await sleep(1_000);
+    const { exact, report } = await verifyRows(sink, expected);
+    assert.ok(exact, report);
+    const want = Object.values(expected.counts.dlq).reduce((a, b) => a + b, 0);
+    assert.deepEqual(await dlqByReason(client, names.dlq, want), expected.counts.dlq);
+
+    for (const s of Object.values(services))
+      assert.equal(await s.stop(), 0, `${s.service} exit code`);
+  } finally {
+    await Promise.all(
+      [...Object.values(services), ...(second ? [second] : [])].map((s) => s.kill()),
+    );
+    await client.close();
+    await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` }).catch(() => {});
+    await ch.close();
+  }
+}
+
+const opts = { timeout: 150_000 };
+test('aggregator 1→2→1 replicas mid-stream (second stopped gracefully): exact', opts, () =>
+  scenario({
+    seed: 41,
+    service: 'aggregator',
+    sourcePartitions: 2,
+    recordsPartitions: 4,
+    leave: 'stop',
+  }),
+);
+test('aggregator 1→2→1 replicas mid-stream (second killed -9): exact', opts, () =>
+  scenario({
+    seed: 42,
+    service: 'aggregator',
+    sourcePartitions: 2,
+    recordsPartitions: 4,
+    leave: 'kill',
+  }),
+);
+test('ingest 1→2→1 replicas mid-stream (second stopped gracefully): exact', opts, () =>
+  scenario({
+    seed: 43,
+    service: 'ingest',
+    sourcePartitions: 4,
+    recordsPartitions: 2,
+    leave: 'stop',
+  }),
+);
+test('ingest 1→2→1 replicas mid-stream (second killed -9): exact', opts, () =>
+  scenario({
+    seed: 44,
+    service: 'ingest',
+    sourcePartitions: 4,
+    recordsPartitions: 2,
+    leave: 'kill',
+  }),
+);
