@@ -11,6 +11,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export type ServiceName = 'ingest' | 'aggregator' | 'writer' | 'checkpointer';
 
 const logDir = mkdtempSync(join(tmpdir(), 'iot-services-'));
+let instances = 0;
 
 export class ServiceProcess {
   private child: ChildProcess | undefined;
@@ -24,7 +25,7 @@ export class ServiceProcess {
     /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile a run. */
     private readonly nodeArgs: readonly string[] = [],
   ) {
-    this.logFile = join(logDir, `${service}-${process.pid}-${Date.now()}.log`);
+    this.logFile = join(logDir, `${service}-${process.pid}-${++instances}.log`);
   }
 
   /** The running process's id (for CPU and memory readings). */

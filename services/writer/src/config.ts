@@ -4,7 +4,6 @@ import {
   clickhouseSpec,
   duration,
   int,
-  natsSpec,
   pulsarSpec,
   serviceSpec,
   str,
@@ -20,7 +19,6 @@ export const spec = {
   DLQ_TOPIC: topics.DLQ_TOPIC,
   PULSAR_SUBSCRIPTION: str({ example: 'iot-writer' }).default('iot-writer'),
   ...clickhouseSpec,
-  ...natsSpec,
   WRITER_BATCH_ROWS: int({ min: 1, max: 1_000_000 }).default('5000'),
   WRITER_FLUSH_INTERVAL: duration({ min: '10ms', max: '1m' }).default('1s'),
 };
