@@ -1,14 +1,6 @@
 // writer's environment (DESIGN.md §1, §4): reads aggregates and alerts, inserts them into
 // ClickHouse in batches (5,000 rows or 1 s, as the seed), acks only after ClickHouse confirmed.
-import {
-  clickhouseSpec,
-  duration,
-  int,
-  pulsarSpec,
-  serviceSpec,
-  str,
-  topics,
-} from '@iot/config';
+import { clickhouseSpec, duration, int, pulsarSpec, serviceSpec, str, topics } from '@iot/config';
 
 export const spec = {
   ...serviceSpec(9466),
