@@ -20,19 +20,22 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
+  pipelineEnv,
   type PipelineNames,
+  type ServerUrls,
 } from '@iot/harness';
 import { resolveParams, type GeneratorParams } from '@iot/loadgen';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 
-const URLS = {
-  pulsar: process.env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
-  admin: process.env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
-  clickhouse: process.env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
-  redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-  nats: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  s3: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
+const URLS: ServerUrls = {
+  pulsarUrl: process.env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
+  pulsarAdminUrl: process.env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+  clickhouseUrl: process.env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  s3Endpoint: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
+  s3Bucket: process.env.S3_BUCKET ?? 'iot-checkpoints',
 };
 const PARTITIONS = 4;
 const DEVICES = 1000;
@@ -53,35 +56,19 @@ const drainMessages = Number(values.drain);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
-const admin = new PulsarAdmin({ adminUrl: URLS.admin });
-const client = new PulsarClient({ serviceUrl: URLS.pulsar });
-const ch = clickhouse(URLS.clickhouse);
+const admin = new PulsarAdmin({ adminUrl: URLS.pulsarAdminUrl });
+const client = new PulsarClient({ serviceUrl: URLS.pulsarUrl });
+const ch = clickhouse(URLS.clickhouseUrl);
 const log = (line: string) => process.stderr.write(`bench pipeline: ${line}\n`);
 
 function serviceEnv(names: PipelineNames, checkpoints: boolean): Record<string, string> {
-  const id = names.name.replaceAll('-', '_');
-  return {
-    PULSAR_URL: URLS.pulsar,
-    PULSAR_ADMIN_URL: URLS.admin,
-    PULSAR_TOPIC: names.source,
-    RECORDS_TOPIC: names.records,
-    AGGREGATES_TOPIC: names.aggregates,
-    ALERTS_TOPIC: names.alerts,
-    DLQ_TOPIC: names.dlq,
-    CLICKHOUSE_URL: `${URLS.clickhouse}/${names.database}`,
-    REDIS_URL: URLS.redis,
-    NATS_URL: URLS.nats,
-    S3_ENDPOINT: URLS.s3,
-    STATE_NAMESPACE: names.name,
-    CHECKPOINT_S3_PREFIX: names.name,
-    CONTROL_SUBJECT_PREFIX: id,
-    CHECKPOINT_LEASE_BUCKET: id,
+  return pipelineEnv(names, URLS, {
     CHECKPOINT_INTERVAL: checkpoints ? '10s' : '1h',
     WINDOW_SIZE: '1m',
     MAX_OUT_OF_ORDERNESS: `${OOO_MS}ms`,
     WATERMARK_IDLE_TIMEOUT: '10s',
     LOG_LEVEL: 'info', // the harness waits for the "consuming" line
-  };
+  });
 }
 
 interface Usage {
@@ -135,7 +122,12 @@ function params(startMs: number, messages: number, ratePerSec: number): Generato
 
 /** Backlog first, then the stages: messages per second from start to the last row. */
 async function drain(checkpoints: boolean) {
-  const names = await createPipelineTopics(URLS.admin, 'bench-drain', PARTITIONS, PARTITIONS);
+  const names = await createPipelineTopics(
+    URLS.pulsarAdminUrl,
+    'bench-drain',
+    PARTITIONS,
+    PARTITIONS,
+  );
   const p = params(Date.UTC(2026, 0, 1), drainMessages, 30_000);
   const expected = expectedFromParams(p, { windowSizeMs: WINDOW_MS, listAlerts: false });
   log(`drain (checkpoints ${checkpoints ? 'every 10 s' : 'off'}): publishing ${drainMessages}`);
@@ -167,7 +159,12 @@ async function drain(checkpoints: boolean) {
 
 /** A paced run with event time = wall clock. */
 async function sustained(ratePerSec: number, durationS: number) {
-  const names = await createPipelineTopics(URLS.admin, 'bench-rate', PARTITIONS, PARTITIONS);
+  const names = await createPipelineTopics(
+    URLS.pulsarAdminUrl,
+    'bench-rate',
+    PARTITIONS,
+    PARTITIONS,
+  );
   const startMs = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS + WINDOW_MS;
   const p = params(startMs, ratePerSec * durationS, ratePerSec);
   const expected = expectedFromParams(p, { windowSizeMs: WINDOW_MS, listAlerts: false });

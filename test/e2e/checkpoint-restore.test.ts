@@ -15,6 +15,7 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
+  pipelineEnv,
 } from '@iot/harness';
 import { resolveParams } from '@iot/loadgen';
 import { PulsarClient } from '@iot/pulsar';
@@ -26,7 +27,6 @@ test(
   { timeout: 300_000 },
   async () => {
     const names = await createPipelineTopics(stack.pulsarAdminUrl, 'e2e-ckpt', 2, 2);
-    const id = names.name.replaceAll('-', '_');
     const params = resolveParams({
       seed: 31,
       devices: 40,
@@ -38,23 +38,7 @@ test(
       shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
     });
     const expected = expectedFromParams(params, { windowSizeMs: 10_000, listAlerts: false });
-    const env = {
-      PULSAR_URL: stack.pulsarUrl,
-      PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-      PULSAR_TOPIC: names.source,
-      RECORDS_TOPIC: names.records,
-      AGGREGATES_TOPIC: names.aggregates,
-      ALERTS_TOPIC: names.alerts,
-      DLQ_TOPIC: names.dlq,
-      CLICKHOUSE_URL: `${stack.clickhouseUrl}/${names.database}`,
-      REDIS_URL: stack.redisUrl,
-      STATE_NAMESPACE: names.name,
-      NATS_URL: stack.natsUrl,
-      S3_ENDPOINT: stack.s3Endpoint,
-      S3_BUCKET: stack.s3Bucket,
-      CHECKPOINT_S3_PREFIX: names.name,
-      CONTROL_SUBJECT_PREFIX: id,
-      CHECKPOINT_LEASE_BUCKET: id,
+    const env = pipelineEnv(names, stack, {
       CHECKPOINT_INTERVAL: '2s',
       CHECKPOINT_TIMEOUT: '5s',
       CHECKPOINT_RETAIN: '3',
@@ -62,7 +46,7 @@ test(
       MAX_OUT_OF_ORDERNESS: '2s',
       WATERMARK_IDLE_TIMEOUT: '8s',
       WRITER_FLUSH_INTERVAL: '200ms',
-    };
+    });
     const services = (['checkpointer', 'ingest', 'aggregator', 'writer'] as const).map(
       (s) => new ServiceProcess(s, env),
     );

@@ -15,6 +15,7 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
+  pipelineEnv,
 } from '@iot/harness';
 import { ServiceProcess, type ServiceName } from '@iot/harness';
 import { stack } from '../support/stack.ts';
@@ -40,23 +41,13 @@ async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
     shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
   });
   const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
-  const env = {
-    PULSAR_URL: stack.pulsarUrl,
-    PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-    PULSAR_TOPIC: names.source,
-    RECORDS_TOPIC: names.records,
-    AGGREGATES_TOPIC: names.aggregates,
-    ALERTS_TOPIC: names.alerts,
-    DLQ_TOPIC: names.dlq,
-    CLICKHOUSE_URL: `${stack.clickhouseUrl}/${names.database}`,
-    REDIS_URL: stack.redisUrl,
-    STATE_NAMESPACE: names.name,
+  const env = pipelineEnv(names, stack, {
     WINDOW_SIZE: '10s',
     MAX_OUT_OF_ORDERNESS: '2s',
     WATERMARK_IDLE_TIMEOUT: '8s',
     WRITER_FLUSH_INTERVAL: '200ms',
     LOG_LEVEL: 'info',
-  };
+  });
   const services = {
     ingest: new ServiceProcess('ingest', env),
     aggregator: new ServiceProcess('aggregator', env),

@@ -16,6 +16,7 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
+  pipelineEnv,
 } from '@iot/harness';
 import { stack } from '../support/stack.ts';
 
@@ -60,7 +61,6 @@ async function scenario(r: Rescale): Promise<void> {
     r.sourcePartitions,
     r.recordsPartitions,
   );
-  const id = names.name.replaceAll('-', '_');
   const params = resolveParams({
     seed: r.seed,
     devices: 40,
@@ -72,28 +72,12 @@ async function scenario(r: Rescale): Promise<void> {
     shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
   });
   const expected = expectedFromParams(params, { windowSizeMs: 10_000, listAlerts: false });
-  const env = {
-    PULSAR_URL: stack.pulsarUrl,
-    PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-    PULSAR_TOPIC: names.source,
-    RECORDS_TOPIC: names.records,
-    AGGREGATES_TOPIC: names.aggregates,
-    ALERTS_TOPIC: names.alerts,
-    DLQ_TOPIC: names.dlq,
-    CLICKHOUSE_URL: `${stack.clickhouseUrl}/${names.database}`,
-    REDIS_URL: stack.redisUrl,
-    STATE_NAMESPACE: names.name,
-    // A private control plane and checkpoint prefix (no checkpointer runs in this test).
-    NATS_URL: stack.natsUrl,
-    S3_ENDPOINT: stack.s3Endpoint,
-    S3_BUCKET: stack.s3Bucket,
-    CHECKPOINT_S3_PREFIX: names.name,
-    CONTROL_SUBJECT_PREFIX: id,
+  const env = pipelineEnv(names, stack, {
     WINDOW_SIZE: '10s',
     MAX_OUT_OF_ORDERNESS: '2s',
     WATERMARK_IDLE_TIMEOUT: '8s',
     WRITER_FLUSH_INTERVAL: '200ms',
-  };
+  });
   const services = {
     ingest: new ServiceProcess('ingest', env),
     aggregator: new ServiceProcess('aggregator', env),

@@ -24,6 +24,7 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
+  pipelineEnv,
 } from '@iot/harness';
 import { resolveParams } from '@iot/loadgen';
 import { PulsarClient } from '@iot/pulsar';
@@ -83,23 +84,7 @@ test(
       shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
     });
     const expected = expectedFromParams(params, { windowSizeMs: 10_000, listAlerts: false });
-    const env = {
-      PULSAR_URL: stack.pulsarUrl,
-      PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-      PULSAR_TOPIC: names.source,
-      RECORDS_TOPIC: names.records,
-      AGGREGATES_TOPIC: names.aggregates,
-      ALERTS_TOPIC: names.alerts,
-      DLQ_TOPIC: names.dlq,
-      CLICKHOUSE_URL: `${stack.clickhouseUrl}/${names.database}`,
-      REDIS_URL: stack.redisUrl,
-      STATE_NAMESPACE: names.name,
-      NATS_URL: stack.natsUrl,
-      S3_ENDPOINT: stack.s3Endpoint,
-      S3_BUCKET: stack.s3Bucket,
-      CHECKPOINT_S3_PREFIX: names.name,
-      CONTROL_SUBJECT_PREFIX: id,
-      CHECKPOINT_LEASE_BUCKET: id,
+    const env = pipelineEnv(names, stack, {
       CHECKPOINT_INTERVAL: '2s',
       CHECKPOINT_TIMEOUT: '5s',
       CHECKPOINT_RETAIN: '3',
@@ -110,7 +95,7 @@ test(
       // before ingest is back.
       WATERMARK_IDLE_TIMEOUT: '20s',
       WRITER_FLUSH_INTERVAL: '200ms',
-    };
+    });
     const services = (['checkpointer', 'ingest', 'aggregator', 'writer'] as const).map(
       (s) => new ServiceProcess(s, env),
     );

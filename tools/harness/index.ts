@@ -8,5 +8,7 @@ export {
   uniqueName,
   verifyRows,
   waitForRows,
+  pipelineEnv,
   type PipelineNames,
+  type ServerUrls,
 } from './pipeline.ts';

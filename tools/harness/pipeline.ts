@@ -151,3 +151,46 @@ export async function dlqByReason(
 }
 
 export { ClickHouseSink };
+
+/** Where the servers are, for `pipelineEnv`. */
+export interface ServerUrls {
+  pulsarUrl: string;
+  pulsarAdminUrl: string;
+  clickhouseUrl: string;
+  redisUrl: string;
+  natsUrl: string;
+  s3Endpoint: string;
+  s3Bucket: string;
+}
+
+/**
+ * The services' environment for one run: its topics, database, Redis namespace, and its own
+ * checkpoint folder, control-plane subjects and lease bucket, so a run never restores or
+ * answers anything of another. `extra` overrides (window size, timeouts, …).
+ */
+export function pipelineEnv(
+  names: PipelineNames,
+  urls: ServerUrls,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const id = names.name.replaceAll('-', '_');
+  return {
+    PULSAR_URL: urls.pulsarUrl,
+    PULSAR_ADMIN_URL: urls.pulsarAdminUrl,
+    PULSAR_TOPIC: names.source,
+    RECORDS_TOPIC: names.records,
+    AGGREGATES_TOPIC: names.aggregates,
+    ALERTS_TOPIC: names.alerts,
+    DLQ_TOPIC: names.dlq,
+    CLICKHOUSE_URL: `${urls.clickhouseUrl}/${names.database}`,
+    REDIS_URL: urls.redisUrl,
+    STATE_NAMESPACE: names.name,
+    NATS_URL: urls.natsUrl,
+    S3_ENDPOINT: urls.s3Endpoint,
+    S3_BUCKET: urls.s3Bucket,
+    CHECKPOINT_S3_PREFIX: names.name,
+    CONTROL_SUBJECT_PREFIX: id,
+    CHECKPOINT_LEASE_BUCKET: id,
+    ...extra,
+  };
+}

@@ -17,6 +17,8 @@ import {
   produceStream,
   verifyRows,
   waitForRows,
+  pipelineEnv,
+  type ServerUrls,
 } from '@iot/harness';
 import { eventTimeBounds, resolveParams } from '@iot/loadgen';
 import { PulsarClient } from '@iot/pulsar';
@@ -24,11 +26,14 @@ import { expectedFromParams } from '@iot/verify';
 import { windowStart } from '@iot/windows';
 
 const env = process.env;
-const urls = {
-  pulsar: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
-  admin: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
-  clickhouse: env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
-  redis: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+const urls: ServerUrls = {
+  pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
+  pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+  clickhouseUrl: env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
+  redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
+  s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
 };
 const WINDOW_MS = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000;
@@ -91,29 +96,24 @@ say(
   `computing the expected aggregates of ${params.ratePerSec * (params.durationMs / 1000)} messages`,
 );
 const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
-const names = await createPipelineTopics(urls.admin, 'demo', opts.partitions, opts.partitions);
+const names = await createPipelineTopics(
+  urls.pulsarAdminUrl,
+  'demo',
+  opts.partitions,
+  opts.partitions,
+);
 say(`topics ${names.source} (+ records, aggregates, alerts, dlq), ${opts.partitions} partitions`);
 
-const serviceEnv = {
-  PULSAR_URL: urls.pulsar,
-  PULSAR_ADMIN_URL: urls.admin,
-  PULSAR_TOPIC: names.source,
-  RECORDS_TOPIC: names.records,
-  AGGREGATES_TOPIC: names.aggregates,
-  ALERTS_TOPIC: names.alerts,
-  DLQ_TOPIC: names.dlq,
-  CLICKHOUSE_URL: `${urls.clickhouse}/${DATABASE}`,
-  REDIS_URL: urls.redis,
-  STATE_NAMESPACE: names.name,
+const serviceEnv = pipelineEnv({ ...names, database: DATABASE }, urls, {
   WINDOW_SIZE: '1m',
   MAX_OUT_OF_ORDERNESS: `${OUT_OF_ORDERNESS_MS}ms`,
   WATERMARK_IDLE_TIMEOUT: IDLE_TIMEOUT,
-};
+});
 const services = (['ingest', 'aggregator', 'writer'] as const).map(
   (s) => new ServiceProcess(s, serviceEnv),
 );
-const client = new PulsarClient({ serviceUrl: urls.pulsar });
-const ch = clickhouse(urls.clickhouse);
+const client = new PulsarClient({ serviceUrl: urls.pulsarUrl });
+const ch = clickhouse(urls.clickhouseUrl);
 const sink = new ClickHouseSink(ch, { database: DATABASE });
 // The demo's own database, emptied at every run so its windows hold this run's rows only.
 await ch.command({ query: `DROP DATABASE IF EXISTS ${DATABASE}` });
