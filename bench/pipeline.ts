@@ -269,17 +269,25 @@ const results = {
   drain: [] as Awaited<ReturnType<typeof drain>>[],
   sustained: null as Awaited<ReturnType<typeof sustained>> | null,
 };
+// Written after every phase, so a run stopped early still leaves what it measured.
+const save = (): void => {
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(
+    new URL('./results/pipeline.json', import.meta.url),
+    JSON.stringify(results, null, 2) + '\n',
+  );
+};
 try {
   results.drain.push(await drain(false));
-  if (!values['no-checkpoints']) results.drain.push(await drain(true));
+  save();
+  if (!values['no-checkpoints']) {
+    results.drain.push(await drain(true));
+    save();
+  }
   results.sustained = await sustained(rate, seconds);
+  save();
 } finally {
   await client.close();
   await ch.close();
 }
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('./results/pipeline.json', import.meta.url),
-  JSON.stringify(results, null, 2) + '\n',
-);
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');
