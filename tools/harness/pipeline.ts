@@ -46,6 +46,9 @@ export async function createPipelineTopics(
   return names;
 }
 
+/** Sends produceStream lets be outstanding before it waits for the oldest. */
+const MAX_SENDS_IN_FLIGHT = 5_000;
+
 /**
  * Publishes the generated stream, each message to the partition the generator chose, in
  * order; paced to `ratePerSec` of wall-clock time when given (so a run lasts long enough to
@@ -67,12 +70,18 @@ export async function produceStream(
     ),
   );
   const started = Date.now();
+  // Sends in flight as a ring: message n reuses slot n % MAX_SENDS_IN_FLIGHT once the send
+  // there (the oldest outstanding one) has finished, so memory stays bounded on long runs.
   const sends: Promise<unknown>[] = [];
   let n = 0;
   for (const m of generateStream(params)) {
-    sends.push(
-      producers[m.partition]!.send({ payload: m.payload, key: m.key, eventTime: m.eventTime }),
-    );
+    const slot = n % MAX_SENDS_IN_FLIGHT;
+    if (n >= MAX_SENDS_IN_FLIGHT) await sends[slot];
+    sends[slot] = producers[m.partition]!.send({
+      payload: m.payload,
+      key: m.key,
+      eventTime: m.eventTime,
+    });
     n++;
     if (ratePerSec !== undefined && n % 100 === 0) {
       const ahead = (n / ratePerSec) * 1000 - (Date.now() - started);
