@@ -16,6 +16,17 @@ const sourceRoot = join(javaDir, 'src');
 export const javaClientDir = join(stackDir, 'java-client');
 
 export const INTEROP_MAIN = 'io.iotpipeline.interop.PulsarInterop';
+
+/**
+ * Sensor-like JSON with varied digits that both sides put in their payloads, so ZSTD batches
+ * carry Huffman-coded literals and fitted FSE tables. Integers only: PulsarInterop.readings
+ * builds the same text in Java.
+ */
+export function sensorReadings(i: number): string {
+  const one = (k: number): string =>
+    `{"sensor":${(i * 7919 + k * 104729) % 100000},"t":${(i * 31 + k * 17) % 5000}}`;
+  return `[${Array.from({ length: 4 + (i % 5) }, (_, k) => one(k)).join(',')}]`;
+}
 export const PERF_MAIN = 'org.apache.pulsar.testclient.PulsarPerfTestTool';
 
 function hashOf(files: string[]): string {

@@ -1,11 +1,17 @@
 // Interop: our producer sends batched, keyed messages with properties and event times in
-// each codec (none, lz4, zlib, snappy); the official Java client (4.2.4, from Maven Central)
+// each codec (none, lz4, zlib, snappy, zstd); the official Java client (4.2.4, from Maven Central)
 // must read every field back exactly. Skipped when java/javac/mvn are missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulsarClient, type CompressionName, type MessageId } from '../../libs/pulsar/index.ts';
 import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueTopic } from '../support/pulsar.ts';
-import { ensureJavaClient, javaUnavailable, runInterop, storedEntry } from './java-client.ts';
+import {
+  ensureJavaClient,
+  javaUnavailable,
+  runInterop,
+  sensorReadings,
+  storedEntry,
+} from './java-client.ts';
 
 const COUNT = 40;
 const CODECS: [CompressionName, string][] = [
@@ -13,6 +19,7 @@ const CODECS: [CompressionName, string][] = [
   ['lz4', 'LZ4'],
   ['zlib', 'ZLIB'],
   ['snappy', 'SNAPPY'],
+  ['zstd', 'ZSTD'],
 ];
 const skip = javaUnavailable();
 
@@ -34,7 +41,7 @@ function message(codec: string, i: number) {
   return {
     // Every 5th message has no key: Java must see null, not "".
     key: i % 5 === 4 ? undefined : `ts-key-${i % 7}`,
-    payload: Buffer.from(`ours ${codec} ${i} ${'y'.repeat(i * 11)}`),
+    payload: Buffer.from(`ours ${codec} ${i} ${'y'.repeat(i * 11)} ${sensorReadings(i)}`),
     properties,
     eventTime: 1_700_000_100_000 + i,
   };

@@ -1,10 +1,11 @@
-// Codecs by Pulsar CompressionType. LZ4 and Snappy are implemented here; ZLIB comes from
-// node:zlib; ZSTD is used only when the running Node has zlib.zstd* (Node ≥ 22.15).
+// Codecs by Pulsar CompressionType. LZ4, Snappy and ZSTD are implemented here; ZLIB comes
+// from node:zlib. Where Node has zlib.zstd* (≥ 22.15) its native ZSTD is used instead of ours.
 import * as zlib from 'node:zlib';
 import { CompressionType } from '../protocol/commands.ts';
 import { CompressionError } from './errors.ts';
 import { lz4Compress, lz4Decompress } from './lz4.ts';
 import { snappyCompress, snappyDecompress } from './snappy.ts';
+import { zstdCompress, zstdDecompress } from './zstd.ts';
 
 export { CompressionError } from './errors.ts';
 
@@ -18,7 +19,7 @@ export const COMPRESSION_TYPES: Record<CompressionName, CompressionType> = {
   snappy: CompressionType.SNAPPY,
 };
 
-type BufferFn = (data: Buffer) => Buffer;
+type BufferFn = (data: Buffer, options?: { maxOutputLength?: number }) => Buffer;
 
 function zlibFunction(name: string): BufferFn | undefined {
   const fn: unknown = Reflect.get(zlib, name);
@@ -29,7 +30,6 @@ const zstdCompressSync = zlibFunction('zstdCompressSync');
 const zstdDecompressSync = zlibFunction('zstdDecompressSync');
 
 export function isCompressionSupported(type: CompressionType): boolean {
-  if (type === CompressionType.ZSTD) return zstdCompressSync !== undefined;
   return type in CompressionType;
 }
 
@@ -44,12 +44,7 @@ export function compress(type: CompressionType, data: Buffer): Buffer {
     case CompressionType.SNAPPY:
       return snappyCompress(data);
     case CompressionType.ZSTD:
-      if (!zstdCompressSync) {
-        throw new CompressionError(
-          `ZSTD needs Node ≥ 22.15 (zlib.zstdCompressSync); this is Node ${process.version}. Use lz4, zlib or snappy.`,
-        );
-      }
-      return zstdCompressSync(data);
+      return zstdCompressSync ? zstdCompressSync(data) : zstdCompress(data);
     default:
       throw new CompressionError(`unknown compression type ${String(type)}`);
   }
@@ -79,12 +74,12 @@ export function decompress(type: CompressionType, data: Buffer, size: number): B
       break;
     case CompressionType.ZSTD:
       if (!zstdDecompressSync) {
-        throw new CompressionError(
-          `received a ZSTD-compressed message but this Node (${process.version}) has no zstd; run Node ≥ 22.15`,
-        );
+        out = zstdDecompress(data, size);
+        break;
       }
       try {
-        out = zstdDecompressSync(data);
+        // Bounded like ours: a frame cannot make us allocate more than the metadata says.
+        out = zstdDecompressSync(data, { maxOutputLength: Math.max(size, 1) });
       } catch (err) {
         throw new CompressionError(`corrupt ZSTD data: ${(err as Error).message}`);
       }

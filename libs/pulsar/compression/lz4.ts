@@ -7,6 +7,8 @@ const LAST_LITERALS = 5; // the last 5 bytes are always literals
 const MF_LIMIT = 12; // a match must start at least 12 bytes before the end
 const HASH_BITS = 16;
 const MAX_OFFSET = 65535;
+/** Below this many bytes a copy is a plain loop: Buffer#copy's native call costs more. */
+const SHORT_COPY = 32;
 
 function writeLength(out: Buffer, op: number, len: number): number {
   let l = len;
@@ -18,6 +20,12 @@ function writeLength(out: Buffer, op: number, len: number): number {
   return op;
 }
 
+// One hash table for every call: a fresh 256 KiB table per batch cost more than compressing a
+// small batch. Entries hold position + base; anything below this call's base is from an
+// earlier call and counts as empty.
+const table = new Int32Array(1 << HASH_BITS);
+let base = 0;
+
 /** Greedy single-pass compressor producing a valid LZ4 block. */
 export function lz4Compress(src: Buffer): Buffer {
   const n = src.length;
@@ -25,15 +33,21 @@ export function lz4Compress(src: Buffer): Buffer {
   let op = 0;
   let anchor = 0;
   if (n > MF_LIMIT) {
-    const table = new Int32Array(1 << HASH_BITS).fill(-1);
+    if (base > 0x7fffffff - n - 1) {
+      table.fill(0);
+      base = 0;
+    }
+    base += 1; // every stored value is ≥ base, so a zeroed table is all empty
+    const callBase = base;
+    base += n;
     const matchStartLimit = n - MF_LIMIT;
     const matchEndLimit = n - LAST_LITERALS;
     let ip = 0;
     while (ip < matchStartLimit) {
       const seq = src.readUInt32LE(ip);
       const h = Math.imul(seq, 2654435761) >>> (32 - HASH_BITS);
-      const ref = table[h]!;
-      table[h] = ip;
+      const ref = table[h]! - callBase;
+      table[h] = ip + callBase;
       if (ref < 0 || ip - ref > MAX_OFFSET || src.readUInt32LE(ref) !== seq) {
         ip++;
         continue;
@@ -49,7 +63,8 @@ export function lz4Compress(src: Buffer): Buffer {
       } else {
         token = litLen << 4;
       }
-      op += src.copy(out, op, anchor, ip);
+      if (litLen < SHORT_COPY) for (let i = anchor; i < ip; i++) out[op++] = src[i]!;
+      else op += src.copy(out, op, anchor, ip);
       out[op++] = (ip - ref) & 0xff;
       out[op++] = (ip - ref) >>> 8;
       const ml = len - MIN_MATCH;
@@ -97,7 +112,9 @@ export function lz4Decompress(src: Buffer, size: number): Buffer {
     }
     if (ip + lit > n) fail('literals run past the input');
     if (op + lit > size) fail('output larger than the declared size');
-    op += src.copy(out, op, ip, ip + lit);
+    // Most literal runs and matches are a few bytes: a loop beats Buffer#copy's native call.
+    if (lit < SHORT_COPY) for (let i = 0; i < lit; i++) out[op++] = src[ip + i]!;
+    else op += src.copy(out, op, ip, ip + lit);
     ip += lit;
     if (ip === n) break; // the last sequence has literals only
     if (ip + 2 > n) fail('truncated match offset');
@@ -116,7 +133,7 @@ export function lz4Decompress(src: Buffer, size: number): Buffer {
     ml += MIN_MATCH;
     if (op + ml > size) fail('output larger than the declared size');
     let from = op - offset;
-    if (offset >= ml) {
+    if (offset >= ml && ml >= SHORT_COPY) {
       out.copy(out, op, from, from + ml);
       op += ml;
     } else {

@@ -57,6 +57,17 @@ public final class PulsarInterop {
     }
   }
 
+  /** Sensor-like JSON with varied digits; the same text as sensorReadings() in java-client.ts. */
+  private static String readings(int i) {
+    StringBuilder s = new StringBuilder("[");
+    for (int k = 0; k < 4 + i % 5; k++) {
+      if (k > 0) s.append(',');
+      s.append("{\"sensor\":").append((i * 7919 + k * 104729) % 100000);
+      s.append(",\"t\":").append((i * 31 + k * 17) % 5000).append('}');
+    }
+    return s.append(']').toString();
+  }
+
   private static void produce(PulsarClient client, CompressionType codec, String topic, int count)
       throws Exception {
     try (Producer<byte[]> producer =
@@ -76,7 +87,9 @@ public final class PulsarInterop {
             producer
                 .newMessage()
                 .key("java-key-" + i)
-                .value(("java " + codec + " message " + i + " " + "x".repeat(i * 7)).getBytes(StandardCharsets.UTF_8))
+                .value(
+                    ("java " + codec + " message " + i + " " + "x".repeat(i * 7) + " " + readings(i))
+                        .getBytes(StandardCharsets.UTF_8))
                 .property("index", Integer.toString(i))
                 .property("codec", codec.toString())
                 .eventTime(1_700_000_000_000L + i);
