@@ -6,6 +6,7 @@
 #   stack.sh down [server...]    stop what this script started
 #   stack.sh status              one line per server
 #   stack.sh logs [server]       where the logs are, or the tail of one
+#   stack.sh token [role]        a JWT for the broker's token auth (sub = role, default admin)
 #
 # Servers: pulsar clickhouse redis nats s3. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
@@ -21,7 +22,12 @@ RUN_DIR="$STACK_DIR/run"
 PULSAR_VERSION="4.2.4"
 S3PROXY_VERSION="3.0.0"
 PULSAR_PORT=6650
+PULSAR_TLS_PORT=6651
 PULSAR_ADMIN_PORT=8080
+PULSAR_ADMIN_TLS_PORT=8443
+# The broker's TLS certificate (signed by a local CA) and the token auth secret, made once.
+PULSAR_TLS_DIR="$STACK_DIR/pulsar/tls"
+PULSAR_TOKEN_DIR="$STACK_DIR/pulsar/token"
 CLICKHOUSE_HTTP_PORT=8123
 REDIS_PORT="${STACK_REDIS_PORT:-6380}"
 NATS_PORT=4222
@@ -104,8 +110,67 @@ pulsar_install() {
   touch "$lib/.complete-$PULSAR_VERSION"
 }
 
+pulsar_tls() { # a local CA and a broker certificate for 127.0.0.1/localhost, made once
+  local dir="$PULSAR_TLS_DIR"
+  if [[ -f "$dir/ca.cert.pem" && -f "$dir/broker.key-pk8.pem" && -f "$dir/broker.cert.pem" ]] &&
+    openssl x509 -checkend 86400 -noout -in "$dir/broker.cert.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v openssl >/dev/null || die "openssl is needed to make the broker's TLS certificate"
+  say "making a local CA and the broker's TLS certificate in $dir"
+  # Built in a scratch folder and moved in whole, so an interrupted run leaves nothing half-made.
+  local tmp
+  tmp="$(mktemp -d "$STACK_DIR/pulsar/tls.XXXXXX")"
+  (
+    cd "$tmp"
+    umask 077
+    if [[ -f "$dir/ca.cert.pem" && -f "$dir/ca.key.pem" ]]; then
+      # Only the broker certificate expired: keep the CA clients already trust.
+      cp "$dir/ca.cert.pem" "$dir/ca.key.pem" .
+    else
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key.pem -out ca.cert.pem \
+        -subj "/CN=iot-pipeline local stack CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    fi
+    # Pulsar reads only PKCS#8 keys, which is what genpkey writes.
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out broker.key-pk8.pem
+    openssl req -new -key broker.key-pk8.pem -subj "/CN=localhost" -out broker.csr.pem
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >broker.ext
+    openssl x509 -req -in broker.csr.pem -CA ca.cert.pem -CAkey ca.key.pem -CAcreateserial \
+      -days 825 -extfile broker.ext -out broker.cert.pem
+    rm -f broker.csr.pem broker.ext ca.cert.srl
+    chmod 644 ca.cert.pem broker.cert.pem
+  ) >"$LOG_DIR/pulsar-tls.log" 2>&1 || { rm -rf "$tmp"; die "making the TLS certificate failed; see $LOG_DIR/pulsar-tls.log"; }
+  chmod 755 "$tmp"
+  rm -rf "$dir" && mv "$tmp" "$dir"
+}
+
+pulsar_token_key() { # the HS256 secret the broker checks tokens with, made once
+  local key="$PULSAR_TOKEN_DIR/secret.key"
+  [[ -s "$key" ]] && return 0
+  mkdir -p "$PULSAR_TOKEN_DIR"
+  # 32 random bytes, as `pulsar tokens create-secret-key` writes (HS256 needs >= 256 bits).
+  (umask 077 && openssl rand -out "$key.tmp" 32) && mv "$key.tmp" "$key" ||
+    die "could not write the token secret key $key"
+}
+
+pulsar_conf() { # the config the broker runs with: stack/pulsar/standalone.conf, paths filled in
+  sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/pulsar/standalone.conf"
+}
+
+pulsar_conf_check() { # a broker started before stack/pulsar/standalone.conf changed keeps the old one
+  if ! pulsar_conf | cmp -s - "$STACK_DIR/pulsar/standalone.conf"; then
+    say "warning: pulsar runs with an older config than stack/pulsar/standalone.conf;" \
+      "apply it with: npm run stack -- down pulsar && npm run stack -- up pulsar"
+  fi
+}
+
 pulsar_start() {
   mkdir -p "$STACK_DIR/pulsar/data"
+  pulsar_tls
+  pulsar_token_key
+  pulsar_conf >"$STACK_DIR/pulsar/standalone.conf"
   # shellcheck disable=SC2086 # PULSAR_JAVA_OPTS is a list of JVM flags
   start_bg pulsar "$STACK_DIR/pulsar" java $PULSAR_JAVA_OPTS \
     --add-opens java.base/java.io=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
@@ -117,7 +182,7 @@ pulsar_start() {
     -Dio.netty.tryReflectionSetAccessible=true \
     -Dlog4j.configurationFile="$STACK_SRC/pulsar/log4j2.xml" \
     -cp "$STACK_DIR/pulsar/lib/*" org.apache.pulsar.PulsarStandaloneStarter \
-    --config "$STACK_SRC/pulsar/standalone.conf" --no-functions-worker --no-stream-storage \
+    --config "$STACK_DIR/pulsar/standalone.conf" --no-functions-worker --no-stream-storage \
     --bookkeeper-dir data/bookkeeper --zookeeper-dir data/zookeeper
 }
 
@@ -203,7 +268,7 @@ s3_start() {
 timeout_of() { case "$1" in pulsar) echo 240 ;; *) echo 60 ;; esac; }
 port_of() {
   case "$1" in
-  pulsar) echo "$PULSAR_PORT (admin $PULSAR_ADMIN_PORT)" ;;
+  pulsar) echo "$PULSAR_PORT, tls $PULSAR_TLS_PORT (admin $PULSAR_ADMIN_PORT, https $PULSAR_ADMIN_TLS_PORT)" ;;
   clickhouse) echo "$CLICKHOUSE_HTTP_PORT" ;;
   redis) echo "$REDIS_PORT" ;;
   nats) echo "$NATS_PORT" ;;
@@ -233,6 +298,9 @@ cmd_up() {
   for s in "${servers[@]}"; do
     wait_until "$s" "$(timeout_of "$s")" "${s}_ready"
   done
+  for s in "${servers[@]}"; do
+    if [[ "$s" == pulsar ]]; then pulsar_conf_check; fi
+  done
   say "up: ${servers[*]}"
 }
 
@@ -257,9 +325,23 @@ cmd_status() {
   for s in "${ALL_SERVERS[@]}"; do
     if "${s}_ready"; then state=ready; else state=down; fi
     if pid="$(pid_of "$s")"; then owner="pid $pid"; else owner="not started by stack.sh"; fi
-    printf '%-11s %-6s port %-22s %-26s log %s\n' "$s" "$state" "$(port_of "$s")" "$owner" \
+    printf '%-11s %-6s port %-40s %-26s log %s\n' "$s" "$state" "$(port_of "$s")" "$owner" \
       "$LOG_DIR/$s.log"
   done
+}
+
+cmd_token() { # an HS256 JWT for ROLE, signed with the broker's secret key
+  local role="${1:-admin}"
+  [[ "$role" =~ ^[A-Za-z0-9._@-]+$ ]] || die "token: a role is letters, digits and . _ @ - (got '$role')"
+  pulsar_token_key
+  local hex header payload sig
+  hex="$(od -An -v -tx1 "$PULSAR_TOKEN_DIR/secret.key" | tr -d ' \n')"
+  b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+  header="$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)"
+  payload="$(printf '{"sub":"%s"}' "$role" | b64url)"
+  sig="$(printf '%s.%s' "$header" "$payload" |
+    openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" -binary | b64url)"
+  printf '%s.%s.%s\n' "$header" "$payload" "$sig"
 }
 
 cmd_logs() {
@@ -276,5 +358,6 @@ up) shift; cmd_up "$@" ;;
 down) shift; cmd_down "$@" ;;
 status) cmd_status ;;
 logs) shift; cmd_logs "$@" ;;
-*) die "usage: stack.sh up|down|status|logs [server...] (servers: ${ALL_SERVERS[*]})" ;;
+token) shift; cmd_token "$@" ;;
+*) die "usage: stack.sh up|down|status|logs [server...] | token [role] (servers: ${ALL_SERVERS[*]})" ;;
 esac

@@ -1,7 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { clickhouseSpec, pulsarSpec, redisSpec, s3Spec, serviceSpec, topics } from './common.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  clickhouseSpec,
+  pulsarCredentials,
+  pulsarSpec,
+  redisSpec,
+  s3Spec,
+  serviceSpec,
+  topics,
+} from './common.ts';
 import { deploymentVariables, loadConfig } from './spec.ts';
 
 const all = {
@@ -28,6 +40,7 @@ test('shared settings default to the local stack', () => {
   assert.equal(config.SHUTDOWN_TIMEOUT, 10_000);
   assert.equal(config.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
   assert.equal(config.PULSAR_AUTH_TOKEN, undefined);
+  assert.equal(config.PULSAR_TLS_TRUST_CERTS, undefined);
 });
 
 test("the seed's CLICKHOUSE_URL is accepted and converted", () => {
@@ -47,4 +60,33 @@ test('deployments must set every server address', () => {
     'S3_ACCESS_KEY',
     'S3_SECRET_KEY',
   ]);
+});
+
+test('PULSAR_TLS_TRUST_CERTS must name a readable PEM file; pulsarCredentials reads it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-ca-'));
+  const pem = join(dir, 'ca.pem');
+  writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  writeFileSync(join(dir, 'not.pem'), 'hello');
+  try {
+    const config = loadConfig(pulsarSpec, {
+      PULSAR_TLS_TRUST_CERTS: pem,
+      PULSAR_AUTH_TOKEN: 'jwt',
+    });
+    assert.equal(config.PULSAR_TLS_TRUST_CERTS, pem);
+    assert.deepEqual(pulsarCredentials(config), {
+      authToken: 'jwt',
+      tls: { ca: readFileSync(pem, 'utf8') },
+    });
+    assert.deepEqual(pulsarCredentials(loadConfig(pulsarSpec, {})), {});
+    assert.throws(
+      () => loadConfig(pulsarSpec, { PULSAR_TLS_TRUST_CERTS: join(dir, 'missing.pem') }),
+      /PULSAR_TLS_TRUST_CERTS=".*missing\.pem" cannot be read \(ENOENT\)/,
+    );
+    assert.throws(
+      () => loadConfig(pulsarSpec, { PULSAR_TLS_TRUST_CERTS: join(dir, 'not.pem') }),
+      /holds no PEM certificate/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });

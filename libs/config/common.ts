@@ -2,7 +2,40 @@
 // local stack (CONTRIBUTING.md): defaults pointing at 127.0.0.1 are local-only, so
 // deployment manifests must set those variables (deploymentVariables()).
 
-import { bool, clickhouseUrl, duration, int, oneOf, str, topic, url } from './spec.ts';
+import { readFileSync } from 'node:fs';
+
+import {
+  InvalidValue,
+  bool,
+  clickhouseUrl,
+  custom,
+  duration,
+  int,
+  oneOf,
+  str,
+  topic,
+  url,
+} from './spec.ts';
+
+/** A PEM file of CA certificates; read at load, so a wrong path stops the service at start. */
+function caCertificatesFile() {
+  return custom<string>({
+    expected: 'the path of a readable PEM file of CA certificates',
+    example: '/etc/pulsar/tls/ca.cert.pem',
+    parse: (raw) => {
+      let text: string;
+      try {
+        text = readFileSync(raw, 'utf8');
+      } catch (err) {
+        throw new InvalidValue(`cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
+      }
+      if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new InvalidValue('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+      }
+      return raw;
+    },
+  });
+}
 
 export const pulsarSpec = {
   PULSAR_URL: url({ protocols: ['pulsar:', 'pulsar+ssl:'] }).localDefault(
@@ -10,7 +43,25 @@ export const pulsarSpec = {
   ),
   PULSAR_ADMIN_URL: url().localDefault('http://127.0.0.1:8080'),
   PULSAR_AUTH_TOKEN: str({ example: 'eyJhbGciOi…' }).optional().secret(),
+  // For pulsar+ssl:// and https:// brokers whose certificate a private CA signed.
+  PULSAR_TLS_TRUST_CERTS: caCertificatesFile().optional(),
 };
+
+/**
+ * The credentials part of PulsarClient and PulsarAdmin options, from the shared settings:
+ * the token, and the trusted CAs (used only for pulsar+ssl:// and https:// URLs).
+ */
+export function pulsarCredentials(config: {
+  readonly PULSAR_AUTH_TOKEN?: string | undefined;
+  readonly PULSAR_TLS_TRUST_CERTS?: string | undefined;
+}): { authToken?: string; tls?: { ca: string } } {
+  return {
+    ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+    ...(config.PULSAR_TLS_TRUST_CERTS
+      ? { tls: { ca: readFileSync(config.PULSAR_TLS_TRUST_CERTS, 'utf8') } }
+      : {}),
+  };
+}
 
 /** Topic names from DESIGN.md §1; each service picks the ones it reads or writes. */
 export const topics = {

@@ -29,6 +29,7 @@ export {
   clickhouseSpec,
   controlPlaneSpec,
   natsSpec,
+  pulsarCredentials,
   pulsarSpec,
   redisSpec,
   s3Spec,

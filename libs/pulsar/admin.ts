@@ -1,12 +1,67 @@
-// PulsarAdmin: the parts of the Pulsar admin REST API (v2) the pipeline uses, over fetch.
+// PulsarAdmin: the parts of the Pulsar admin REST API (v2) the pipeline uses, over
+// node:http(s) (fetch cannot be given a private CA).
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { fullTopicName, topicRestPath } from './topic-name.ts';
 import { PulsarError } from './errors.ts';
 
 export interface AdminOptions {
-  /** e.g. http://127.0.0.1:8080 */
+  /** e.g. http://127.0.0.1:8080 or https://127.0.0.1:8443 */
   adminUrl: string;
+  /** JWT for the broker's token auth, sent as `Authorization: Bearer`. */
   authToken?: string;
   timeoutMs?: number;
+  /** For https: the CA(s) that signed the broker's certificate (PEM), and the like. */
+  tls?: Pick<https.RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+}
+
+interface HttpAnswer {
+  status: number;
+  location: string | undefined;
+  text: string;
+}
+
+// Brokers answer 307 to send a call to the broker that owns the topic or namespace.
+const MAX_REDIRECTS = 5;
+
+function httpCall(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+  tls: AdminOptions['tls'],
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const options: https.RequestOptions = { method, headers };
+    const req =
+      url.protocol === 'https:'
+        ? https.request(url, { ...options, ...tls })
+        : http.request(url, options);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    req.on('error', fail);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', fail);
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({
+          status: res.statusCode ?? 0,
+          location: res.headers.location,
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    req.end(body);
+  });
 }
 
 export interface RetentionPolicy {
@@ -62,21 +117,37 @@ export class PulsarAdmin {
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-    } catch (err) {
-      throw new AdminError(`${method} ${path}: cannot reach ${this.base}: ${String(err)}`, 0);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const text = await res.text();
-    if (!res.ok) {
+    if (this.options.authToken) {
+      headers.authorization = `Bearer ${this.options.authToken}`;
+      // Names the provider, as the Java admin does: without it a broker that has an
+      // anonymous role treats a token it rejects as anonymous instead of answering 401.
+      headers['x-pulsar-auth-method-name'] = 'token';
+    }
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    let url = new URL(`${this.base}${path}`);
+    let res: HttpAnswer;
+    for (let hop = 0; ; hop++) {
+      try {
+        res = await httpCall(url, method, headers, payload, timeoutMs, this.options.tls);
+      } catch (err) {
+        throw new AdminError(
+          `${method} ${path}: cannot reach ${url.origin}: ${(err as Error).message}`,
+          0,
+        );
+      }
+      if (![301, 302, 307, 308].includes(res.status) || !res.location) break;
+      if (hop >= MAX_REDIRECTS) {
+        throw new AdminError(`${method} ${path}: more than ${MAX_REDIRECTS} redirects`, 0);
+      }
+      url = new URL(res.location, url);
+    }
+    const text = res.text;
+    if (res.status < 200 || res.status > 299) {
       let reason = text;
       try {
         const parsed: unknown = JSON.parse(text);

@@ -6,7 +6,7 @@ import { Connection } from './connection.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import { LookupService } from './lookup.ts';
 import { CommandType, LookupType, ServerError } from './protocol/commands.ts';
-import { ConnectionError, PulsarError, TimeoutError } from './errors.ts';
+import { AuthenticationError, ConnectionError, PulsarError, TimeoutError } from './errors.ts';
 import { FakeBroker, connectThen } from './testing/fake-broker.ts';
 
 const options = (url: string) => ({
@@ -40,7 +40,13 @@ test('an ERROR answer to CONNECT fails the open with the broker reason', async (
       });
     }
   }).start();
-  await assert.rejects(Connection.open(options(broker.url)), /AuthenticationError: bad token/);
+  await assert.rejects(Connection.open(options(broker.url)), (err) => {
+    // Not retryable, and says what to check: the same token would be refused again.
+    assert.ok(err instanceof AuthenticationError);
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /AuthenticationError: bad token \(check the token/);
+    return true;
+  });
   await broker.stop();
 });
 

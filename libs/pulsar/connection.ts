@@ -13,7 +13,7 @@ import {
   encodeCommand,
   type Frame,
 } from './protocol/frame.ts';
-import { ConnectionError, PulsarError, TimeoutError } from './errors.ts';
+import { ConnectionError, PulsarError, TimeoutError, TlsCertificateError } from './errors.ts';
 
 export const CLIENT_VERSION = 'iot-pulsar-ts/0.1.0';
 /** v20: topic migration; we also handle everything older (ack receipts v17, entry metadata v18). */
@@ -53,6 +53,25 @@ interface PendingRequest {
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
   what: string;
+}
+
+// Node's codes for a certificate the TLS handshake could not verify (OpenSSL's names).
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isCertificateError(err: NodeJS.ErrnoException): boolean {
+  return err.code !== undefined && CERTIFICATE_CODES.has(err.code);
 }
 
 async function resolveToken(source: AuthTokenSource | undefined): Promise<string | undefined> {
@@ -145,8 +164,16 @@ export class Connection extends EventEmitter {
       }, options.connectTimeoutMs);
       this.handshake = { resolve, reject, timer };
       socket.on('data', (chunk: Buffer) => this.onData(chunk));
-      socket.on('error', (err) =>
-        this.destroy(new ConnectionError(`connection to ${options.physicalUrl}: ${err.message}`)),
+      socket.on('error', (err: NodeJS.ErrnoException) =>
+        this.destroy(
+          isCertificateError(err)
+            ? new TlsCertificateError(
+                `connection to ${options.physicalUrl}: the broker's TLS certificate was rejected ` +
+                  `(${err.message}, ${err.code}); give the client the CA that signed it as ` +
+                  'tls.ca (services: PULSAR_TLS_TRUST_CERTS), or use the host name it was issued for',
+              )
+            : new ConnectionError(`connection to ${options.physicalUrl}: ${err.message}`),
+        ),
       );
       socket.on('close', () =>
         this.destroy(new ConnectionError(`connection to ${options.physicalUrl} closed`)),

@@ -32,9 +32,35 @@ export class PulsarError extends Error {
 
   static fromServer(error: ServerError, message: string, context: string): PulsarError {
     const name = ServerError[error] ?? `ServerError ${error}`;
-    return new PulsarError(`${context}: broker answered ${name}: ${message}`, {
-      serverError: error,
-    });
+    const text = `${context}: broker answered ${name}: ${message}`;
+    if (error === ServerError.AuthenticationError) return new AuthenticationError(text);
+    return new PulsarError(text, { serverError: error });
+  }
+}
+
+/**
+ * The broker refused the client's credentials. Not retryable: the same token would be
+ * refused again, so producers and consumers fail instead of reconnecting forever.
+ */
+export class AuthenticationError extends PulsarError {
+  constructor(message: string) {
+    super(
+      `${message} (check the token: authToken / PULSAR_AUTH_TOKEN must be a JWT signed with ` +
+        "the broker's key and not expired)",
+      { serverError: ServerError.AuthenticationError, retryable: false },
+    );
+    this.name = 'AuthenticationError';
+  }
+}
+
+/**
+ * The TLS handshake failed on the broker's certificate (unknown CA, wrong host name,
+ * expired). Not retryable: the certificate will not change by trying again.
+ */
+export class TlsCertificateError extends PulsarError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = 'TlsCertificateError';
   }
 }
 

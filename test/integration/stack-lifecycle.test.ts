@@ -1,28 +1,9 @@
 // `npm run stack -- up` is idempotent and restarts only what is down.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stackCommand, stackDir } from '../support/stack.ts';
+import { alive, stackCommand, stackPid as pidOf } from '../support/stack.ts';
 
 const managed = ['pulsar', 'clickhouse', 'redis', 's3'] as const;
-
-async function pidOf(server: string): Promise<number | undefined> {
-  try {
-    return Number((await readFile(join(stackDir, 'run', `${server}.pid`), 'utf8')).trim());
-  } catch {
-    return undefined;
-  }
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('stack up on a running stack returns in seconds and starts nothing', async () => {
   const before = await Promise.all(managed.map(pidOf));

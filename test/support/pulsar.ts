@@ -1,6 +1,10 @@
 // Shared helpers for the Pulsar integration tests: broker URLs (overridable by env) and
 // unique topic names so tests never interfere.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { MessageId, type PulsarClient } from '../../libs/pulsar/index.ts';
+import { Connection } from '../../libs/pulsar/connection.ts';
+import { CommandType } from '../../libs/pulsar/protocol/commands.ts';
+import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
 import { stack } from './stack.ts';
 
 export const PULSAR_URL = stack.pulsarUrl;
@@ -41,4 +45,72 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** An HS256 JWT with these claims (`sub` is the role), as the broker's token provider checks. */
+export function signToken(claims: Record<string, unknown>, secret: Buffer): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signed = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${signed}.${createHmac('sha256', secret).update(signed).digest('base64url')}`;
+}
+
+/**
+ * Attaches a bare producer named `name` to `topic` and sends one message with `sequenceId`
+ * again, as a reconnecting client would. Returns the broker's last sequence id for that name
+ * (from PRODUCER_SUCCESS) and the ledger id of its receipt (-1 when dropped as a duplicate).
+ */
+export async function resendAs(
+  topic: string,
+  name: string,
+  sequenceId: bigint,
+): Promise<{ lastSequenceId: bigint | undefined; receiptLedgerId: bigint }> {
+  const cnx = await Connection.open({
+    logicalUrl: PULSAR_URL,
+    physicalUrl: PULSAR_URL,
+    connectTimeoutMs: 5000,
+    operationTimeoutMs: 5000,
+    keepAliveIntervalMs: 0,
+  });
+  try {
+    const producerId = 999n;
+    let receipt: bigint | undefined;
+    cnx.addProducer(producerId, {
+      onSendReceipt: (cmd) => {
+        receipt = BigInt.asIntN(64, cmd.send_receipt!.message_id!.ledgerId);
+      },
+      onSendError: () => undefined,
+      onDisconnected: () => undefined,
+    });
+    const ok = await cnx.request(
+      (request_id) => ({
+        type: CommandType.PRODUCER,
+        producer: { topic, producer_id: producerId, request_id, producer_name: name },
+      }),
+      'raw producer',
+    );
+    cnx.write(
+      encodePayloadCommand(
+        { type: CommandType.SEND, send: { producer_id: producerId, sequence_id: sequenceId } },
+        { producer_name: name, sequence_id: sequenceId, publish_time: BigInt(Date.now()) },
+        Buffer.from('duplicate'),
+      ),
+    );
+    await eventually(() => receipt !== undefined, 5000, 'the receipt of the resent message');
+    return { lastSequenceId: ok.producer_success!.last_sequence_id, receiptLedgerId: receipt! };
+  } finally {
+    cnx.close();
+  }
+}
+
+/** Every payload stored in `topic`, from the start, as text (read until 500 ms bring nothing). */
+export async function readAllPayloads(client: PulsarClient, topic: string): Promise<string[]> {
+  const reader = await client.createReader({ topic, startMessageId: MessageId.earliest });
+  const stored: string[] = [];
+  for (;;) {
+    const batch = await reader.receiveBatch(1000, 500);
+    if (batch.length === 0) break;
+    stored.push(...batch.map((m) => m.payload.toString()));
+  }
+  await reader.close();
+  return stored;
 }

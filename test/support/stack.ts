@@ -1,6 +1,7 @@
 // Where the local stack's servers listen (stack/stack.sh). Tests read these, never hard-code them,
 // so the same suite can run against another stack by setting the variables.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,8 @@ const env = process.env;
 export const stack = {
   pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
   pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+  pulsarTlsUrl: env.PULSAR_TLS_URL ?? 'pulsar+ssl://127.0.0.1:6651',
+  pulsarAdminTlsUrl: env.PULSAR_ADMIN_TLS_URL ?? 'https://127.0.0.1:8443',
   clickhouseUrl: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
   redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
   natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
@@ -25,6 +28,10 @@ export const stack = {
 export const stackDir =
   env.IOT_STACK_DIR ?? join(env.HOME ?? homedir(), '.local/state/iot-pipeline/stack');
 
+/** The broker's TLS CA and token secret, made by stack.sh (see stack/README.md). */
+export const pulsarCaFile = join(stackDir, 'pulsar/tls/ca.cert.pem');
+export const pulsarTokenSecretFile = join(stackDir, 'pulsar/token/secret.key');
+
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const stackScript = fileURLToPath(new URL('../../stack/stack.sh', import.meta.url));
 
@@ -33,6 +40,25 @@ const run = promisify(execFile);
 /** Runs `stack/stack.sh <args>` and returns its output (throws with its stderr on failure). */
 export async function stackCommand(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run('bash', [stackScript, ...args], { cwd: repoRoot, timeout: 300_000 });
+}
+
+/** The pid stack.sh recorded for a server it started (undefined when there is none). */
+export async function stackPid(server: string): Promise<number | undefined> {
+  try {
+    return Number((await readFile(join(stackDir, 'run', `${server}.pid`), 'utf8')).trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A name no other test run uses, for topics, tables, buckets and keys. */
