@@ -2,6 +2,7 @@
 // the watermark; results to the aggregates topic, alerts to the alerts topic, late → DLQ.
 // One loop per owned records partition (Failover) (DESIGN.md §1, §3, §4).
 import { Redis } from 'ioredis';
+import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource } from '@iot/channel';
 import { startService } from '@iot/observability';
@@ -45,7 +46,7 @@ const owned = metrics.gauge({ name: 'aggregator_owned_partitions', help: 'Partit
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
-  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+  ...pulsarCredentials(config),
 });
 const redis = new Redis(config.REDIS_URL);
 shutdown.onStop('redis', () => redis.quit(), { last: true });

@@ -19,6 +19,7 @@ export const spec = {
   ...s3Spec,
   PULSAR_ADMIN_URL: pulsarSpec.PULSAR_ADMIN_URL,
   PULSAR_AUTH_TOKEN: pulsarSpec.PULSAR_AUTH_TOKEN,
+  PULSAR_TLS_TRUST_CERTS: pulsarSpec.PULSAR_TLS_TRUST_CERTS,
   // The stateful stages' inputs: replaying an epoch reads them again.
   PULSAR_TOPIC: topics.PULSAR_TOPIC,
   RECORDS_TOPIC: topics.RECORDS_TOPIC,

@@ -15,6 +15,7 @@ import {
   type ControlAck,
   type InstanceStatus,
 } from '@iot/control-plane';
+import { pulsarCredentials } from '@iot/config';
 import { startService } from '@iot/observability';
 import { PulsarAdmin } from '@iot/pulsar';
 
@@ -37,7 +38,7 @@ const fail = async (msg: string, err: unknown): Promise<never> => {
 // ── Pulsar retention first: without replay, a restored epoch would lose data. ────────────
 const admin = new PulsarAdmin({
   adminUrl: config.PULSAR_ADMIN_URL,
-  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+  ...pulsarCredentials(config),
   timeoutMs: 10_000,
 });
 const retentionMinutes = replayRetentionMinutes(
@@ -203,8 +204,8 @@ const status = (): InstanceStatus => ({
 const heartbeater = new Heartbeater(nc, subj, status, 2000);
 heartbeater.start();
 shutdown.onStop('heartbeat', () => heartbeater.stop());
-// The checkpointer owns no partitions: it answers status, and acks suspend/resume (epochs
-// go on; parked owners still snapshot) so operators get one answer per instance.
+// The checkpointer owns no partitions: it answers status, and acks suspend/resume/restore
+// (epochs go on; parked owners still snapshot) so operators get one answer per instance.
 const ack = (action: ControlAck['action']): ControlAck => ({
   service: 'checkpointer',
   instance,
@@ -216,6 +217,7 @@ const subs = [
   nc.subscribe(subj.status, { callback: (_e, m) => m.respond(encode(status())) }),
   nc.subscribe(subj.suspend, { callback: (_e, m) => m.respond(encode(ack('suspend'))) }),
   nc.subscribe(subj.resume, { callback: (_e, m) => m.respond(encode(ack('resume'))) }),
+  nc.subscribe(subj.restore, { callback: (_e, m) => m.respond(encode(ack('restore'))) }),
 ];
 shutdown.onStop('control', () => subs.forEach((s) => s.unsubscribe()));
 

@@ -1,6 +1,7 @@
 // ingest: raw readings → SensorRecords with event time and watermarks; bad or late input → DLQ.
 // One loop per owned source partition (Failover), state in Redis (DESIGN.md §1, §3, §4).
 import { Redis } from 'ioredis';
+import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { startService } from '@iot/observability';
@@ -39,7 +40,7 @@ const owned = metrics.gauge({ name: 'ingest_owned_partitions', help: 'Source par
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
-  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+  ...pulsarCredentials(config),
 });
 const redis = new Redis(config.REDIS_URL, { lazyConnect: false });
 shutdown.onStop('redis', () => redis.quit(), { last: true });
@@ -80,6 +81,7 @@ const supervisor = new PartitionSupervisor<number>({
         (m) => ({
           payload: m.payload,
           position: m.messageId.serialize(),
+          id: m.messageId,
           eventTime: m.eventTime ?? null,
           publishTime: m.publishTime,
           properties: m.properties,

@@ -1,6 +1,7 @@
 // writer: aggregates and alerts → ClickHouse in batches (WRITER_BATCH_ROWS or
 // WRITER_FLUSH_INTERVAL), idempotently; acks only after ClickHouse confirmed (DESIGN.md §4).
 import { createClient } from '@clickhouse/client';
+import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { ClickHouseSink } from '@iot/clickhouse';
@@ -39,7 +40,7 @@ await sink.ensureSchema();
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
-  ...(config.PULSAR_AUTH_TOKEN ? { authToken: config.PULSAR_AUTH_TOKEN } : {}),
+  ...pulsarCredentials(config),
 });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
 const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
