@@ -3,14 +3,13 @@
 // sequence ids resumed from PRODUCER_SUCCESS.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageId, PulsarAdmin, PulsarClient, type Message } from '../../libs/pulsar/index.ts';
-import { Connection } from '../../libs/pulsar/connection.ts';
+import { PulsarAdmin, PulsarClient, type Message } from '../../libs/pulsar/index.ts';
 import type { ConnectionPool } from '../../libs/pulsar/connection-pool.ts';
-import { CommandType } from '../../libs/pulsar/protocol/commands.ts';
-import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
 import {
   PULSAR_ADMIN_URL,
   PULSAR_URL,
+  readAllPayloads,
+  resendAs,
   uniqueName,
   uniqueTopic,
   withTimeout,
@@ -87,36 +86,9 @@ describe('pulsar reconnection and deduplication', () => {
     await producer.close();
 
     // Replay sequence id 3 under the same producer name, as a reconnecting client would.
-    const cnx = await rawConnection();
-    const producerId = 999n;
-    let receipt: { ledgerId: bigint; entryId: bigint } | undefined;
-    cnx.addProducer(producerId, {
-      onSendReceipt: (cmd) => {
-        receipt = cmd.send_receipt!.message_id;
-      },
-      onSendError: () => undefined,
-      onDisconnected: () => undefined,
-    });
-    const ok = await cnx.request(
-      (request_id) => ({
-        type: CommandType.PRODUCER,
-        producer: { topic, producer_id: producerId, request_id, producer_name: name },
-      }),
-      'raw producer',
-    );
-    assert.equal(ok.producer_success!.last_sequence_id, 5n, 'broker remembers the last id');
-    cnx.write(
-      encodePayloadCommand(
-        { type: CommandType.SEND, send: { producer_id: producerId, sequence_id: 3n } },
-        { producer_name: name, sequence_id: 3n, publish_time: BigInt(Date.now()) },
-        Buffer.from('duplicate'),
-      ),
-    );
-    const deadline = Date.now() + 5000;
-    while (!receipt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(receipt, 'the broker answered the duplicate');
-    assert.equal(BigInt.asIntN(64, receipt.ledgerId), -1n, 'duplicate not persisted');
-    cnx.close();
+    const { lastSequenceId, receiptLedgerId } = await resendAs(topic, name, 3n);
+    assert.equal(lastSequenceId, 5n, 'broker remembers the last id');
+    assert.equal(receiptLedgerId, -1n, 'duplicate not persisted');
 
     const got = await consumer.receiveBatch(10, 1500);
     assert.deepEqual(
@@ -169,13 +141,7 @@ describe('pulsar reconnection and deduplication', () => {
     const distinct = new Set(seen);
     for (let i = 0; i < total; i++) assert.ok(distinct.has(i), `message ${i} lost`);
     // The topic itself holds each message once, in order: the broker dropped resent duplicates.
-    const reader = await dropClient.createReader({ topic, startMessageId: MessageId.earliest });
-    const stored: number[] = [];
-    for (;;) {
-      const batch = await reader.receiveBatch(500, 500);
-      if (batch.length === 0) break;
-      stored.push(...batch.map((m) => Number(m.payload.toString())));
-    }
+    const stored = (await readAllPayloads(dropClient, topic)).map(Number);
     assert.deepEqual(
       stored,
       Array.from({ length: total }, (_, i) => i),
@@ -196,13 +162,3 @@ describe('pulsar reconnection and deduplication', () => {
     await bad.close();
   });
 });
-
-function rawConnection(): Promise<Connection> {
-  return Connection.open({
-    logicalUrl: PULSAR_URL,
-    physicalUrl: PULSAR_URL,
-    connectTimeoutMs: 5000,
-    operationTimeoutMs: 5000,
-    keepAliveIntervalMs: 0,
-  });
-}
