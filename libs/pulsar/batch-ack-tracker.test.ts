@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchAckTracker, ackSetHas } from './batch-ack-tracker.ts';
+import { BatchAckTracker, ackSetHas, ackSetOf } from './batch-ack-tracker.ts';
 
 test('an entry completes only when every index is acked, in any order', () => {
   const t = new BatchAckTracker();
@@ -36,4 +36,24 @@ test('ackSetHas reads 64-bit little-endian words, negative longs included', () =
   assert.equal(ackSetHas([0n, 2n], 65), true);
   assert.equal(ackSetHas([-1n], 63), true);
   assert.equal(ackSetHas([], 0), false);
+});
+
+test('ackSetOf writes what ackSetHas reads, across words and in the sign bit', () => {
+  for (const size of [1, 5, 63, 64, 65, 130]) {
+    const isSet = (i: number) => (i * 7) % 3 === 0 || i === 63;
+    const words = ackSetOf(size, isSet);
+    assert.equal(words.length, Math.ceil(size / 64));
+    for (const w of words) assert.equal(BigInt.asIntN(64, w), w, 'signed 64-bit words');
+    for (let i = 0; i < size; i++) assert.equal(ackSetHas(words, i), isSet(i), `bit ${i}`);
+  }
+});
+
+test('unackedSet lists what is left of a partly acknowledged entry', () => {
+  const t = new BatchAckTracker();
+  t.register(3n, 4n, 10);
+  t.ack(3n, 4n, 0, 10);
+  t.ack(3n, 4n, 7, 10);
+  const left = t.unackedSet(3n, 4n)!;
+  for (let i = 0; i < 10; i++) assert.equal(ackSetHas(left, i), i !== 0 && i !== 7);
+  assert.equal(t.unackedSet(3n, 5n), undefined);
 });

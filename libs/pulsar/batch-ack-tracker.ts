@@ -70,6 +70,16 @@ export class BatchAckTracker {
     return done;
   }
 
+  /**
+   * The entry's messages not yet acknowledged, as a Pulsar ack_set (bit i set = index i still
+   * unacknowledged; signed 64-bit words, lowest index first). Undefined for an unknown entry.
+   */
+  unackedSet(ledgerId: bigint, entryId: bigint): bigint[] | undefined {
+    const state = this.entries.get(entryKey(ledgerId, entryId));
+    if (!state) return undefined;
+    return ackSetOf(state.acked.length, (i) => !state.acked[i]);
+  }
+
   /** Forgets entries at or before (ledgerId, entryId), covered by a cumulative ack. */
   forgetUpTo(ledgerId: bigint, entryId: bigint): void {
     for (const [key, s] of this.entries) {
@@ -89,4 +99,17 @@ export function ackSetHas(ackSet: readonly bigint[], index: number): boolean {
   const word = ackSet[index >>> 6];
   if (word === undefined) return false;
   return ((BigInt.asUintN(64, word) >> BigInt(index & 63)) & 1n) === 1n;
+}
+
+/** An ack_set of `size` bits where bit i is `isSet(i)` (signed 64-bit words, as the wire has). */
+export function ackSetOf(size: number, isSet: (index: number) => boolean): bigint[] {
+  const words: bigint[] = [];
+  for (let w = 0; w * 64 < size; w++) {
+    let word = 0n;
+    for (let b = 0; b < 64 && w * 64 + b < size; b++) {
+      if (isSet(w * 64 + b)) word |= 1n << BigInt(b);
+    }
+    words.push(BigInt.asIntN(64, word));
+  }
+  return words;
 }

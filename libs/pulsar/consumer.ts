@@ -25,6 +25,14 @@ export interface ConsumerOptions {
   priorityLevel?: number;
   /** Acks are grouped for this long before being written (default 100 ms; 0 = at once). */
   ackGroupTimeMs?: number;
+  /**
+   * Send acks of single messages of a batch to the broker at once, with an ack_set (Pulsar's
+   * batch-index acknowledgement), so a restart redelivers only what was not acknowledged.
+   * Needs `acknowledgmentAtBatchIndexLevelEnabled=true` on the broker; a broker without it
+   * ignores those partial acks and the whole batch is redelivered, as with this off (the
+   * default, like the Java client's). The entry itself is acked once all its messages are.
+   */
+  batchIndexAck?: boolean;
   /** Delay before negatively acknowledged messages are redelivered (default 1000 ms). */
   nackRedeliveryDelayMs?: number;
   readCompacted?: boolean;
@@ -98,6 +106,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         startMessageIdInclusive: options.startMessageIdInclusive ?? false,
         readCompacted: options.readCompacted ?? false,
         ackGroupTimeMs: options.ackGroupTimeMs ?? 100,
+        batchIndexAck: options.batchIndexAck ?? false,
         nackRedeliveryDelayMs: options.nackRedeliveryDelayMs ?? 1000,
         deliver: (msg, from) => consumer.push(msg, from),
         purge: (from) => consumer.purge(from),
@@ -151,10 +160,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return out;
   }
 
+  /**
+   * Queue length from which no more messages come until some are taken (flow control stops
+   * each partition about one entry short of receiverQueueSize): a batch asking for more is
+   * served from here instead of waiting out its timeout, as Java caps batch receives.
+   */
+  private fullAt(): number {
+    let n = 0;
+    for (const p of this.partitions) n += p.fullAt;
+    return Math.max(1, n);
+  }
+
   private serveWaiters(): void {
     while (this.waiters.length > 0 && this.queue.length > 0) {
       const w = this.waiters[0]!;
-      if (this.queue.length < w.max && w.max > 1 && w.timer !== undefined) return;
+      // fullAt() sums over the partitions: only asked when the queue is short of `max`.
+      const waiting = w.max > 1 && w.timer !== undefined && this.queue.length < w.max;
+      if (waiting && this.queue.length < this.fullAt()) return;
       this.waiters.shift();
       if (w.timer) clearTimeout(w.timer);
       w.resolve(this.take(w.max));
@@ -167,7 +189,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    */
   receiveBatch(max: number, timeoutMs: number): Promise<Message[]> {
     if (this.closed) return Promise.reject(new AlreadyClosedError(`consumer on ${this.topic}`));
-    if (this.waiters.length === 0 && this.queue.length >= max) {
+    if (this.waiters.length === 0 && this.queue.length >= Math.min(max, this.fullAt())) {
       return Promise.resolve(this.take(max));
     }
     return new Promise<Message[]>((resolve, reject) => {

@@ -18,6 +18,8 @@ export {
   AlreadyClosedError,
   ProducerQueueFullError,
   MessageTooLargeError,
+  AuthenticationError,
+  TlsCertificateError,
 } from './errors.ts';
 export { ProtocolError } from './protocol/protobuf.ts';
 export { FrameTooLargeError } from './protocol/frame.ts';

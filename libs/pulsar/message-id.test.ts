@@ -34,4 +34,7 @@ test('compare orders by ledger, entry, partition, batch index', () => {
 test('parse rejects garbage with a clear message', () => {
   assert.throws(() => MessageId.parse('abc'), /expected ledger:entry/);
   assert.throws(() => MessageId.parse('1'), /expected ledger:entry/);
+  for (const bad of ['1:2:3:4:5:6', '1:2:', ':1:2', '1::2', '1:2:x', ' 1:2', '1:2\n'])
+    assert.throws(() => MessageId.parse(bad), /expected ledger:entry/, JSON.stringify(bad));
+  assert.deepEqual(MessageId.parse('7:8:-1'), new MessageId(7n, 8n, -1, -1, 0));
 });

@@ -6,6 +6,9 @@ import { decodeMessage, encodeMessage, type ProtoObject } from './protocol/proto
 
 const INT64_MAX = (1n << 63n) - 1n;
 
+/** `ledger:entry[:partition[:batchIndex[:batchSize]]]`, each an integer. */
+const SERIALIZED = /^-?\d+(?::-?\d+){1,4}$/;
+
 export class MessageId {
   static readonly earliest = new MessageId(-1n, -1n);
   static readonly latest = new MessageId(INT64_MAX, INT64_MAX);
@@ -56,16 +59,11 @@ export class MessageId {
 
   /** Orders by ledger, entry, partition, then batch index (a whole entry sorts first). */
   compare(other: MessageId): -1 | 0 | 1 {
-    const pairs: Array<[bigint | number, bigint | number]> = [
-      [this.ledgerId, other.ledgerId],
-      [this.entryId, other.entryId],
-      [this.partition, other.partition],
-      [this.batchIndex, other.batchIndex],
-    ];
-    for (const [a, b] of pairs) {
-      if (a < b) return -1;
-      if (a > b) return 1;
-    }
+    // Field by field without allocating: the stages compare positions once per message.
+    if (this.ledgerId !== other.ledgerId) return this.ledgerId < other.ledgerId ? -1 : 1;
+    if (this.entryId !== other.entryId) return this.entryId < other.entryId ? -1 : 1;
+    if (this.partition !== other.partition) return this.partition < other.partition ? -1 : 1;
+    if (this.batchIndex !== other.batchIndex) return this.batchIndex < other.batchIndex ? -1 : 1;
     return 0;
   }
 
@@ -93,13 +91,12 @@ export class MessageId {
         decodeMessage(MessageIdDataSpec, input) as unknown as MessageIdData,
       );
     }
-    const parts = input.split(':');
-    if (parts.length < 2 || parts.length > 5 || !parts.every((p) => /^-?\d+$/.test(p))) {
+    if (!SERIALIZED.test(input)) {
       throw new TypeError(
         `cannot parse message id "${input}": expected ledger:entry[:partition[:batchIndex[:batchSize]]]`,
       );
     }
-    const [l, e, p = '-1', b = '-1', s = '0'] = parts as [string, string, ...string[]];
+    const [l, e, p = '-1', b = '-1', s = '0'] = input.split(':') as [string, string, ...string[]];
     return new MessageId(BigInt(l), BigInt(e), Number(p), Number(b), Number(s));
   }
 }

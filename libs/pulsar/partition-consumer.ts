@@ -38,6 +38,8 @@ export interface PartitionConsumerConfig {
   startMessageIdInclusive: boolean;
   readCompacted: boolean;
   ackGroupTimeMs: number;
+  /** Acks of part of a batch go to the broker with an ack_set (else held until it completes). */
+  batchIndexAck: boolean;
   nackRedeliveryDelayMs: number;
   /** Hands a message to the shared receive queue. */
   deliver(msg: Message, from: PartitionConsumer): void;
@@ -45,6 +47,22 @@ export interface PartitionConsumerConfig {
   purge(from: PartitionConsumer): number;
   onActiveChange(topic: string, partition: number, active: boolean): void;
   onEndOfTopic(topic: string): void;
+}
+
+/**
+ * A cumulative ack waiting for the flush: up to and including `id`'s entry, or, with `ackSet`,
+ * up to the entry before it plus the messages of its batch the set leaves out.
+ */
+interface CumulativeAck {
+  id: MessageId;
+  ackSet?: bigint[];
+  /** The batch index acknowledged up to when partial (for ordering two partial acks). */
+  upToIndex: number;
+}
+
+function cumulativeIsBefore(a: CumulativeAck, b: CumulativeAck): boolean {
+  const byEntry = a.id.entry().compare(b.id.entry());
+  return byEntry !== 0 ? byEntry < 0 : a.upToIndex < b.upToIndex;
 }
 
 /** Messages before `id` (or at it, when exclusive) are dropped: reader starts and seeks. */
@@ -73,6 +91,8 @@ const EARLIEST_LEDGER = -1n;
 const VALIDATION_DECOMPRESSION_ERROR = 1;
 const VALIDATION_CHECKSUM_MISMATCH = 2;
 const VALIDATION_BATCH_DESERIALIZE_ERROR = 3;
+/** How fast the messages-per-entry figure forgets a large entry (per entry received). */
+const PER_ENTRY_DECAY = 0.05;
 
 export class PartitionConsumer {
   readonly topic: string;
@@ -83,11 +103,25 @@ export class PartitionConsumer {
   private ready = false;
   private closed = false;
   private seeking = false;
-  private permits = 0;
+  /**
+   * Our copy of the broker's permit count for this consumer: what we granted minus what it
+   * charged for the messages it sent (it goes negative after a burst of batched entries).
+   */
+  private brokerPermits = 0;
+  /** Messages of this partition waiting in the application's receive queue. */
+  private queued = 0;
+  /**
+   * Messages per entry (1 on unbatched topics), to size FLOWs in entries: jumps up to a larger
+   * entry at once, decays slowly, so a burst of big batches never overfills the queue.
+   * Undefined until the first entry: the first FLOW asks for one entry only.
+   */
+  private perEntry: number | undefined;
   private filter: StartFilter | undefined;
   private lastDequeued: MessageId | undefined;
   private pendingAcks: MessageIdData[] = [];
-  private pendingCumulative: MessageId | undefined;
+  /** Batched entries partly acknowledged since the last flush (batch-index acks). */
+  private readonly partialAcks = new Map<string, { ledgerId: bigint; entryId: bigint }>();
+  private pendingCumulative: CumulativeAck | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly nacks = new Map<string, MessageIdData>();
   private nackTimer: NodeJS.Timeout | undefined;
@@ -183,8 +217,10 @@ export class PartitionConsumer {
     }
     this.ready = true;
     this.seeking = false;
-    this.permits = 0;
-    this.sendFlow(cnx, c.receiverQueueSize);
+    // A new broker-side consumer starts with no permits and the queue was purged on detach.
+    this.brokerPermits = 0;
+    this.queued = 0;
+    this.refill(cnx);
     this.flushAcks();
   }
 
@@ -192,6 +228,7 @@ export class PartitionConsumer {
     this.ready = false;
     // Queued messages will be redelivered (durable) or re-read from lastDequeued (reader).
     this.config.purge(this);
+    this.queued = 0;
   }
 
   private sendFlow(cnx: Connection, permits: number): void {
@@ -202,25 +239,64 @@ export class PartitionConsumer {
     });
   }
 
-  /** One permit per message the application took (or we dropped); re-granted in halves. */
-  addPermits(n: number): void {
-    this.permits += n;
-    const cnx = this.handler.cnx;
+  /**
+   * Grants permits so that about receiverQueueSize *messages* are queued or on the way. The
+   * broker charges one permit per message but, while it has any, reads and sends one entry
+   * per permit: with batches of B messages, N permits bring up to N·B messages. So we count
+   * what is promised as queued + permits × messages per entry and grant in entries, against
+   * our copy of the broker's count:
+   * - once the promise is down to half the queue (FLOWs go out in halves, as in other clients);
+   * - when the broker has no permit left while a whole entry still fits, so a queue parked
+   *   between half and full never leaves messages waiting at the broker.
+   * The queue can overshoot by at most one entry.
+   */
+  private refill(cnx: Connection | undefined = this.handler.cnx): void {
     if (!this.ready || !cnx) return;
-    if (this.permits >= Math.max(1, Math.floor(this.config.receiverQueueSize / 2))) {
-      const grant = this.permits;
-      this.permits = 0;
-      this.sendFlow(cnx, grant);
+    const bp = this.brokerPermits;
+    const per = this.perEntry;
+    if (per === undefined) {
+      // No entry seen yet: ask for one, and learn its size before asking for more.
+      if (bp <= 0) this.grant(cnx, 1 - bp);
+      return;
     }
+    const size = this.config.receiverQueueSize;
+    const promised = this.queued + Math.max(0, bp) * per;
+    const halfEmpty = promised <= size / 2;
+    const starved = bp <= 0 && this.queued + per <= size;
+    if (!halfEmpty && !starved) return;
+    const entries = Math.max(1, Math.ceil((size - promised) / per));
+    this.grant(cnx, bp < 0 ? entries - bp : entries);
+  }
+
+  /** Queued messages from which this partition fetches no more until some are taken. */
+  get fullAt(): number {
+    return Math.max(1, this.config.receiverQueueSize - Math.ceil(this.perEntry ?? 1) + 1);
+  }
+
+  private grant(cnx: Connection, permits: number): void {
+    this.brokerPermits += permits;
+    this.sendFlow(cnx, permits);
+  }
+
+  /** The broker sent an entry of `count` messages, `acked` of them already acknowledged. */
+  private charged(count: number, acked: number): void {
+    this.brokerPermits -= count - acked;
+    this.perEntry = Math.max(count, (this.perEntry ?? count) * (1 - PER_ENTRY_DECAY));
   }
 
   /** The shared queue handed `msg` to the application. */
   dequeued(msg: Message): void {
     this.lastDequeued = msg.messageId;
-    this.addPermits(1);
+    this.queued--;
+    this.refill();
   }
 
-  private discard(id: MessageIdData, validationError: number, count: number, why: string): void {
+  private deliver(msg: Message): void {
+    this.queued++;
+    this.config.deliver(msg, this);
+  }
+
+  private discard(id: MessageIdData, validationError: number, why: string): void {
     this.client.logger.warn('discarding a corrupt message', {
       topic: this.topic,
       entry: `${id.ledgerId}:${id.entryId}`,
@@ -235,34 +311,40 @@ export class PartitionConsumer {
         validation_error: validationError,
       },
     });
-    this.addPermits(count);
+    this.refill();
   }
 
   private onMessage(frame: Frame): void {
-    if (!this.ready || this.seeking || this.closed) return;
     const cmd = frame.command.message!;
     const metadata = frame.metadata as MessageMetadata;
     const idData = cmd.message_id;
     const batchSize = metadata.num_messages_in_batch;
     const count = batchSize ?? 1;
+    const ackSet = cmd.ack_set ?? [];
+    // Where the ack set lists the unacknowledged indexes, the rest were charged as acked.
+    const acked = (i: number): boolean => ackSet.length > 0 && !ackSetHas(ackSet, i);
+    let ackedCount = 0;
+    if (ackSet.length > 0) for (let i = 0; i < count; i++) if (acked(i)) ackedCount++;
+    this.charged(count, ackedCount);
+    if (!this.ready || this.seeking || this.closed) return;
     if (frame.checksumOk === false) {
-      return this.discard(idData, VALIDATION_CHECKSUM_MISMATCH, count, 'checksum mismatch');
+      return this.discard(idData, VALIDATION_CHECKSUM_MISMATCH, 'checksum mismatch');
     }
     let payload = frame.payload ?? Buffer.alloc(0);
     const compression = metadata.compression ?? CompressionType.NONE;
     if (compression !== CompressionType.NONE) {
       if (!isCompressionSupported(compression)) {
         // Not corrupt, just undecodable here: leave it unacked (it stays in the backlog).
-        this.client.logger.warn('skipping a message in a codec this Node cannot decode', {
+        this.client.logger.warn('skipping a message in a codec this client cannot decode', {
           topic: this.topic,
           compression: CompressionType[compression],
         });
-        return this.addPermits(count);
+        return this.refill();
       }
       try {
         payload = decompress(compression, payload, metadata.uncompressed_size ?? 0);
       } catch (err) {
-        return this.discard(idData, VALIDATION_DECOMPRESSION_ERROR, count, String(err));
+        return this.discard(idData, VALIDATION_DECOMPRESSION_ERROR, String(err));
       }
     }
     const base = MessageId.fromData(idData, this.partition);
@@ -270,60 +352,51 @@ export class PartitionConsumer {
     const publishTime = Number(metadata.publish_time);
     if (batchSize === undefined) {
       const messageId = base;
-      if (this.filter && isBefore(messageId, this.filter)) return this.addPermits(1);
-      this.config.deliver(
-        {
-          topic: this.topic,
-          payload,
-          key: metadata.partition_key,
-          properties: propertiesOf(metadata.properties),
-          eventTime: metadata.event_time ? Number(metadata.event_time) : undefined,
-          publishTime,
-          messageId,
-          redeliveryCount,
-          producerName: metadata.producer_name,
-          sequenceId: metadata.sequence_id,
-          orderingKey: metadata.ordering_key,
-        },
-        this,
-      );
+      if (this.filter && isBefore(messageId, this.filter)) return this.refill();
+      this.deliver({
+        topic: this.topic,
+        payload,
+        key: metadata.partition_key,
+        properties: propertiesOf(metadata.properties),
+        eventTime: metadata.event_time ? Number(metadata.event_time) : undefined,
+        publishTime,
+        messageId,
+        redeliveryCount,
+        producerName: metadata.producer_name,
+        sequenceId: metadata.sequence_id,
+        orderingKey: metadata.ordering_key,
+      });
+      this.refill();
       return;
     }
     let items;
     try {
       items = decodeBatch(payload, batchSize);
     } catch (err) {
-      return this.discard(idData, VALIDATION_BATCH_DESERIALIZE_ERROR, count, String(err));
+      return this.discard(idData, VALIDATION_BATCH_DESERIALIZE_ERROR, String(err));
     }
-    const ackSet = cmd.ack_set ?? [];
-    const acked = (i: number): boolean => ackSet.length > 0 && !ackSetHas(ackSet, i);
     this.tracker.register(base.ledgerId, base.entryId, batchSize, acked);
-    let dropped = 0;
     items.forEach((item, i) => {
       const messageId = new MessageId(base.ledgerId, base.entryId, this.partition, i, batchSize);
       const m = item.metadata;
-      if (acked(i) || m.compacted_out || (this.filter && isBefore(messageId, this.filter))) {
-        dropped++;
-        return;
-      }
-      this.config.deliver(
-        {
-          topic: this.topic,
-          payload: item.payload,
-          key: m.partition_key,
-          properties: propertiesOf(m.properties),
-          eventTime: m.event_time ? Number(m.event_time) : undefined,
-          publishTime,
-          messageId,
-          redeliveryCount,
-          producerName: metadata.producer_name,
-          sequenceId: m.sequence_id ?? metadata.sequence_id + BigInt(i),
-          orderingKey: m.ordering_key,
-        },
-        this,
-      );
+      // Dropped here: charged on arrival like the rest, but never queued, so they take no room.
+      if (acked(i) || m.compacted_out || (this.filter && isBefore(messageId, this.filter))) return;
+      this.deliver({
+        topic: this.topic,
+        payload: item.payload,
+        key: m.partition_key,
+        properties: propertiesOf(m.properties),
+        eventTime: m.event_time ? Number(m.event_time) : undefined,
+        publishTime,
+        messageId,
+        redeliveryCount,
+        producerName: metadata.producer_name,
+        sequenceId: m.sequence_id ?? metadata.sequence_id + BigInt(i),
+        orderingKey: m.ordering_key,
+      });
     });
-    if (dropped > 0) this.addPermits(dropped);
+    // Also while the application waits for a fuller batch: keep the queue topped up.
+    this.refill();
   }
 
   // ---- acknowledgements ------------------------------------------------------------------
@@ -334,7 +407,8 @@ export class PartitionConsumer {
    * message is redelivered (at-least-once).
    */
   private scheduleAckFlush(): Promise<void> {
-    if (this.pendingAcks.length >= 1000 || this.config.ackGroupTimeMs <= 0) {
+    const grouped = this.pendingAcks.length + this.partialAcks.size;
+    if (grouped >= 1000 || this.config.ackGroupTimeMs <= 0) {
       this.flushAcks();
     } else if (!this.ackTimer) {
       this.ackTimer = setTimeout(() => {
@@ -353,26 +427,29 @@ export class PartitionConsumer {
     }
     const cnx = this.handler.cnx;
     if (!this.ready || !cnx || cnx.closed) return;
-    if (this.pendingAcks.length > 0) {
+    const individual = this.pendingAcks;
+    for (const { ledgerId, entryId } of this.partialAcks.values()) {
+      // What is still unacknowledged now (gone when the entry completed or was forgotten).
+      const ackSet = this.tracker.unackedSet(ledgerId, entryId);
+      if (ackSet) individual.push({ ledgerId, entryId, ack_set: ackSet });
+    }
+    this.partialAcks.clear();
+    this.pendingAcks = [];
+    if (individual.length > 0) {
       cnx.send({
         type: CommandType.ACK,
-        ack: {
-          consumer_id: this.consumerId,
-          ack_type: AckType.Individual,
-          message_id: this.pendingAcks,
-        },
+        ack: { consumer_id: this.consumerId, ack_type: AckType.Individual, message_id: individual },
       });
-      this.pendingAcks = [];
     }
     if (this.pendingCumulative) {
-      const id = this.pendingCumulative;
+      const { id, ackSet } = this.pendingCumulative;
       this.pendingCumulative = undefined;
       cnx.send({
         type: CommandType.ACK,
         ack: {
           consumer_id: this.consumerId,
           ack_type: AckType.Cumulative,
-          message_id: [{ ledgerId: id.ledgerId, entryId: id.entryId }],
+          message_id: [{ ledgerId: id.ledgerId, entryId: id.entryId, ack_set: ackSet }],
         },
       });
     }
@@ -381,9 +458,13 @@ export class PartitionConsumer {
   ack(id: MessageId): Promise<void> {
     if (this.closed) return Promise.reject(new AlreadyClosedError(`consumer on ${this.topic}`));
     if (id.batchIndex >= 0 && id.batchSize > 1) {
+      const key = `${id.ledgerId}:${id.entryId}`;
       if (!this.tracker.ack(id.ledgerId, id.entryId, id.batchIndex, id.batchSize)) {
-        return Promise.resolve();
+        if (!this.config.batchIndexAck) return Promise.resolve();
+        this.partialAcks.set(key, { ledgerId: id.ledgerId, entryId: id.entryId });
+        return this.scheduleAckFlush();
       }
+      this.partialAcks.delete(key);
     }
     this.pendingAcks.push({ ledgerId: id.ledgerId, entryId: id.entryId });
     return this.scheduleAckFlush();
@@ -396,20 +477,28 @@ export class PartitionConsumer {
         new PulsarError('cumulative ack is not allowed on Shared/Key_Shared subscriptions'),
       );
     }
-    let upTo: MessageId | undefined = id.entry();
+    let ack: CumulativeAck | undefined = { id: id.entry(), upToIndex: Infinity };
     if (id.batchIndex >= 0 && id.batchIndex < id.batchSize - 1) {
-      // Part of a batch: the entry itself is acked once its remaining messages are.
+      // Part of a batch: the entry itself is acked once its remaining messages are; until
+      // then, the entry before it, or with batch-index acks this entry with an ack_set.
       const done = this.tracker.ackUpTo(id.ledgerId, id.entryId, id.batchIndex, id.batchSize);
-      upTo = done
-        ? id.entry()
-        : id.entryId > 0n
-          ? new MessageId(id.ledgerId, id.entryId - 1n, id.partition)
+      const before = new MessageId(id.ledgerId, id.entryId - 1n, id.partition);
+      if (!done) {
+        this.tracker.forgetUpTo(before.ledgerId, before.entryId);
+        const ackSet = this.config.batchIndexAck
+          ? this.tracker.unackedSet(id.ledgerId, id.entryId)
           : undefined;
+        ack = ackSet
+          ? { id: id.entry(), ackSet, upToIndex: id.batchIndex }
+          : id.entryId > 0n
+            ? { id: before, upToIndex: Infinity }
+            : undefined;
+      }
     }
-    if (!upTo) return Promise.resolve();
-    this.tracker.forgetUpTo(upTo.ledgerId, upTo.entryId);
-    if (!this.pendingCumulative || this.pendingCumulative.compare(upTo) < 0) {
-      this.pendingCumulative = upTo;
+    if (!ack) return Promise.resolve();
+    if (ack.ackSet === undefined) this.tracker.forgetUpTo(ack.id.ledgerId, ack.id.entryId);
+    if (!this.pendingCumulative || cumulativeIsBefore(this.pendingCumulative, ack)) {
+      this.pendingCumulative = ack;
     }
     return this.scheduleAckFlush();
   }
@@ -449,8 +538,10 @@ export class PartitionConsumer {
       type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
       redeliverUnacknowledgedMessages: { consumer_id: this.consumerId, message_ids: [] },
     });
-    const purged = this.config.purge(this);
-    this.addPermits(purged);
+    // The broker sends them all again, charging again: give back room for what we drop.
+    this.config.purge(this);
+    this.queued = 0;
+    this.refill();
   }
 
   // ---- positioning -----------------------------------------------------------------------
@@ -486,6 +577,7 @@ export class PartitionConsumer {
     this.config.purge(this);
     this.tracker.clear();
     this.pendingAcks = [];
+    this.partialAcks.clear();
     this.pendingCumulative = undefined;
     this.nacks.clear();
     this.lastDequeued = undefined;

@@ -66,7 +66,7 @@ export class Producer {
     }
     if (!isCompressionSupported(compression)) {
       throw new PulsarError(
-        `compression "${compressionName}" is not available on Node ${process.version} (zstd needs Node ≥ 22.15)`,
+        `compression "${compressionName}" is not supported by this client: use none, lz4, zlib, zstd or snappy`,
       );
     }
     const count = partitionIndexOf(topic) >= 0 ? 0 : await client.lookup.partitionCount(topic);
