@@ -16,7 +16,9 @@ import {
   epochDir,
   normalizePrefix,
   parseEpochKey,
+  parsePinKey,
   partPath,
+  pinPath,
   type EpochLocation,
 } from './layout.ts';
 import {
@@ -220,16 +222,57 @@ export class CheckpointStore {
   }
 
   /**
-   * Keeps the newest `keep` complete checkpoints and every savepoint; deletes older
-   * checkpoints and manifest-less checkpoint folders numbered below `sweepBelow` (pass the
-   * epoch in progress, or omit to sweep none).
+   * Keeps checkpoint `epoch` from retention until `unpinEpoch` or for `ttlMs` (so a pin of a
+   * crashed restore does not last forever). `by` says who pinned it, for an operator.
+   */
+  async pinEpoch(epoch: number, ttlMs: number, by: string): Promise<void> {
+    const until = new Date(Date.now() + ttlMs).toISOString();
+    const body = Buffer.from(JSON.stringify({ epoch, until, by }));
+    await this.put(this.prefix + pinPath(epoch), body, 'application/json');
+  }
+
+  async unpinEpoch(epoch: number): Promise<void> {
+    await this.delete(this.prefix + pinPath(epoch));
+  }
+
+  /** Checkpoint epochs pinned now (pins past their time do not count). */
+  async pinnedEpochs(now = Date.now()): Promise<Set<number>> {
+    const pinned = new Set<number>();
+    for (const key of await this.listKeys(this.prefix + 'pins/')) {
+      const epoch = parsePinKey(key.slice(this.prefix.length));
+      if (epoch === undefined) continue;
+      const body = await this.get(key);
+      if (body === undefined) continue; // unpinned while we listed
+      let until = Number.NaN;
+      try {
+        until = Date.parse(String((JSON.parse(body.toString()) as { until?: unknown }).until));
+      } catch {
+        // An unreadable pin keeps its epoch: deleting a checkpoint is the mistake to avoid.
+      }
+      if (Number.isNaN(until) || until > now) pinned.add(epoch);
+    }
+    return pinned;
+  }
+
+  /**
+   * Keeps the newest `keep` complete checkpoints, every savepoint and every pinned epoch;
+   * deletes older checkpoints and manifest-less checkpoint folders numbered below
+   * `sweepBelow` (pass the epoch in progress, or omit to sweep none).
    */
   async applyRetention(
     keep: number,
     sweepBelow = -1,
   ): Promise<{ expired: number[]; swept: number[] }> {
     const listing = await this.listEpochs();
-    const { expire, sweep } = selectExpired(listing.complete, listing.incomplete, keep, sweepBelow);
+    // Pins read after the listing: a pin written before it is seen.
+    const pinned = await this.pinnedEpochs();
+    const { expire, sweep } = selectExpired(
+      listing.complete,
+      listing.incomplete,
+      keep,
+      sweepBelow,
+      pinned,
+    );
     for (const epoch of [...expire, ...sweep])
       await this.deleteEpoch({ kind: 'checkpoint', epoch });
     return { expired: expire, swept: sweep };

@@ -3,6 +3,7 @@
 //   checkpoints/epoch-<N>/_manifest.json            written last: the epoch exists iff present
 //   savepoints/<name>/<service>/<partition>         same, for a savepoint (never expired)
 //   savepoints/<name>/_manifest.json
+//   pins/epoch-<N>                                   retention keeps epoch N while this lasts
 
 export type EpochLocation =
   { kind: 'checkpoint'; epoch: number } | { kind: 'savepoint'; name: string };
@@ -43,6 +44,18 @@ export function partPath(loc: EpochLocation, service: string, partition: number)
     throw new TypeError(`partition must be a non-negative integer, got ${partition}`);
   }
   return `${epochDir(loc)}${checkName('service name', service)}/${partition}`;
+}
+
+/** Key of the pin that keeps checkpoint `epoch` from retention (a restore in progress). */
+export function pinPath(epoch: number): string {
+  epochDir({ kind: 'checkpoint', epoch }); // validates the number
+  return `pins/epoch-${epoch}`;
+}
+
+/** The epoch a pin key (relative to the prefix) names, or undefined. */
+export function parsePinKey(relative: string): number | undefined {
+  const m = /^pins\/epoch-(\d+)$/.exec(relative);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Parses a key relative to the prefix back into its epoch folder, or undefined. */

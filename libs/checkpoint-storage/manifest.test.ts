@@ -68,3 +68,12 @@ test('retention keeps the newest K checkpoints, every savepoint, sweeps only bel
   assert.deepEqual(selectExpired(complete, incomplete, 10, 8), { expire: [], sweep: [0, 7] });
   assert.throws(() => selectExpired(complete, incomplete, 0, 0), /keep must be ≥ 1/);
 });
+
+test('a pinned checkpoint is kept beyond the newest K, and the others still expire', () => {
+  const complete = [1, 2, 3, 4, 5, 6].map((e) => manifest(e));
+  assert.deepEqual(selectExpired(complete, [], 3, 7, new Set([2])), { expire: [1, 3], sweep: [] });
+  assert.deepEqual(selectExpired(complete, [], 3, 7, new Set([5])), {
+    expire: [1, 2, 3],
+    sweep: [],
+  });
+});

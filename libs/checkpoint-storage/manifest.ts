@@ -99,15 +99,17 @@ function isCount(v: unknown): boolean {
 }
 
 /**
- * What retention removes: all but the newest `keep` complete checkpoints; never a savepoint.
- * Also checkpoint folders without a manifest (abandoned epochs, stragglers that uploaded
- * after an abandon) numbered below `sweepBelow` — never the epoch in progress.
+ * What retention removes: all but the newest `keep` complete checkpoints; never a savepoint,
+ * never a `pinned` checkpoint (one being restored). Also checkpoint folders without a
+ * manifest (abandoned epochs, stragglers that uploaded after an abandon) numbered below
+ * `sweepBelow` — never the epoch in progress.
  */
 export function selectExpired(
   complete: readonly Manifest[],
   incomplete: readonly EpochLocation[],
   keep: number,
   sweepBelow: number,
+  pinned: ReadonlySet<number> = new Set(),
 ): { expire: number[]; sweep: number[] } {
   if (!Number.isSafeInteger(keep) || keep < 1)
     throw new RangeError(`keep must be ≥ 1, got ${keep}`);
@@ -115,7 +117,10 @@ export function selectExpired(
     .filter((m) => m.kind === 'checkpoint')
     .map((m) => m.epoch)
     .sort((a, b) => b - a);
-  const expire = checkpoints.slice(keep).sort((a, b) => a - b);
+  const expire = checkpoints
+    .slice(keep)
+    .filter((e) => !pinned.has(e))
+    .sort((a, b) => a - b);
   const sweep = incomplete
     .flatMap((l) => (l.kind === 'checkpoint' && l.epoch < sweepBelow ? [l.epoch] : []))
     .sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 // The operator's side of the control plane (iotctl, tests): status of every instance,
-// suspend/resume with an ack from each, savepoints through the checkpointer leader.
+// suspend/resume/restore with an ack from each, savepoints through the checkpointer leader.
 import type { NatsConnection } from 'nats';
 import { gather } from './gather.ts';
 import {
@@ -9,6 +9,7 @@ import {
   encode,
   type CompleteMsg,
   type ControlAck,
+  type ControlAction,
   type InstanceStatus,
   type SavepointRequest,
 } from './messages.ts';
@@ -44,6 +45,14 @@ export class ControlClient {
     return this.control('resume', opts);
   }
 
+  /** Every owner restores its partitions from `from` (an epoch or savepoint) at a boundary. */
+  restore(
+    from: string,
+    opts: { timeoutMs?: number; statusWindowMs?: number } = {},
+  ): Promise<ControlResult> {
+    return this.control('restore', { timeoutMs: 90_000, ...opts }, { from });
+  }
+
   /** Asks the checkpointer leader for a savepoint; resolves with the epoch's outcome. */
   async savepoint(req: SavepointRequest, timeoutMs: number): Promise<CompleteMsg> {
     let reply;
@@ -70,12 +79,12 @@ export class ControlClient {
 
   /** Learns who is alive from status, then waits for an ack from each of them. */
   private async control(
-    action: 'suspend' | 'resume',
+    action: ControlAction,
     opts: { timeoutMs?: number; statusWindowMs?: number },
+    request: object = {},
   ): Promise<ControlResult> {
     const known = await this.status(opts.statusWindowMs ?? 1500);
-    const subject = action === 'suspend' ? this.subjects.suspend : this.subjects.resume;
-    const acks = await gather(this.nc, subject, encode({}), decodeAck, {
+    const acks = await gather(this.nc, this.subjects[action], encode(request), decodeAck, {
       timeoutMs: opts.timeoutMs ?? 15_000,
       expected: known.length,
     });

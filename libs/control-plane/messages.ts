@@ -62,15 +62,23 @@ export interface InstanceStatus {
   sentAt: number;
 }
 
-/** Reply of each instance to `<prefix>.control.suspend|resume`. */
+export type ControlAction = 'suspend' | 'resume' | 'restore';
+
+/** Reply of each instance to `<prefix>.control.suspend|resume|restore`. */
 export interface ControlAck {
   service: string;
   instance: string;
-  action: 'suspend' | 'resume';
+  action: ControlAction;
   ok: boolean;
-  /** Partitions parked at a boundary (suspend) or running again (resume). */
+  /** Partitions parked at a boundary (suspend), running again (resume) or restored (restore). */
   partitions: number[];
   error?: string;
+}
+
+/** Request on `<prefix>.control.restore`: every owner restores its partitions from `from`. */
+export interface RestoreRequest {
+  /** An epoch ("12", "epoch-12") or a savepoint name, as iotctl restore --from takes. */
+  from: string;
 }
 
 /** Request on `<prefix>.checkpoint.savepoint`. */
@@ -186,11 +194,17 @@ export function decodeAck(data: Uint8Array, subject = 'control'): ControlAck {
   need(o, subject, {
     service: isStr,
     instance: isStr,
-    action: (v) => v === 'suspend' || v === 'resume',
+    action: (v) => v === 'suspend' || v === 'resume' || v === 'restore',
     ok: isBool,
     partitions: isPartitions,
   });
   return o as unknown as ControlAck;
+}
+
+export function decodeRestoreRequest(data: Uint8Array, subject = 'restore'): RestoreRequest {
+  const o = object(data, subject);
+  need(o, subject, { from: (v) => typeof v === 'string' && v.length > 0 });
+  return { from: o.from as string };
 }
 
 export function decodeSavepointRequest(data: Uint8Array, subject = 'savepoint'): SavepointRequest {

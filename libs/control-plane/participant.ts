@@ -4,13 +4,15 @@
 // loop calls between micro-batches: there it takes the snapshot a pending trigger asked for
 // (a consistent cut: no batch is half-applied), uploads it in the background and reports;
 // and while suspended it parks there (still serving triggers, so a savepoint of a suspended
-// pipeline works).
+// pipeline works). A restore request is served at the same boundary: the owner replaces its
+// state with the stored snapshot and restarts its task from it, without a process restart.
 import type { NatsConnection, Subscription } from 'nats';
 import type { CheckpointStore, EpochLocation } from '@iot/checkpoint-storage';
 import type { PartitionSnapshot } from '@iot/state';
 import { Heartbeater } from './membership.ts';
 import {
   decodeComplete,
+  decodeRestoreRequest,
   decodeTrigger,
   encode,
   type ControlAck,
@@ -35,6 +37,8 @@ export interface CheckpointParticipantOptions {
   heartbeatMs?: number;
   /** How long a suspend waits for every partition to reach a boundary before answering. */
   suspendWaitMs?: number;
+  /** How long a restore waits for every partition to load its snapshot before answering. */
+  restoreWaitMs?: number;
   log?: ParticipantLog;
   now?: () => number;
 }
@@ -46,6 +50,11 @@ export interface PartitionCheckpointOptions {
   ownerEpoch?: () => number;
   /** Messages not yet processed, for status (optional). */
   lag?: () => number | undefined;
+  /**
+   * Replaces the partition's state with its snapshot in `from` (an epoch or savepoint) and
+   * restarts the task from it; runs at a boundary. Without it, restore requests fail.
+   */
+  restore?: (from: string) => Promise<void>;
 }
 
 export class CheckpointParticipant {
@@ -99,6 +108,19 @@ export class CheckpointParticipant {
         callback: (err, msg) => {
           if (err) return;
           msg.respond(encode(this.resume()));
+        },
+      }),
+      nc.subscribe(subjects.restore, {
+        callback: (err, msg) => {
+          if (err) return;
+          let from: string;
+          try {
+            from = decodeRestoreRequest(msg.data, msg.subject).from;
+          } catch (e) {
+            msg.respond(encode(this.ack('restore', [], e)));
+            return;
+          }
+          void this.restore(from).then((ack) => msg.respond(encode(ack)));
         },
       }),
       nc.subscribe(subjects.status, {
@@ -165,30 +187,71 @@ export class CheckpointParticipant {
       await new Promise((r) => setTimeout(r, 20));
     }
     const notParked = [...this.handles.values()].filter((h) => !h.parked).map((h) => h.partition);
-    return {
-      service: this.service,
-      instance: this.instance,
-      action: 'suspend',
-      ok: notParked.length === 0,
-      partitions: this.partitions.filter((p) => !notParked.includes(p)),
-      ...(notParked.length > 0
-        ? {
-            error: `partition(s) ${notParked.join(', ')} did not reach a micro-batch boundary within ${waitMs} ms`,
-          }
-        : {}),
-    };
+    return this.ack(
+      'suspend',
+      this.partitions.filter((p) => !notParked.includes(p)),
+      notParked.length > 0
+        ? new Error(
+            `partition(s) ${notParked.join(', ')} did not reach a micro-batch boundary within ${waitMs} ms`,
+          )
+        : undefined,
+    );
   }
 
   resume(): ControlAck {
     this.suspendedFlag = false;
     this.notify();
     this.heartbeater.beat();
+    return this.ack('resume', this.partitions);
+  }
+
+  /**
+   * Restores every owned partition from `from` at its next boundary (parked partitions of a
+   * suspended instance too, and they stay parked); resolves when all are done or time out.
+   */
+  async restore(from: string): Promise<ControlAck> {
+    const handles = [...this.handles.values()];
+    const jobs = handles.map((h) => h.requestRestore(from));
+    this.notify();
+    const waitMs = this.opts.restoreWaitMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), waitMs)));
+    const results = await Promise.all(
+      jobs.map((job) =>
+        Promise.race([
+          job.then(
+            () => 'ok' as const,
+            (err: unknown) => err,
+          ),
+          timeout,
+        ]),
+      ),
+    );
+    clearTimeout(timer);
+    const failed: string[] = [];
+    const restored: number[] = [];
+    results.forEach((r, i) => {
+      const p = handles[i]?.partition ?? -1;
+      if (r === 'ok') restored.push(p);
+      else if (r === 'timeout') failed.push(`${p}: not restored within ${waitMs} ms`);
+      else failed.push(`${p}: ${r instanceof Error ? r.message : String(r)}`);
+    });
+    for (const f of failed) this.opts.log?.('error', 'restore of a partition failed', { from, f });
+    return this.ack(
+      'restore',
+      restored.sort((a, b) => a - b),
+      failed.length > 0 ? new Error(`partition ${failed.join('; ')}`) : undefined,
+    );
+  }
+
+  private ack(action: ControlAck['action'], partitions: number[], err?: unknown): ControlAck {
     return {
       service: this.service,
       instance: this.instance,
-      action: 'resume',
-      ok: true,
-      partitions: this.partitions,
+      action,
+      ok: err === undefined,
+      partitions,
+      ...(err === undefined ? {} : { error: err instanceof Error ? err.message : String(err) }),
     };
   }
 
@@ -290,8 +353,15 @@ export class CheckpointParticipant {
 }
 
 /** One owned partition's hook into checkpoints and suspend/resume. */
+interface RestoreJob {
+  from: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export class PartitionCheckpoint {
   private pending: TriggerMsg | undefined;
+  private pendingRestore: RestoreJob | undefined;
   private released = false;
   parked = false;
 
@@ -307,6 +377,18 @@ export class PartitionCheckpoint {
     if (this.pending === undefined || t.epoch > this.pending.epoch) this.pending = t;
   }
 
+  /** @internal Resolves once the partition restored from `from` at a boundary. */
+  requestRestore(from: string): Promise<void> {
+    if (this.opts.restore === undefined) {
+      return Promise.reject(new Error('this owner cannot restore while running'));
+    }
+    if (this.released) return Promise.reject(new Error('no longer owned here'));
+    this.pendingRestore?.reject(new Error(`superseded by a restore from ${from}`));
+    return new Promise((resolve, reject) => {
+      this.pendingRestore = { from, resolve, reject };
+    });
+  }
+
   /** @internal */
   lag(): number | undefined {
     return this.opts.lag?.();
@@ -318,6 +400,16 @@ export class PartitionCheckpoint {
    */
   async atBoundary(): Promise<void> {
     while (true) {
+      const r = this.pendingRestore;
+      if (r !== undefined && !this.released) {
+        this.pendingRestore = undefined;
+        try {
+          await this.opts.restore?.(r.from);
+          r.resolve();
+        } catch (err) {
+          r.reject(err);
+        }
+      }
       const t = this.pending;
       if (t !== undefined) {
         this.pending = undefined;
@@ -337,6 +429,8 @@ export class PartitionCheckpoint {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.pendingRestore?.reject(new Error('no longer owned here'));
+    this.pendingRestore = undefined;
     this.onRelease();
   }
 

@@ -16,6 +16,8 @@ export interface Subjects {
   readonly suspend: string;
   /** request, operator → every instance: continue; one ack each. */
   readonly resume: string;
+  /** request, operator → every instance: restore owned partitions from an epoch; one ack each. */
+  readonly restore: string;
   /** request, operator → every instance: one status reply each. */
   readonly status: string;
   /** `<prefix>.heartbeat.<service>.<instance>`: publish, every instance, every few seconds. */
@@ -38,6 +40,7 @@ export function subjects(prefix = 'iot'): Subjects {
     savepoint: `${prefix}.checkpoint.savepoint`,
     suspend: `${prefix}.control.suspend`,
     resume: `${prefix}.control.resume`,
+    restore: `${prefix}.control.restore`,
     status: `${prefix}.status`,
     heartbeat: (service, instance) =>
       `${prefix}.heartbeat.${token('service', service)}.${token('instance', instance)}`,

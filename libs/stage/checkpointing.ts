@@ -1,7 +1,7 @@
 // A stage's part in checkpoints (DESIGN.md §5): one CheckpointParticipant per process,
 // snapshots of each owned partition's Redis state at micro-batch boundaries, uploaded to S3
 // when the checkpointer triggers an epoch; and restore of a partition whose Redis state is
-// gone from the newest complete epoch.
+// gone from the newest complete epoch, or from a named epoch when an operator asks (iotctl).
 import { connect, type NatsConnection } from 'nats';
 import type { PartitionLoopTask } from '@iot/actors';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
@@ -77,6 +77,27 @@ export class Checkpointing {
     const handle = this.participant.partition(partition, {
       snapshot: () => state.read(),
       ownerEpoch: () => state.ownerEpoch,
+      // Told to restore while running: the stored snapshot replaces the Redis state (fenced by
+      // our owner epoch), then the task starts over from it exactly as after a restart: it
+      // re-reads the state, seeks to the restored position and republishes pending outputs.
+      restore: async (from) => {
+        const found = await restorePartition({
+          store: this.store,
+          state,
+          service: this.service,
+          partition,
+          from,
+        });
+        if (found === undefined) {
+          throw new Error(`${from} holds no snapshot of ${this.service} partition ${partition}`);
+        }
+        await task.start();
+        this.log.info('restored partition state on request', {
+          partition,
+          from,
+          epoch: found.manifest.epoch,
+        });
+      },
     });
     this.handles.set(partition, handle);
     return checkpointed(task, handle);

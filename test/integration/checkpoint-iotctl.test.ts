@@ -1,16 +1,15 @@
 // iotctl as a process against the real NATS, S3 and Redis: epochs, status, suspend/resume
-// acks, restore of an epoch into Redis (refused while owners run), and one clear line naming
-// the server when one is unreachable.
+// acks, restore of an epoch by running owners (over NATS) and into Redis (nothing running),
+// and one clear line naming the server when one is unreachable.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
-import { CheckpointParticipant, subjects } from '@iot/control-plane';
+import { CheckpointParticipant, restorePartition, subjects } from '@iot/control-plane';
+import { runIotctl } from '@iot/harness';
 import { PartitionState } from '@iot/state';
-import { repoRoot, stack, uniqueName } from '../support/stack.ts';
+import { stack, uniqueName } from '../support/stack.ts';
 
 const id = uniqueName('ctl').replaceAll('-', '_');
 const env = {
@@ -34,19 +33,8 @@ const store = new CheckpointStore({ s3, bucket: stack.s3Bucket, prefix: id });
 const redis = new Redis(stack.redisUrl);
 let nc: NatsConnection;
 
-async function iotctl(args: string[], extra: Record<string, string> = {}) {
-  try {
-    const r = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'tools/iotctl/src/main.ts', ...args],
-      { cwd: repoRoot, env: { ...env, ...extra }, timeout: 30_000 },
-    );
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const iotctl = (args: string[], extra: Record<string, string> = {}) =>
+  runIotctl({ ...env, ...extra }, args, 30_000);
 
 const snapshot = (n: number) => ({
   entries: new Map([[`sensor_${n}|0`, `{"count":${n}}`]]),
@@ -93,7 +81,7 @@ test('epochs lists the complete epochs', async () => {
   );
 });
 
-test('restore --from writes every part into Redis; refused while an owner runs', async () => {
+test('status, suspend and resume answer per instance; a suspend that cannot park fails', async () => {
   const owner = new CheckpointParticipant({
     nc,
     subjects: subjects(env.CONTROL_SUBJECT_PREFIX),
@@ -104,10 +92,6 @@ test('restore --from writes every part into Redis; refused while an owner runs',
   });
   owner.partition(0, { snapshot: async () => snapshot(0) });
   try {
-    const refused = await iotctl(['restore', '--from', '1']);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /refusing to restore while aggregator\/agg-1 run/);
-
     const status = await iotctl(['status']);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /aggregator\s+agg-1\s+partitions \[0\]/);
@@ -125,7 +109,112 @@ test('restore --from writes every part into Redis; refused while an owner runs',
   } finally {
     await owner.close();
   }
+});
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A participant owning `partitions`, whose loops pass a boundary every 20 ms. `beforeRestore`
+ * runs in each restore before the snapshot is read.
+ */
+function liveOwner(instance: string, partitions: number[], beforeRestore?: () => Promise<void>) {
+  const owner = new CheckpointParticipant({
+    nc,
+    subjects: subjects(env.CONTROL_SUBJECT_PREFIX),
+    store,
+    service: 'aggregator',
+    instance,
+    suspendWaitMs: 3000,
+  });
+  const states = new Map(
+    partitions.map((p) => [p, new PartitionState(redis, 'aggregator', p, id)]),
+  );
+  let running = true;
+  const loops = [...states].map(async ([p, state]) => {
+    const handle = owner.partition(p, {
+      snapshot: () => state.read(),
+      restore: async (from) => {
+        await beforeRestore?.();
+        await restorePartition({ store, state, service: 'aggregator', partition: p, from });
+      },
+    });
+    while (running) {
+      await handle.atBoundary();
+      await sleep(20);
+    }
+  });
+  return {
+    owner,
+    states,
+    stop: async () => {
+      running = false;
+      await owner.close();
+      await Promise.all(loops);
+    },
+  };
+}
+
+test('restore --from with owners running: each restores at a boundary, then all resume', async () => {
+  const { owner, states, stop } = liveOwner('agg-live', [0, 1]);
+  try {
+    for (const state of states.values()) {
+      await state.acquire();
+      await state.commit({ upserts: new Map([['junk', '1']]) });
+    }
+    const r = await iotctl(['restore', '--from', 'epoch-1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /aggregator\/agg-live: restored {2}partitions \[0,1\]/);
+    assert.match(
+      r.stdout,
+      /restored epoch 1 \(epoch 1, 2 parts\) into the running pipeline; resumed/,
+    );
+    for (const [p, state] of states) assert.deepEqual(await state.read(), snapshot(10 + p));
+    assert.equal(owner.suspended, false, 'resumed');
+    // The owner still holds its partitions: the restore went through its own epoch.
+    await states.get(0)?.commit({ upserts: new Map([['after', '1']]) });
+  } finally {
+    await stop();
+  }
+});
+
+test('the epoch being restored is pinned: retention running meanwhile keeps it; unpinned after', async () => {
+  // Retention as the checkpointer runs it, keeping only the newest epoch (2), fired while the
+  // owners restore epoch 1: without the pin it would delete epoch 1 under them.
+  const pinnedDuring: number[][] = [];
+  const { states, stop } = liveOwner('agg-pin', [0, 1], async () => {
+    pinnedDuring.push([...(await store.pinnedEpochs())]);
+    await store.applyRetention(1);
+  });
+  try {
+    for (const state of states.values()) await state.acquire();
+    const r = await iotctl(['restore', '--from', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(pinnedDuring, [[1], [1]]);
+    assert.ok(await store.readManifest({ kind: 'checkpoint', epoch: 1 }), 'epoch 1 kept');
+    assert.deepEqual([...(await store.pinnedEpochs())], [], 'pin removed after the restore');
+  } finally {
+    await stop();
+  }
+});
+
+test('restore with a partition of the epoch not owned by a running instance: fails, stays suspended', async () => {
+  const { owner, states, stop } = liveOwner('agg-half', [0]);
+  try {
+    await states.get(0)?.acquire();
+    const r = await iotctl(['restore', '--from', '2']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /restore of epoch 2 incomplete \(not restored: aggregator\/1: /);
+    assert.match(r.stderr, /left suspended/);
+    assert.equal(owner.suspended, true);
+    const resume = await iotctl(['resume']);
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.equal(owner.suspended, false);
+  } finally {
+    await stop();
+  }
+});
+
+test('restore --from with nothing running writes every part into Redis, fencing old owners', async () => {
   // Redis holds something else (a live owner's state) before the restore.
   const live = new PartitionState(redis, 'aggregator', 0, id);
   await live.acquire();
@@ -134,6 +223,7 @@ test('restore --from writes every part into Redis; refused while an owner runs',
   const r = await iotctl(['restore', '--from', 'epoch-1']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /aggregator\/0: restored 1 entries, 1 meta, 1 pending/);
+  assert.match(r.stdout, /no service was running: start them/);
   for (const p of [0, 1]) {
     const state = new PartitionState(redis, 'aggregator', p, id);
     assert.deepEqual(await state.read(), snapshot(10 + p));

@@ -182,6 +182,18 @@ test('retention keeps the last K checkpoints and all savepoints, sweeps abandone
   assert.deepEqual(await keysUnder(`${store.prefix}checkpoints/epoch-8/`), []);
 });
 
+test('a pinned epoch survives retention until unpinned; a pin past its time does not keep it', async () => {
+  const store = newStore();
+  for (let e = 1; e <= 4; e++) await completeEpoch(store, e);
+  await store.pinEpoch(1, 60_000, 'test restore');
+  await store.pinEpoch(2, -1, 'a crashed restore'); // already past its time
+  assert.deepEqual([...(await store.pinnedEpochs())], [1]);
+  assert.deepEqual(await store.applyRetention(2), { expired: [2], swept: [] });
+  assert.ok(await store.readManifest({ kind: 'checkpoint', epoch: 1 }), 'pinned epoch kept');
+  await store.unpinEpoch(1);
+  assert.deepEqual(await store.applyRetention(2), { expired: [1], swept: [] });
+});
+
 test('prefixes isolate stores in one bucket', async () => {
   const a = newStore();
   const b = newStore();

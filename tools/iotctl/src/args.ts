@@ -6,8 +6,10 @@ export const USAGE = `usage: iotctl <command> [options]
   savepoint [--name NAME]   take a savepoint now (through the checkpointer leader)
   suspend                   park every partition at its next micro-batch boundary
   resume                    continue after suspend
-  restore --from EPOCH|NAME write a complete epoch's snapshots into Redis (services stopped)
-options: --json (status, epochs), --timeout DURATION (savepoint, suspend), --force (restore)
+  restore --from EPOCH|NAME restore a complete epoch or savepoint: running owners reload it at a
+                            micro-batch boundary (suspend, restore, resume); with no service
+                            running, its snapshots are written into Redis for the next start
+options: --json (status, epochs), --timeout DURATION (savepoint, suspend, resume, restore)
 environment: NATS_URL, S3_ENDPOINT, S3_BUCKET, S3_*, REDIS_URL, CONTROL_SUBJECT_PREFIX,
              CHECKPOINT_S3_PREFIX, STATE_NAMESPACE (defaults: the local stack)`;
 
@@ -22,7 +24,7 @@ export interface Args {
 export class UsageError extends Error {}
 
 const VALUE_FLAGS = new Set(['name', 'from', 'timeout']);
-const BOOL_FLAGS = new Set(['json', 'force']);
+const BOOL_FLAGS = new Set(['json']);
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;

@@ -10,6 +10,7 @@ import {
   describeLocation,
   manifestLocation,
   totalBytes,
+  type Manifest,
 } from '@iot/checkpoint-storage';
 import { loadConfig, parseDuration, ConfigError, type ConfigOf } from '@iot/config';
 import { ControlClient, subjects } from '@iot/control-plane';
@@ -204,27 +205,54 @@ async function control(config: Config, args: Args, action: 'suspend' | 'resume')
 }
 
 /**
- * Restore writes the epoch's snapshots straight into Redis (PartitionState.replace after
- * acquire, which fences any owner), so the services must be stopped: when they start, they
- * find the state and continue from its positions. Refused while an owner of one of the
- * epoch's services still answers status, unless --force.
+ * Restore of a complete epoch or savepoint. With owners running it goes over NATS: suspend
+ * everything, tell every owner to restore its partitions at its boundary (state replaced,
+ * subscription sought back), check every part of the manifest was restored, resume. With
+ * no owner running it writes the snapshots straight into Redis (PartitionState.replace
+ * after acquire), and the services continue from them when they start.
  */
 async function restore(config: Config, args: Args): Promise<void> {
   const from = String(args.flags.get('from'));
   const store = checkpointStore(config);
-  const manifest = await s3Step(config, `finding ${from}`, () => store.findComplete(from));
-  const services = new Set(manifest.parts.map((p) => p.service));
-  const running = await withNats(config, (nc) =>
-    new ControlClient(nc, subjects(config.CONTROL_SUBJECT_PREFIX)).status(),
+  const found = await s3Step(config, `finding ${from}`, () => store.findComplete(from));
+  if (found.kind === 'savepoint') return restoreManifest(config, args, store, found);
+  // The checkpointer keeps taking epochs meanwhile: pin this one so retention cannot delete
+  // it under the owners, then make sure it was not deleted before the pin.
+  const timeoutMs = timeoutOf(args, 90_000);
+  const epoch = found.epoch;
+  await s3Step(config, `pinning epoch ${epoch}`, () =>
+    store.pinEpoch(epoch, timeoutMs + 120_000, 'iotctl restore'),
   );
-  const owners = running.filter((s) => services.has(s.service));
-  if (owners.length > 0 && !args.flags.has('force')) {
-    throw new CliError(
-      `refusing to restore while ${owners.map((o) => `${o.service}/${o.instance}`).join(', ')} ` +
-        'run: restore writes Redis directly and would fence them; stop those services first ' +
-        '(or pass --force)',
-    );
+  try {
+    const manifest = await s3Step(config, `finding ${from}`, () => store.findComplete(from));
+    await restoreManifest(config, args, store, manifest);
+  } finally {
+    // Not fatal (the pin expires by itself), and must not hide the restore's own error.
+    await store.unpinEpoch(epoch).catch((err: unknown) => {
+      process.stderr.write(
+        `iotctl: could not remove the pin of epoch ${epoch} (${(err as Error).message}); it expires by itself\n`,
+      );
+    });
   }
+}
+
+async function restoreManifest(
+  config: Config,
+  args: Args,
+  store: CheckpointStore,
+  manifest: Manifest,
+): Promise<void> {
+  const from = String(args.flags.get('from'));
+  const services = new Set(manifest.parts.map((p) => p.service));
+  const restoredLive = await withNats(config, async (nc) => {
+    const client = new ControlClient(nc, subjects(config.CONTROL_SUBJECT_PREFIX));
+    const owners = (await client.status()).filter((s) => services.has(s.service));
+    if (owners.length === 0) return false;
+    await restoreLive(client, manifest, from, timeoutOf(args, 90_000));
+    return true;
+  });
+  if (restoredLive) return;
+
   const redis = await redisConnect(config);
   try {
     for (const part of manifest.parts) {
@@ -242,7 +270,56 @@ async function restore(config: Config, args: Args): Promise<void> {
     redis.disconnect();
   }
   out(
-    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${config.REDIS_URL}; start the services`,
+    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${config.REDIS_URL}; no service was running: start them`,
+  );
+}
+
+async function restoreLive(
+  client: ControlClient,
+  manifest: Manifest,
+  from: string,
+  timeoutMs: number,
+): Promise<void> {
+  const where = describeLocation(manifestLocation(manifest));
+  // Parked first, so no owner runs ahead of the others from its old state while they restore.
+  const suspended = await client.suspend();
+  const notParked = [
+    ...suspended.acks.filter((a) => !a.ok).map((a) => `${a.service}/${a.instance}: ${a.error}`),
+    ...suspended.missing.map((m) => `${m.service}/${m.instance}: no ack`),
+  ];
+  if (notParked.length > 0) {
+    await client.resume();
+    throw new CliError(
+      `could not suspend every instance (${notParked.join('; ')}); nothing was restored and the pipeline was resumed`,
+    );
+  }
+  const res = await client.restore(from, { timeoutMs });
+  const restored = new Set<string>();
+  for (const a of res.acks) {
+    if (a.ok) for (const p of a.partitions) restored.add(`${a.service}/${p}`);
+    out(
+      `${a.service}/${a.instance}: ${a.ok ? 'restored' : `FAILED: ${a.error ?? ''}`}  partitions [${a.partitions.join(',')}]`,
+    );
+  }
+  for (const m of res.missing) out(`${m.service}/${m.instance}: NO ACK`);
+  const notRestored = manifest.parts
+    .map((p) => `${p.service}/${p.partition}`)
+    .filter((k) => !restored.has(k));
+  if (notRestored.length > 0 || res.missing.length > 0 || res.acks.some((a) => !a.ok)) {
+    throw new CliError(
+      `restore of ${where} incomplete${notRestored.length > 0 ? ` (not restored: ${notRestored.join(', ')}: is every service of the epoch running?)` : ''}; ` +
+        'the pipeline is left suspended so no partition runs ahead from mixed state: fix the cause and run restore again, ' +
+        'or stop every service and restore offline, or `iotctl resume` to continue as is',
+    );
+  }
+  const resumed = await client.resume();
+  if (resumed.missing.length > 0) {
+    throw new CliError(
+      `restored ${where}, but ${resumed.missing.map((m) => `${m.service}/${m.instance}`).join(', ')} did not ack the resume; run iotctl resume`,
+    );
+  }
+  out(
+    `restored ${where} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into the running pipeline; resumed`,
   );
 }
 
