@@ -4,23 +4,8 @@
 // it from the generated input, and the DLQ holds every bad and late message once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulsarClient } from '@iot/pulsar';
-import { resolveParams } from '@iot/loadgen';
-import { expectedFromParams } from '@iot/verify';
-import {
-  ClickHouseSink,
-  clickhouse,
-  createPipelineTopics,
-  dlqByReason,
-  produceStream,
-  verifyRows,
-  waitForRows,
-  pipelineEnv,
-} from '@iot/harness';
-import { ServiceProcess, type ServiceName } from '@iot/harness';
+import { PipelineRun, type ServiceName } from '@iot/harness';
 import { stack } from '../support/stack.ts';
-
-const WINDOW_MS = 10_000;
 
 interface Kill {
   service: Exclude<ServiceName, 'checkpointer'>;
@@ -29,33 +14,16 @@ interface Kill {
 }
 
 async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
-  const names = await createPipelineTopics(stack.pulsarAdminUrl, 'e2e-proc', 2, 2);
-  const params = resolveParams({
+  const run = await PipelineRun.create(stack, {
+    prefix: 'e2e-proc',
     seed,
-    devices: 40,
-    startMs: Date.UTC(2026, 0, 1),
-    durationMs: 60_000,
-    ratePerSec: 150,
-    partitions: 2,
-    maxOutOfOrdernessMs: 2_000,
-    shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
-  });
-  const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
-  const env = pipelineEnv(names, stack, {
-    WINDOW_SIZE: '10s',
-    MAX_OUT_OF_ORDERNESS: '2s',
-    WATERMARK_IDLE_TIMEOUT: '8s',
-    WRITER_FLUSH_INTERVAL: '200ms',
-    LOG_LEVEL: 'info',
+    env: { LOG_LEVEL: 'info' },
   });
   const services = {
-    ingest: new ServiceProcess('ingest', env),
-    aggregator: new ServiceProcess('aggregator', env),
-    writer: new ServiceProcess('writer', env),
+    ingest: run.service('ingest'),
+    aggregator: run.service('aggregator'),
+    writer: run.service('writer'),
   };
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
-  const ch = clickhouse(stack.clickhouseUrl);
-  const sink = new ClickHouseSink(ch, { database: names.database });
   try {
     await Promise.all(Object.values(services).map((s) => s.start()));
     const productionMs = 10_000;
@@ -64,22 +32,10 @@ async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
       await services[service].kill();
       await services[service].start();
     });
-    await produceStream(
-      client,
-      names.source,
-      params,
-      (expected.counts.messages * 1000) / productionMs,
-    );
+    await run.produce(productionMs);
     await Promise.all(killing);
 
-    const count = await waitForRows(sink, expected.rows.length, 120_000);
-    assert.equal(count, expected.rows.length, 'rows in ClickHouse');
-    await new Promise((r) => setTimeout(r, 1_000));
-    const { exact, report } = await verifyRows(sink, expected);
-    assert.ok(exact, report);
-
-    const want = Object.values(expected.counts.dlq).reduce((a, b) => a + b, 0);
-    assert.deepEqual(await dlqByReason(client, names.dlq, want), expected.counts.dlq);
+    await run.assertExact();
     for (const { service } of kills) {
       assert.ok(services[service].restarts > 0, `${service} was restarted`);
     }
@@ -88,10 +44,7 @@ async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
     for (const s of Object.values(services))
       assert.equal(await s.stop(), 0, `${s.service} exit code`);
   } finally {
-    await Promise.all(Object.values(services).map((s) => s.kill()));
-    await client.close();
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` }).catch(() => {});
-    await ch.close();
+    await run.cleanup();
   }
 }
 

@@ -4,20 +4,7 @@
 // killed -9 — and its partitions move back. ClickHouse and the DLQ stay exact throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulsarClient } from '@iot/pulsar';
-import { resolveParams } from '@iot/loadgen';
-import { expectedFromParams } from '@iot/verify';
-import {
-  ClickHouseSink,
-  ServiceProcess,
-  clickhouse,
-  createPipelineTopics,
-  dlqByReason,
-  produceStream,
-  verifyRows,
-  waitForRows,
-  pipelineEnv,
-} from '@iot/harness';
+import { PipelineRun } from '@iot/harness';
 import { stack } from '../support/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,39 +42,18 @@ interface Rescale {
 }
 
 async function scenario(r: Rescale): Promise<void> {
-  const names = await createPipelineTopics(
-    stack.pulsarAdminUrl,
-    'e2e-rescale',
-    r.sourcePartitions,
-    r.recordsPartitions,
-  );
-  const params = resolveParams({
+  const run = await PipelineRun.create(stack, {
+    prefix: 'e2e-rescale',
     seed: r.seed,
-    devices: 40,
-    startMs: Date.UTC(2026, 0, 1),
-    durationMs: 60_000,
-    ratePerSec: 150,
-    partitions: r.sourcePartitions,
-    maxOutOfOrdernessMs: 2_000,
-    shares: { late: 0.01, outOfOrder: 0.05, duplicate: 0.01, legacyJson: 0.03, malformed: 0.02 },
-  });
-  const expected = expectedFromParams(params, { windowSizeMs: 10_000, listAlerts: false });
-  const env = pipelineEnv(names, stack, {
-    WINDOW_SIZE: '10s',
-    MAX_OUT_OF_ORDERNESS: '2s',
-    WATERMARK_IDLE_TIMEOUT: '8s',
-    WRITER_FLUSH_INTERVAL: '200ms',
+    sourcePartitions: r.sourcePartitions,
+    recordsPartitions: r.recordsPartitions,
   });
   const services = {
-    ingest: new ServiceProcess('ingest', env),
-    aggregator: new ServiceProcess('aggregator', env),
-    writer: new ServiceProcess('writer', env),
+    ingest: run.service('ingest'),
+    aggregator: run.service('aggregator'),
+    writer: run.service('writer'),
   };
   const first = services[r.service];
-  let second: ServiceProcess | undefined;
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
-  const ch = clickhouse(stack.clickhouseUrl);
-  const sink = new ClickHouseSink(ch, { database: names.database });
   try {
     await Promise.all(Object.values(services).map((s) => s.start()));
     const partitions = r.service === 'ingest' ? r.sourcePartitions : r.recordsPartitions;
@@ -99,25 +65,19 @@ async function scenario(r: Rescale): Promise<void> {
     const productionMs = 12_000;
     const started = Date.now();
     let produced = false;
-    const producing = produceStream(
-      client,
-      names.source,
-      params,
-      (expected.counts.messages * 1000) / productionMs,
-    ).finally(() => (produced = true));
+    const producing = run.produce(productionMs).finally(() => (produced = true));
 
     // Scale out while the stream flows.
     await sleep(2_000);
-    second = new ServiceProcess(r.service, env);
+    const second = run.service(r.service);
     assert.notEqual(second.logFile, first.logFile, 'each replica logs to its own file');
     await second.start();
-    const replica = second;
     await waitFor(
       `the second ${r.service} starts a partition`,
       15_000,
-      () => startedPartitions(replica.logs()).length > 0,
+      () => startedPartitions(second.logs()).length > 0,
     );
-    const moved = [...new Set(startedPartitions(replica.logs()))].sort();
+    const moved = [...new Set(startedPartitions(second.logs()))].sort();
     assert.ok(moved.length < partitions, `the second replica took some, not all: ${moved}`);
     // The first replica handed them over: its loops for them stopped (or were fenced).
     await waitFor(`the first ${r.service} lets go of ${moved}`, 15_000, () =>
@@ -138,23 +98,12 @@ async function scenario(r: Rescale): Promise<void> {
     });
     await producing;
 
-    const count = await waitForRows(sink, expected.rows.length, 120_000);
-    assert.equal(count, expected.rows.length, 'rows in ClickHouse');
-    await sleep(1_000);
-    const { exact, report } = await verifyRows(sink, expected);
-    assert.ok(exact, report);
-    const want = Object.values(expected.counts.dlq).reduce((a, b) => a + b, 0);
-    assert.deepEqual(await dlqByReason(client, names.dlq, want), expected.counts.dlq);
+    await run.assertExact();
 
     for (const s of Object.values(services))
       assert.equal(await s.stop(), 0, `${s.service} exit code`);
   } finally {
-    await Promise.all(
-      [...Object.values(services), ...(second ? [second] : [])].map((s) => s.kill()),
-    );
-    await client.close();
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` }).catch(() => {});
-    await ch.close();
+    await run.cleanup();
   }
 }
 
