@@ -66,3 +66,19 @@ test('unknown format byte, empty and truncated frames are rejected, not thrown',
 test('encode throws on a record that does not fit the schema (programming error)', () => {
   assert.throws(() => encodeRecord({ ...full(), device_id: 5 as unknown as string }));
 });
+
+test('a record larger than the scratch buffer still encodes, and records after it too', () => {
+  const big = { ...full(), site_id: 'x'.repeat(20_000) };
+  const bytes = encodeRecord(big);
+  assert.equal(bytes[0], RECORD_FORMAT_V1);
+  assert.ok(bytes.length > 20_000, `${bytes.length} bytes`);
+  // It decodes as a SensorRecord; only validation refuses an id that long.
+  const back = decodeRecord(bytes);
+  assert.ok(!back.ok && back.reason !== 'undecodable', JSON.stringify(back).slice(0, 200));
+  // Each result is its own copy: a later encode does not change an earlier one.
+  const small = encodeRecord(full());
+  assert.deepEqual(encodeRecord(big), bytes);
+  const again = decodeRecord(small);
+  assert.ok(again.ok);
+  if (again.ok) assert.deepEqual(again.value, full());
+});
