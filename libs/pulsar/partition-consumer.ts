@@ -378,21 +378,22 @@ export class PartitionConsumer {
     this.tracker.register(base.ledgerId, base.entryId, batchSize, acked);
     items.forEach((item, i) => {
       const messageId = new MessageId(base.ledgerId, base.entryId, this.partition, i, batchSize);
-      const m = item.metadata;
       // Dropped here: charged on arrival like the rest, but never queued, so they take no room.
-      if (acked(i) || m.compacted_out || (this.filter && isBefore(messageId, this.filter))) return;
+      if (acked(i) || item.compactedOut || (this.filter && isBefore(messageId, this.filter))) {
+        return;
+      }
       this.deliver({
         topic: this.topic,
         payload: item.payload,
-        key: m.partition_key,
-        properties: propertiesOf(m.properties),
-        eventTime: m.event_time ? Number(m.event_time) : undefined,
+        key: item.partitionKey,
+        properties: item.properties,
+        eventTime: item.eventTime,
         publishTime,
         messageId,
         redeliveryCount,
         producerName: metadata.producer_name,
-        sequenceId: m.sequence_id ?? metadata.sequence_id + BigInt(i),
-        orderingKey: m.ordering_key,
+        sequenceId: item.sequenceId ?? metadata.sequence_id + BigInt(i),
+        orderingKey: item.orderingKey,
       });
     });
     // Also while the application waits for a fuller batch: keep the queue topped up.

@@ -62,7 +62,7 @@ test(
       assert.equal(manifest.kind, 'savepoint');
       assert.deepEqual(partsOf(manifest), STAGE_PARTS, 'the savepoint holds every partition');
 
-      for (const s of services) assert.equal(await s.stop(), 0, `${s.service} exit code`);
+      for (const s of services) await s.stopCleanly();
 
       // A new deployment: the pipeline's Redis state is gone (or belongs to someone else).
       const keys = await run.stateKeys();
@@ -109,7 +109,7 @@ test(
         'iotctl epochs still lists the savepoint',
       );
 
-      for (const s of services) assert.equal(await s.stop(), 0, `${s.service} exit code`);
+      for (const s of services) await s.stopCleanly();
     } finally {
       await run.cleanup();
     }
@@ -144,7 +144,7 @@ test(
       );
 
       await run.assertExact();
-      for (const s of services) assert.equal(await s.stop(), 0, `${s.service} exit code`);
+      for (const s of services) await s.stopCleanly();
     } finally {
       await run.cleanup();
     }

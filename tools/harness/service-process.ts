@@ -1,7 +1,7 @@
 // Runs the pipeline's services as real child processes, as a deployment would, so tests can
 // kill -9 them at any moment and start them again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private starts = 0;
+  /** Where the current start's output begins in the log file. */
+  private startOffset = 0;
   readonly logFile: string;
 
   constructor(
@@ -36,6 +38,7 @@ export class ServiceProcess {
   /** Starts the service and waits for its "consuming" (or "checkpointing") log line. */
   async start(timeoutMs = 60_000): Promise<void> {
     this.starts++;
+    this.startOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(
       process.execPath,
@@ -91,6 +94,25 @@ export class ServiceProcess {
       return this.child?.exitCode ?? null;
     this.child.kill('SIGTERM');
     return this.exited;
+  }
+
+  /**
+   * SIGTERM and expect exit code 0; otherwise throws with the warnings and errors this start
+   * logged, so a failed graceful stop says which hook failed and why.
+   */
+  async stopCleanly(): Promise<void> {
+    const code = await this.stop();
+    if (code === 0) return;
+    const problems = readFileSync(this.logFile)
+      .subarray(this.startOffset)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => /"level":"(warn|error)"/.test(line))
+      .slice(-15);
+    throw new Error(
+      `${this.service} exited with ${code} on SIGTERM (log ${this.logFile}); its warnings and ` +
+        `errors:\n${problems.join('\n') || '(none)'}`,
+    );
   }
 
   get restarts(): number {

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../testing/random.ts';
 import { decodeBatch, encodeBatch, encodeBatchItem, type BatchInput } from './batch.ts';
+import { SingleMessageMetadataSpec, type SingleMessageMetadata } from './commands.ts';
+import { ProtocolError, decodeMessage } from './protobuf.ts';
 
 function reference(items: BatchInput[], first: number): Buffer {
   return Buffer.concat(
@@ -53,4 +55,82 @@ test('encodeBatch returns a copy: the next batch does not overwrite the last', (
   const before = Buffer.from(a);
   encodeBatch([{ payload: Buffer.from('second!') }], 1);
   assert.deepEqual(a, before);
+});
+
+/** Random metadata over every SingleMessageMetadata field, unused ones included. */
+function randomMetadata(rnd: Random): Omit<SingleMessageMetadata, 'payload_size'> {
+  const m: Omit<SingleMessageMetadata, 'payload_size'> = {};
+  if (rnd.bool()) {
+    m.properties = Array.from({ length: rnd.int(5) }, () => ({
+      key: text(rnd, 20),
+      value: text(rnd, 60),
+    }));
+  }
+  if (rnd.bool()) m.partition_key = text(rnd, 40);
+  if (rnd.bool()) m.compacted_out = rnd.bool();
+  if (rnd.bool()) m.event_time = rnd.bool() ? 0n : BigInt(1_700_000_000_000 + rnd.int(1e9));
+  if (rnd.bool()) m.partition_key_b64_encoded = rnd.bool();
+  if (rnd.bool()) m.ordering_key = rnd.bytes(rnd.int(10));
+  if (rnd.bool()) m.sequence_id = rnd.bool() ? BigInt(rnd.int(1e6)) : (1n << 63n) + 5n;
+  if (rnd.bool()) m.null_value = rnd.bool();
+  if (rnd.bool()) m.null_partition_key = rnd.bool();
+  return m;
+}
+
+test('property: decodeBatch reads what the generic protobuf decoder reads (seeded)', () => {
+  for (let seed = 1; seed <= 400; seed++) {
+    const rnd = new Random(seed);
+    const metas = Array.from({ length: 1 + rnd.int(8) }, () => randomMetadata(rnd));
+    const payloads = metas.map(() => rnd.bytes(rnd.int(200)));
+    const data = Buffer.concat(metas.map((m, i) => encodeBatchItem(m, payloads[i]!)));
+    const got = decodeBatch(data, metas.length);
+    let p = 0;
+    got.forEach((item, i) => {
+      const size = data.readUInt32BE(p);
+      const ref = decodeMessage(
+        SingleMessageMetadataSpec,
+        data,
+        p + 4,
+        p + 4 + size,
+      ) as unknown as SingleMessageMetadata;
+      p += 4 + size + ref.payload_size;
+      const properties: Record<string, string> = {};
+      for (const { key, value } of ref.properties ?? []) properties[key] = value;
+      assert.deepEqual(
+        item,
+        {
+          payload: payloads[i],
+          properties,
+          partitionKey: ref.partition_key,
+          eventTime: ref.event_time ? Number(ref.event_time) : undefined,
+          sequenceId: ref.sequence_id,
+          orderingKey: ref.ordering_key,
+          compactedOut: ref.compacted_out ?? false,
+        },
+        `seed ${seed} message ${i}`,
+      );
+    });
+  }
+});
+
+test('property: corrupt batches give ProtocolError or a decode, never a crash (seeded)', () => {
+  for (let seed = 1; seed <= 400; seed++) {
+    const rnd = new Random(seed);
+    const metas = Array.from({ length: 1 + rnd.int(4) }, () => randomMetadata(rnd));
+    const good = Buffer.concat(metas.map((m) => encodeBatchItem(m, rnd.bytes(rnd.int(50)))));
+    const bad = rnd.bool() ? Buffer.from(good) : good.subarray(0, rnd.int(good.length));
+    for (let k = 1 + rnd.int(3); k > 0 && bad.length > 0; k--)
+      bad[rnd.int(bad.length)] ^= 1 + rnd.int(255);
+    try {
+      decodeBatch(bad, metas.length);
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError, `seed ${seed}: ${String(err)}`);
+    }
+  }
+});
+
+test('a batch message without payload_size is refused with the field named', () => {
+  const meta = Buffer.from([0x12, 0x01, 0x6b]); // partition_key "k", no payload_size
+  const data = Buffer.concat([Buffer.from([0, 0, 0, meta.length]), meta]);
+  assert.throws(() => decodeBatch(data, 1), /required field payload_size is missing/);
 });

@@ -1,17 +1,18 @@
 // Batched entry payload: N × [u32 size][SingleMessageMetadata][payload bytes].
 // The whole sequence is compressed once by the producer; this module sees it uncompressed.
 import { SingleMessageMetadataSpec, type SingleMessageMetadata } from './commands.ts';
-import {
-  ProtocolError,
-  Writer,
-  decodeMessage,
-  encodeMessage,
-  type ProtoObject,
-} from './protobuf.ts';
+import { ProtocolError, Reader, Writer, encodeMessage, type ProtoObject } from './protobuf.ts';
 
+/** One message of a consumed batch: its SingleMessageMetadata, in the form consumers use. */
 export interface BatchItem {
-  metadata: SingleMessageMetadata;
   payload: Buffer;
+  properties: Record<string, string>;
+  partitionKey: string | undefined;
+  /** Ms since the epoch; undefined when absent or 0. */
+  eventTime: number | undefined;
+  sequenceId: bigint | undefined;
+  orderingKey: Buffer | undefined;
+  compactedOut: boolean;
 }
 
 /** Serialises one message of a batch; payload_size is filled in from the payload. */
@@ -100,7 +101,12 @@ export function encodeBatch(items: readonly BatchInput[], firstSequenceId: numbe
   return w.copy();
 }
 
-/** Splits an uncompressed batch payload into its `count` messages. */
+/**
+ * Splits an uncompressed batch payload into its `count` messages. SingleMessageMetadata is
+ * read by hand rather than through the generic decoder: a consumer does this once per message,
+ * and the generic path (a KeyValue object per property, bigints for times) showed in profiles.
+ * Same rules as decodeMessage: unknown fields skipped, bad or truncated data a ProtocolError.
+ */
 export function decodeBatch(data: Buffer, count: number): BatchItem[] {
   const items: BatchItem[] = [];
   let p = 0;
@@ -110,18 +116,130 @@ export function decodeBatch(data: Buffer, count: number): BatchItem[] {
     p += 4;
     if (p + metaSize > data.length)
       throw new ProtocolError(`batch message ${i} metadata truncated`);
-    const metadata = decodeMessage(
-      SingleMessageMetadataSpec,
-      data,
-      p,
-      p + metaSize,
-    ) as unknown as SingleMessageMetadata;
+    const item = decodeSingleMessageMetadata(data, p, p + metaSize);
     p += metaSize;
-    const size = metadata.payload_size;
+    const size = item.payloadSize;
     if (size < 0 || p + size > data.length)
       throw new ProtocolError(`batch message ${i} payload truncated`);
-    items.push({ metadata, payload: data.subarray(p, p + size) });
+    items.push({
+      payload: data.subarray(p, p + size),
+      properties: item.properties,
+      partitionKey: item.partitionKey,
+      eventTime: item.eventTime,
+      sequenceId: item.sequenceId,
+      orderingKey: item.orderingKey,
+      compactedOut: item.compactedOut,
+    });
     p += size;
   }
   return items;
+}
+
+type DecodedMetadata = Omit<BatchItem, 'payload'> & { payloadSize: number };
+
+function wrongWire(field: string, wire: number, expected: number): ProtocolError {
+  return new ProtocolError(
+    `malformed protobuf in SingleMessageMetadata.${field}: wire type ${wire}, expected ${expected}`,
+  );
+}
+
+function decodeSingleMessageMetadata(buf: Buffer, start: number, end: number): DecodedMetadata {
+  const r = new Reader(buf, start, end);
+  const out: DecodedMetadata = {
+    properties: {},
+    partitionKey: undefined,
+    eventTime: undefined,
+    sequenceId: undefined,
+    orderingKey: undefined,
+    compactedOut: false,
+    payloadSize: -1,
+  };
+  let sawSize = false;
+  while (r.pos < end) {
+    const key = r.varint32() >>> 0;
+    const no = key >>> 3;
+    const wire = key & 7;
+    if (no === 0) throw new ProtocolError('malformed protobuf in SingleMessageMetadata: field 0');
+    switch (no) {
+      case 1: {
+        if (wire !== WIRE_LENGTH) throw wrongWire('properties', wire, WIRE_LENGTH);
+        const [s, e] = r.lengthDelimited();
+        readProperty(buf, s, e, out.properties);
+        break;
+      }
+      case 2: {
+        if (wire !== WIRE_LENGTH) throw wrongWire('partition_key', wire, WIRE_LENGTH);
+        const [s, e] = r.lengthDelimited();
+        out.partitionKey = buf.toString('utf8', s, e);
+        break;
+      }
+      case 3:
+        if (wire !== WIRE_VARINT) throw wrongWire('payload_size', wire, WIRE_VARINT);
+        out.payloadSize = r.varint32() | 0;
+        sawSize = true;
+        break;
+      case 4:
+        if (wire !== WIRE_VARINT) throw wrongWire('compacted_out', wire, WIRE_VARINT);
+        out.compactedOut = r.varint32() !== 0;
+        break;
+      case 5: {
+        if (wire !== WIRE_VARINT) throw wrongWire('event_time', wire, WIRE_VARINT);
+        // Exact below 2^53 ms (year 287,396); 0 means "not set", as in the Java client.
+        const t = r.varintNumber();
+        out.eventTime = t > 0 ? t : undefined;
+        break;
+      }
+      case 7: {
+        if (wire !== WIRE_LENGTH) throw wrongWire('ordering_key', wire, WIRE_LENGTH);
+        const [s, e] = r.lengthDelimited();
+        out.orderingKey = Buffer.from(buf.subarray(s, e));
+        break;
+      }
+      case 8:
+        if (wire !== WIRE_VARINT) throw wrongWire('sequence_id', wire, WIRE_VARINT);
+        out.sequenceId = r.varint64();
+        break;
+      default:
+        // partition_key_b64_encoded, null_value, null_partition_key and fields from newer
+        // protocol versions: not used by this client.
+        r.skip(wire);
+    }
+  }
+  if (r.pos !== end) {
+    throw new ProtocolError('malformed protobuf in SingleMessageMetadata: overran its end');
+  }
+  if (!sawSize) {
+    throw new ProtocolError(
+      'malformed SingleMessageMetadata: required field payload_size is missing',
+    );
+  }
+  return out;
+}
+
+/** Reads one KeyValue { 1: key, 2: value } into `into` (a later duplicate key wins). */
+function readProperty(buf: Buffer, start: number, end: number, into: Record<string, string>): void {
+  const r = new Reader(buf, start, end);
+  let key: string | undefined;
+  let value: string | undefined;
+  while (r.pos < end) {
+    const tag = r.varint32() >>> 0;
+    const no = tag >>> 3;
+    const wire = tag & 7;
+    if (no === 0) throw new ProtocolError('malformed protobuf in KeyValue: field 0');
+    if (no === 1 || no === 2) {
+      if (wire !== WIRE_LENGTH) throw wrongWire(no === 1 ? 'key' : 'value', wire, WIRE_LENGTH);
+      const [s, e] = r.lengthDelimited();
+      const text = buf.toString('utf8', s, e);
+      if (no === 1) key = text;
+      else value = text;
+    } else {
+      r.skip(wire);
+    }
+  }
+  if (key === undefined || value === undefined) {
+    throw new ProtocolError(
+      `malformed KeyValue: required field ${key === undefined ? 'key' : 'value'} is missing`,
+    );
+  }
+  into[key] = value;
 }

@@ -157,9 +157,11 @@ test('batch items round-trip', () => {
   ];
   const decoded = decodeBatch(Buffer.concat(items), 3);
   assert.equal(decoded.length, 3);
-  assert.equal(decoded[0]!.metadata.partition_key, 'k1');
+  assert.equal(decoded[0]!.partitionKey, 'k1');
+  assert.deepEqual(decoded[0]!.properties, { a: 'b' });
+  assert.equal(decoded[0]!.eventTime, 5);
   assert.equal(decoded[0]!.payload.toString(), 'one');
   assert.equal(decoded[1]!.payload.length, 0);
-  assert.equal(decoded[2]!.metadata.sequence_id, 9n);
+  assert.equal(decoded[2]!.sequenceId, 9n);
   assert.throws(() => decodeBatch(Buffer.concat(items), 4), ProtocolError);
 });

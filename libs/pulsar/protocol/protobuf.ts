@@ -210,6 +210,23 @@ export class Reader {
     throw new ProtocolError('malformed protobuf: varint longer than 10 bytes');
   }
 
+  /**
+   * A 64-bit varint as a number: exact below 2^53, rounded above (for values such as
+   * millisecond times, where a bigint would only be converted back).
+   */
+  varintNumber(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      this.need(1, 'varint');
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+    throw new ProtocolError('malformed protobuf: varint longer than 10 bytes');
+  }
+
   lengthDelimited(): [start: number, end: number] {
     const len = this.varint32() >>> 0;
     this.need(len, 'length-delimited field');
