@@ -67,6 +67,33 @@ export class MessageId {
     return 0;
   }
 
+  /**
+   * Orders two serialized ids (serialize()) exactly as compare() orders the parsed ones, but
+   * without parsing them: the stages compare a position per message, and parsing (two bigints
+   * and an object each) showed in their profiles. Ids too long for this fast path, and
+   * malformed ones, go through parse() (which names what is wrong).
+   */
+  static compareSerialized(a: string, b: string): -1 | 0 | 1 {
+    let pa = 0;
+    let pb = 0;
+    let order: -1 | 0 | 1 = 0;
+    // Every field of both is read, even after the first difference: a malformed id must be
+    // refused whatever it is compared with.
+    for (let field = 0; field < 5; field++) {
+      const va = readField(a, pa, field);
+      pa = fieldEnd;
+      const vb = readField(b, pb, field);
+      pb = fieldEnd;
+      if (Number.isNaN(va) || Number.isNaN(vb)) {
+        return MessageId.parse(a).compare(MessageId.parse(b));
+      }
+      // The fifth field is the batch size: validated, not compared (as in compare()).
+      if (order === 0 && field < 4 && va !== vb) order = va < vb ? -1 : 1;
+    }
+    if (pa !== a.length || pb !== b.length) return MessageId.parse(a).compare(MessageId.parse(b));
+    return order;
+  }
+
   equals(other: MessageId): boolean {
     return this.compare(other) === 0;
   }
@@ -99,4 +126,38 @@ export class MessageId {
     const [l, e, p = '-1', b = '-1', s = '0'] = input.split(':') as [string, string, ...string[]];
     return new MessageId(BigInt(l), BigInt(e), Number(p), Number(b), Number(s));
   }
+}
+
+/** Where the field readField last read ends (a module scratch, so reading allocates nothing). */
+let fieldEnd = 0;
+
+/**
+ * Reads field `field` of a serialized id starting at `pos` (just after its ':' separator, or
+ * 0): its value, with fieldEnd set past it and its trailing ':'. A missing optional field
+ * reads as its default (-1 for partition and batch index, 0 for batch size). NaN for a
+ * malformed field or one of more than 15 digits (not exact as a double).
+ */
+function readField(s: string, pos: number, field: number): number {
+  if (pos >= s.length) {
+    fieldEnd = pos;
+    return field < 2 ? Number.NaN : field === 4 ? 0 : -1;
+  }
+  let i = pos;
+  const negative = s.charCodeAt(i) === 45; // '-'
+  if (negative) i++;
+  const first = i;
+  let value = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    value = value * 10 + c;
+  }
+  const digits = i - first;
+  if (digits === 0 || digits > 15) return Number.NaN;
+  if (i < s.length) {
+    if (s.charCodeAt(i) !== 58 || i === s.length - 1 || field === 4) return Number.NaN; // ':'
+    i++;
+  }
+  fieldEnd = i;
+  return negative ? -value : value;
 }

@@ -114,7 +114,8 @@ export class AggregatorPartitionTask {
     await this.deps.state.commit({
       ...result.commit,
       meta,
-      appendPending: outputs.map(serializeOutput),
+      // The operator serialized its own outputs already (in `outputs` order, after these).
+      appendPending: [...malformed.map(serializeOutput), ...(result.commit.appendPending ?? [])],
     });
     if (outputs.length > 0) {
       await this.deps.sink.publish(outputs);

@@ -10,7 +10,6 @@ import {
   type OutgoingMessage,
   type Origin,
 } from '@iot/channel';
-import type { MessageId } from '@iot/pulsar';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import { decodeSensorMessage } from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
@@ -28,8 +27,6 @@ export interface SourceMessage {
   payload: Uint8Array;
   /** Serialized MessageId. */
   position: string;
-  /** The same MessageId, when the caller has it (saves parsing `position` again). */
-  id?: MessageId;
   eventTime?: number | null;
   publishTime: number;
   properties?: Readonly<Record<string, string>>;
@@ -106,7 +103,7 @@ export class IngestOperator {
 
     for (const msg of batch) {
       // A redelivery of something already committed (acks can be lost): its outputs exist.
-      if (this.position !== null && comparePositions(msg.id ?? msg.position, this.position) <= 0) {
+      if (this.position !== null && comparePositions(msg.position, this.position) <= 0) {
         stats.skipped++;
         continue;
       }

@@ -81,7 +81,6 @@ const supervisor = new PartitionSupervisor<number>({
         (m) => ({
           payload: m.payload,
           position: m.messageId.serialize(),
-          id: m.messageId,
           eventTime: m.eventTime ?? null,
           publishTime: m.publishTime,
           properties: m.properties,
