@@ -158,6 +158,7 @@ test(
           publishDlq: (ms) => publishAll(dlqOut, ms),
           batchSize: 5000,
           flushIntervalMs: 200,
+          flushIdleMs: 100,
           now: Date.now,
           sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
           retry: { initialMs: 100, maxMs: 2000 },

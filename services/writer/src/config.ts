@@ -13,4 +13,7 @@ export const spec = {
   ...clickhouseSpec,
   WRITER_BATCH_ROWS: int({ min: 1, max: 1_000_000 }).default('5000'),
   WRITER_FLUSH_INTERVAL: duration({ min: '10ms', max: '1m' }).default('1s'),
+  // A batch with rows is also written once its topic has been quiet this long (0ms: never),
+  // so a window's rows, which arrive as one burst, do not wait out the flush interval.
+  WRITER_FLUSH_IDLE: duration({ max: '1m' }).default('100ms'),
 };

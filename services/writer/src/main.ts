@@ -66,6 +66,7 @@ const supervisor = new PartitionSupervisor<number>({
       publishDlq: (ms) => publishAll(dlq, ms),
       batchSize: config.WRITER_BATCH_ROWS,
       flushIntervalMs: config.WRITER_FLUSH_INTERVAL,
+      flushIdleMs: config.WRITER_FLUSH_IDLE,
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       retry: { initialMs: 200, maxMs: 10_000 },

@@ -45,6 +45,7 @@ function deps(
       publishDlq: async (m: readonly unknown[]) => void dlq.push(...m),
       batchSize: 5,
       flushIntervalMs: 1000,
+      flushIdleMs: 0,
       now: () => (clock += 10),
       sleep: async () => {},
       retry: { initialMs: 1, maxMs: 4 },
@@ -121,4 +122,53 @@ test('a message that is not an aggregate or alert goes to the DLQ with a reason'
     'bad_output_message',
   );
   assert.deepEqual(acked, [2]);
+});
+
+test('flushIdleMs: a burst is written once the topic is quiet, not after the flush interval', async () => {
+  // Three rows arrive, then nothing: the batch is written after one quiet slice.
+  const msgs = [1, 2, 3].map((i) => encodeAggregateMessage(row(i)));
+  const { source } = fakeSource(msgs, 3);
+  const waits: number[] = [];
+  const timed = {
+    receiveBatch: (max: number, timeoutMs: number) => {
+      waits.push(timeoutMs);
+      return source.receiveBatch(max);
+    },
+  };
+  const inserted: number[] = [];
+  const sink: RowSink = {
+    insertAggregates: async (rows) => void inserted.push(rows.length),
+    insertSensorsLocal: async () => {},
+    insertAlerts: async () => {},
+  };
+  const quiet = deps(timed, sink).deps;
+  assert.equal(await new WriteTask({ ...quiet, flushIdleMs: 100 }).step(), 3);
+  assert.deepEqual(inserted, [3]);
+  assert.deepEqual(waits, [100, 100], 'read in idle-sized slices; the empty one ends the batch');
+
+  // Without it, the same burst waits for the flush interval (reads until the clock passes it).
+  const again = fakeSource(msgs, 3);
+  let reads = 0;
+  const counted = {
+    receiveBatch: (max: number) => {
+      reads++;
+      return again.source.receiveBatch(max);
+    },
+  };
+  assert.equal(await new WriteTask(deps(counted, sink).deps).step(), 3);
+  assert.ok(reads > 10, `kept reading until the interval was over (${reads} reads)`);
+});
+
+test('flushIdleMs: a steady trickle never looks quiet; the batch still ends at batchSize', async () => {
+  const msgs = [1, 2, 3, 4, 5, 6, 7].map((i) => encodeAggregateMessage(row(i)));
+  const { source, acked } = fakeSource(msgs, 1);
+  const sink: RowSink = {
+    insertAggregates: async () => {},
+    insertSensorsLocal: async () => {},
+    insertAlerts: async () => {},
+  };
+  const task = new WriteTask({ ...deps(source, sink).deps, flushIdleMs: 100 });
+  assert.equal(await task.step(), 5);
+  assert.equal(await task.step(), 2);
+  assert.deepEqual(acked, [1, 2, 3, 4, 5, 6, 7]);
 });

@@ -1,6 +1,6 @@
 // The writer's loop: gather aggregate rows and alerts from their topics into one batch
 // (BATCH_SIZE rows or FLUSH_INTERVAL, whichever comes first, like the seed's 5,000-row JDBC
-// batches), insert it into ClickHouse, and ack only after ClickHouse confirmed. Inserts are
+// batches; or sooner, once the topic has been quiet for FLUSH_IDLE), insert it into ClickHouse, and ack only after ClickHouse confirmed. Inserts are
 // idempotent (ReplacingMergeTree keyed by device_id, window_start), so a batch replayed after a
 // crash changes nothing visible through FINAL. A ClickHouse outage is waited out with backoff:
 // Pulsar keeps the unacked data.
@@ -29,6 +29,12 @@ export interface WriterTaskDeps {
   publishDlq(messages: readonly OutgoingMessage[]): Promise<void>;
   batchSize: number;
   flushIntervalMs: number;
+  /**
+   * A batch that has rows is written once no message arrived for this long (0: only
+   * batchSize or flushIntervalMs end a batch). Window rows come in bursts at window close;
+   * without this they would wait out the rest of the flush interval.
+   */
+  flushIdleMs: number;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   retry: { initialMs: number; maxMs: number };
@@ -48,10 +54,14 @@ export class WriteTask {
     while (count < deps.batchSize) {
       const left = deps.flushIntervalMs - (deps.now() - started);
       if (left <= 0) break;
-      const b = await deps.source.receiveBatch(deps.batchSize - count, left);
+      // In idle-sized slices, so that a quiet slice can end a batch that has rows.
+      const wait = deps.flushIdleMs > 0 ? Math.min(left, deps.flushIdleMs) : left;
+      const b = await deps.source.receiveBatch(deps.batchSize - count, wait);
       if (b.messages.length > 0) {
         batches.push(b);
         count += b.messages.length;
+      } else if (count > 0 && deps.flushIdleMs > 0 && wait === deps.flushIdleMs) {
+        break; // the topic went quiet: write what we have
       }
     }
     if (count === 0) return 0;
