@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateRecord, MAX_COUNTER, MAX_EVENT_TIME_MS } from './validate.ts';
+import { firstProblem, validateRecord, MAX_COUNTER, MAX_EVENT_TIME_MS } from './validate.ts';
+import { RECORD_FIELDS } from './record.ts';
 import { mapSensorData } from './mapping.ts';
 import type { SensorRecord } from './record.ts';
 
@@ -65,4 +66,74 @@ test('negative zero is normalised so serialisation cannot change results', () =>
   const r = validateRecord({ ...base(), temperature: -0 });
   assert.ok(r.ok);
   if (r.ok) assert.ok(Object.is(r.value.temperature, 0));
+});
+
+test('property: the fast path gives the same verdict as the rules one by one (seeded)', () => {
+  // mulberry32, so the cases are the same on every run.
+  let seed = 20261125;
+  const rnd = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const numbers = [
+    0,
+    -0,
+    1,
+    -1,
+    0.5,
+    1.5,
+    20,
+    35.01,
+    90,
+    90.0001,
+    -90,
+    -180.5,
+    100,
+    100.01,
+    101,
+    -273.15,
+    -273.16,
+    1e6,
+    1e6 + 1,
+    1e9,
+    1e9 + 1,
+    1e12,
+    1e12 + 1,
+    -1e12 - 1,
+    2 ** 53,
+    MAX_COUNTER,
+    MAX_COUNTER + 1,
+    MAX_EVENT_TIME_MS - 1,
+    MAX_EVENT_TIME_MS,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    1_700_000_000_000,
+    2,
+    3,
+    4,
+    5,
+  ];
+  const strings = ['', 'a', 'x'.repeat(256), 'x'.repeat(257), 'sensor_1'];
+  for (let i = 0; i < 20_000; i++) {
+    const r: Record<string, unknown> = { ...base() };
+    // Change one to three fields to values on and around every bound.
+    for (let k = 1 + Math.floor(rnd() * 3); k > 0; k--) {
+      const field = RECORD_FIELDS[Math.floor(rnd() * RECORD_FIELDS.length)]!;
+      r[field] =
+        typeof r[field] === 'string'
+          ? strings[Math.floor(rnd() * strings.length)]
+          : numbers[Math.floor(rnd() * numbers.length)];
+    }
+    const fast = validateRecord({ ...(r as unknown as SensorRecord) });
+    const slow = firstProblem({ ...(r as unknown as SensorRecord) });
+    assert.deepEqual(fast, slow, JSON.stringify(r));
+    if (fast.ok) {
+      for (const [field, value] of Object.entries(fast.value)) {
+        assert.ok(!Object.is(value, -0), `${field} is -0`);
+      }
+    }
+  }
 });

@@ -36,6 +36,113 @@ export const MAX_COUNTER = 1e12;
  * serialisation round-trips cannot change a result) or the first problem found.
  */
 export function validateRecord(record: SensorRecord): Result<SensorRecord> {
+  if (isPlainlyValid(record)) {
+    normaliseNegativeZeros(record);
+    return accept(record);
+  }
+  return firstProblem(record);
+}
+
+// Bounds of each float field as constants, for the fast path below.
+const bound = (field: FloatField): readonly [number, number] => {
+  const [lo, hi] = LIMITS[field] ?? [-MAX_MAGNITUDE, MAX_MAGNITUDE];
+  return [Math.max(lo, -MAX_MAGNITUDE), Math.min(hi, MAX_MAGNITUDE)];
+};
+const [LAT_LO, LAT_HI] = bound('latitude');
+const [LON_LO, LON_HI] = bound('longitude');
+const [ALT_LO, ALT_HI] = bound('altitude');
+const [TEMP_LO, TEMP_HI] = bound('temperature');
+const [HUM_LO, HUM_HI] = bound('humidity');
+const [PRES_LO, PRES_HI] = bound('pressure');
+const [CO2_LO, CO2_HI] = bound('co2_level');
+const [NOISE_LO, NOISE_HI] = bound('noise_level');
+const [LIGHT_LO, LIGHT_HI] = bound('light_level');
+const [BATT_LO, BATT_HI] = bound('battery_level');
+const [SIG_LO, SIG_HI] = bound('signal_strength');
+const [MEM_LO, MEM_HI] = bound('memory_usage');
+const [CPU_LO, CPU_HI] = bound('cpu_usage');
+
+const okString = (s: string): boolean => s.length > 0 && s.length <= MAX_STRING_LENGTH;
+const okCounter = (v: number): boolean => Number.isSafeInteger(v) && v >= 0 && v <= MAX_COUNTER;
+
+/**
+ * True only when every rule of firstProblem passes. Every record goes through validation
+ * (ingest, and the aggregator again), and the rules written as a loop over field names cost
+ * ~0.8 µs a record in keyed loads, which showed in both stages' profiles; this path reads
+ * each field by name. A NaN fails every comparison, so it falls to firstProblem, which says
+ * what is wrong. A test pins the two to the same verdicts.
+ */
+function isPlainlyValid(r: SensorRecord): boolean {
+  return (
+    okString(r.device_id) &&
+    okString(r.device_type) &&
+    okString(r.customer_id) &&
+    okString(r.site_id) &&
+    r.latitude >= LAT_LO &&
+    r.latitude <= LAT_HI &&
+    r.longitude >= LON_LO &&
+    r.longitude <= LON_HI &&
+    r.altitude >= ALT_LO &&
+    r.altitude <= ALT_HI &&
+    r.temperature >= TEMP_LO &&
+    r.temperature <= TEMP_HI &&
+    r.humidity >= HUM_LO &&
+    r.humidity <= HUM_HI &&
+    r.pressure >= PRES_LO &&
+    r.pressure <= PRES_HI &&
+    r.co2_level >= CO2_LO &&
+    r.co2_level <= CO2_HI &&
+    r.noise_level >= NOISE_LO &&
+    r.noise_level <= NOISE_HI &&
+    r.light_level >= LIGHT_LO &&
+    r.light_level <= LIGHT_HI &&
+    r.battery_level >= BATT_LO &&
+    r.battery_level <= BATT_HI &&
+    r.signal_strength >= SIG_LO &&
+    r.signal_strength <= SIG_HI &&
+    r.memory_usage >= MEM_LO &&
+    r.memory_usage <= MEM_HI &&
+    r.cpu_usage >= CPU_LO &&
+    r.cpu_usage <= CPU_HI &&
+    (r.motion_detected === 0 || r.motion_detected === 1) &&
+    isStatusCode(r.status) &&
+    okCounter(r.error_count) &&
+    okCounter(r.packets_sent) &&
+    okCounter(r.packets_received) &&
+    okCounter(r.bytes_sent) &&
+    okCounter(r.bytes_received) &&
+    Number.isSafeInteger(r.event_time) &&
+    r.event_time >= 0 &&
+    r.event_time < MAX_EVENT_TIME_MS
+  );
+}
+
+/** -0 → 0 in every numeric field (x + 0 is x, except that -0 + 0 is +0). */
+function normaliseNegativeZeros(r: SensorRecord): void {
+  r.motion_detected += 0;
+  r.error_count += 0;
+  r.packets_sent += 0;
+  r.packets_received += 0;
+  r.bytes_sent += 0;
+  r.bytes_received += 0;
+  r.event_time += 0;
+  r.latitude += 0;
+  r.longitude += 0;
+  r.altitude += 0;
+  r.temperature += 0;
+  r.humidity += 0;
+  r.pressure += 0;
+  r.co2_level += 0;
+  r.noise_level += 0;
+  r.light_level += 0;
+  r.battery_level += 0;
+  r.signal_strength += 0;
+  r.memory_usage += 0;
+  r.cpu_usage += 0;
+}
+
+/** The rules one by one: the first problem found, or the record (with -0 normalised). */
+export function firstProblem(record: SensorRecord): Result<SensorRecord> {
   if (record.device_id.length === 0) return reject('missing_id', 'device_id is empty');
   for (const field of ['device_id', 'device_type', 'customer_id', 'site_id'] as const) {
     if (record[field].length > MAX_STRING_LENGTH) {
@@ -76,11 +183,14 @@ export function validateRecord(record: SensorRecord): Result<SensorRecord> {
         `${field} = ${value}; expected an integer in [0, ${MAX_COUNTER}]`,
       );
     }
+    if (value === 0) record[field] = 0; // -0 → 0
   }
   const t = record.event_time;
   if (Number.isNaN(t)) return reject('nan_value', 'event_time is NaN');
   if (!Number.isSafeInteger(t) || t < 0 || t >= MAX_EVENT_TIME_MS) {
     return reject('out_of_range', `event_time = ${t} ms is not an epoch-ms time in [1970, 2106)`);
   }
+  if (t === 0) record.event_time = 0;
+  if (record.motion_detected === 0) record.motion_detected = 0;
   return accept(record);
 }
