@@ -53,8 +53,21 @@ function evaluate(levels: Levels, rules: AlertRules): [AlertKind, number, number
   return out;
 }
 
+const NO_ALERTS: readonly Alert[] = Object.freeze([]);
+
 /** Alerts one reading raises, in a fixed order (temperature, humidity, battery). */
-export function alertsFor(record: SensorRecord, rules: AlertRules = DEFAULT_ALERT_RULES): Alert[] {
+export function alertsFor(
+  record: SensorRecord,
+  rules: AlertRules = DEFAULT_ALERT_RULES,
+): readonly Alert[] {
+  // Most readings raise none: answer those without allocating (once per record).
+  if (!(
+    record.temperature > rules.temperatureHigh ||
+    record.humidity > rules.humidityHigh ||
+    record.battery_level < rules.batteryLow
+  )) {
+    return NO_ALERTS;
+  }
   return evaluate(record, rules).map(([kind, value, threshold]) => ({
     device_id: record.device_id,
     event_time: record.event_time,

@@ -4,7 +4,12 @@ import { decodeOutputMessage, PROP, type ChannelMessage } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import { mapSensorData, type SensorRecord } from '@iot/schema';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
-import { WindowOperator, deserializeOutput, type Output } from './window-operator.ts';
+import {
+  WindowOperator,
+  deserializeOutput,
+  serializeOutput,
+  type Output,
+} from './window-operator.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 const MIN = 60_000;
@@ -167,4 +172,20 @@ test('when every upstream partition goes idle, time closes the last windows', ()
   assert.deepEqual(rows(op.process([], T0 + 500).outputs), []);
   const later = op.process([], T0 + 1_000 + 51_000);
   assert.equal(rows(later.outputs).length, 1);
+});
+
+test('pending outputs round-trip through their Redis form, optional fields included', () => {
+  const outputs: Output[] = [
+    {
+      topic: 'alerts',
+      message: {
+        payload: Buffer.from('{"a":1}'),
+        key: 'sensor_1',
+        properties: { 'iot-kind': 'alert' },
+        eventTime: 1_700_000_000_123,
+      },
+    },
+    { topic: 'dlq', message: { payload: Buffer.from([0, 255, 1]), properties: {} } },
+  ];
+  for (const o of outputs) assert.deepEqual(deserializeOutput(serializeOutput(o)), o);
 });

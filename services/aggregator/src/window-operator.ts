@@ -73,8 +73,16 @@ const windowKey = (deviceId: string, start: number) => `${deviceId}|${start}`;
 
 /** Serializes an output for the pending list in Redis, and back. */
 export function serializeOutput(o: Output): string {
-  const { payload, ...rest } = o.message;
-  return JSON.stringify({ topic: o.topic, ...rest, payload: payload.toString('base64') });
+  // Field by field rather than spreading the message: this runs once per output (an alert
+  // for about 4 readings in 10), and the rest-spread showed in the aggregator's profile.
+  const m = o.message;
+  return JSON.stringify({
+    topic: o.topic,
+    key: m.key,
+    properties: m.properties,
+    eventTime: m.eventTime,
+    payload: m.payload.toString('base64'),
+  });
 }
 
 export function deserializeOutput(text: string): Output {
