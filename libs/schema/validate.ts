@@ -163,7 +163,6 @@ export function firstProblem(record: SensorRecord): Result<SensorRecord> {
     if (value < lo || value > hi || Math.abs(value) > MAX_MAGNITUDE) {
       return reject('out_of_range', `${field} = ${value} is outside [${lo}, ${hi}]`);
     }
-    if (value === 0) record[field] = 0; // -0 → 0
   }
   if (record.motion_detected !== 0 && record.motion_detected !== 1) {
     return reject('out_of_range', `motion_detected = ${record.motion_detected}; expected 0 or 1`);
@@ -183,14 +182,12 @@ export function firstProblem(record: SensorRecord): Result<SensorRecord> {
         `${field} = ${value}; expected an integer in [0, ${MAX_COUNTER}]`,
       );
     }
-    if (value === 0) record[field] = 0; // -0 → 0
   }
   const t = record.event_time;
   if (Number.isNaN(t)) return reject('nan_value', 'event_time is NaN');
   if (!Number.isSafeInteger(t) || t < 0 || t >= MAX_EVENT_TIME_MS) {
     return reject('out_of_range', `event_time = ${t} ms is not an epoch-ms time in [1970, 2106)`);
   }
-  if (t === 0) record.event_time = 0;
-  if (record.motion_detected === 0) record.motion_detected = 0;
+  normaliseNegativeZeros(record);
   return accept(record);
 }

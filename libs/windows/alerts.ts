@@ -42,15 +42,19 @@ interface Levels {
   battery_level: number;
 }
 
-function evaluate(levels: Levels, rules: AlertRules): [AlertKind, number, number][] {
-  const out: [AlertKind, number, number][] = [];
+type Crossing = [AlertKind, number, number];
+const NONE: readonly Crossing[] = Object.freeze([]);
+
+/** The thresholds crossed; most readings cross none, and get a shared empty list. */
+function evaluate(levels: Levels, rules: AlertRules): readonly Crossing[] {
+  let out: Crossing[] | undefined;
   if (levels.temperature > rules.temperatureHigh)
-    out.push(['high_temperature', levels.temperature, rules.temperatureHigh]);
+    (out ??= []).push(['high_temperature', levels.temperature, rules.temperatureHigh]);
   if (levels.humidity > rules.humidityHigh)
-    out.push(['high_humidity', levels.humidity, rules.humidityHigh]);
+    (out ??= []).push(['high_humidity', levels.humidity, rules.humidityHigh]);
   if (levels.battery_level < rules.batteryLow)
-    out.push(['low_battery', levels.battery_level, rules.batteryLow]);
-  return out;
+    (out ??= []).push(['low_battery', levels.battery_level, rules.batteryLow]);
+  return out ?? NONE;
 }
 
 const NO_ALERTS: readonly Alert[] = Object.freeze([]);
@@ -60,15 +64,10 @@ export function alertsFor(
   record: SensorRecord,
   rules: AlertRules = DEFAULT_ALERT_RULES,
 ): readonly Alert[] {
-  // Most readings raise none: answer those without allocating (once per record).
-  if (!(
-    record.temperature > rules.temperatureHigh ||
-    record.humidity > rules.humidityHigh ||
-    record.battery_level < rules.batteryLow
-  )) {
-    return NO_ALERTS;
-  }
-  return evaluate(record, rules).map(([kind, value, threshold]) => ({
+  // Once per record: a reading that raises none allocates nothing.
+  const crossed = evaluate(record, rules);
+  if (crossed.length === 0) return NO_ALERTS;
+  return crossed.map(([kind, value, threshold]) => ({
     device_id: record.device_id,
     event_time: record.event_time,
     kind,

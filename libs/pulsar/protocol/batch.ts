@@ -116,26 +116,12 @@ export function decodeBatch(data: Buffer, count: number): BatchItem[] {
     p += 4;
     if (p + metaSize > data.length)
       throw new ProtocolError(`batch message ${i} metadata truncated`);
-    const item = decodeSingleMessageMetadata(data, p, p + metaSize);
-    p += metaSize;
-    const size = item.payloadSize;
-    if (size < 0 || p + size > data.length)
-      throw new ProtocolError(`batch message ${i} payload truncated`);
-    items.push({
-      payload: data.subarray(p, p + size),
-      properties: item.properties,
-      partitionKey: item.partitionKey,
-      eventTime: item.eventTime,
-      sequenceId: item.sequenceId,
-      orderingKey: item.orderingKey,
-      compactedOut: item.compactedOut,
-    });
-    p += size;
+    const item = decodeBatchMessage(data, p, p + metaSize, i);
+    items.push(item);
+    p += metaSize + item.payload.length;
   }
   return items;
 }
-
-type DecodedMetadata = Omit<BatchItem, 'payload'> & { payloadSize: number };
 
 function wrongWire(field: string, wire: number, expected: number): ProtocolError {
   return new ProtocolError(
@@ -143,17 +129,22 @@ function wrongWire(field: string, wire: number, expected: number): ProtocolError
   );
 }
 
-function decodeSingleMessageMetadata(buf: Buffer, start: number, end: number): DecodedMetadata {
+/**
+ * One message of a batch: its SingleMessageMetadata in buf[start, end), and the payload of
+ * payload_size bytes that follows it.
+ */
+function decodeBatchMessage(buf: Buffer, start: number, end: number, index: number): BatchItem {
   const r = new Reader(buf, start, end);
-  const out: DecodedMetadata = {
+  const out: BatchItem = {
+    payload: EMPTY,
     properties: {},
     partitionKey: undefined,
     eventTime: undefined,
     sequenceId: undefined,
     orderingKey: undefined,
     compactedOut: false,
-    payloadSize: -1,
   };
+  let payloadSize = -1;
   let sawSize = false;
   while (r.pos < end) {
     const key = r.varint32() >>> 0;
@@ -175,7 +166,7 @@ function decodeSingleMessageMetadata(buf: Buffer, start: number, end: number): D
       }
       case 3:
         if (wire !== WIRE_VARINT) throw wrongWire('payload_size', wire, WIRE_VARINT);
-        out.payloadSize = r.varint32() | 0;
+        payloadSize = r.varint32() | 0;
         sawSize = true;
         break;
       case 4:
@@ -213,8 +204,14 @@ function decodeSingleMessageMetadata(buf: Buffer, start: number, end: number): D
       'malformed SingleMessageMetadata: required field payload_size is missing',
     );
   }
+  if (payloadSize < 0 || end + payloadSize > buf.length) {
+    throw new ProtocolError(`batch message ${index} payload truncated`);
+  }
+  out.payload = buf.subarray(end, end + payloadSize);
   return out;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Reads one KeyValue { 1: key, 2: value } into `into` (a later duplicate key wins). */
 function readProperty(buf: Buffer, start: number, end: number, into: Record<string, string>): void {
