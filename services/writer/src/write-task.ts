@@ -1,8 +1,9 @@
 // The writer's loop: gather aggregate rows and alerts from their topics into one batch
 // (BATCH_SIZE rows or FLUSH_INTERVAL, whichever comes first, like the seed's 5,000-row JDBC
-// batches; or sooner, once the topic has been quiet for FLUSH_IDLE), insert it into ClickHouse, and ack only after ClickHouse confirmed. Inserts are
-// idempotent (ReplacingMergeTree keyed by device_id, window_start), so a batch replayed after a
-// crash changes nothing visible through FINAL. A ClickHouse outage is waited out with backoff:
+// batches; or sooner, once the topic has been quiet for FLUSH_IDLE), insert it into
+// ClickHouse, and ack only after ClickHouse confirmed. Inserts are idempotent
+// (ReplacingMergeTree keyed by device_id, window_start), so a batch replayed after a crash
+// changes nothing visible through FINAL. A ClickHouse outage is waited out with backoff:
 // Pulsar keeps the unacked data.
 import { ChannelFormatError, decodeOutputMessage, PROP, type OutgoingMessage } from '@iot/channel';
 import type { AggregateRow, Alert } from '@iot/windows';
