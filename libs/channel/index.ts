@@ -6,17 +6,32 @@ export {
   type Origin,
   type OriginVerdict,
 } from './origin.ts';
+export { ChannelFormatError } from './errors.ts';
 export {
-  ChannelFormatError,
+  KIND,
   PROP,
   decodeChannelMessage,
   decodeOutputMessage,
-  encodeAggregateMessage,
-  encodeAlertMessage,
-  encodeRecordMessage,
-  encodeWatermarkMessage,
-  type ChannelMessage,
+  encodeAggregatesMessage,
+  encodeAlertsMessage,
+  recordsMessage,
   type IncomingMessage,
   type OutgoingMessage,
+  type OutputEnvelope,
 } from './messages.ts';
+export {
+  RECORDS_ENVELOPE_V1,
+  RecordsEnvelopeBuilder,
+  decodeRecordsEnvelope,
+  type EnvelopeOrigin,
+  type RecordsEnvelope,
+} from './records-envelope.ts';
+export {
+  AGGREGATES_ENVELOPE_V1,
+  ALERTS_ENVELOPE_V1,
+  decodeAggregatesEnvelope,
+  decodeAlertsEnvelope,
+  encodeAggregatesEnvelope,
+  encodeAlertsEnvelope,
+} from './outputs-envelope.ts';
 export { batchSource, publishAll, type ReceivedBatch } from './pulsar-io.ts';

@@ -1,9 +1,17 @@
-// The messages that cross the intermediate topics (DESIGN.md §1), as Pulsar payload + key +
-// properties. Ingest → aggregator on iot-sensor-records: records and watermark markers, each
-// stamped with its origin. Aggregator → writer: aggregate rows and alerts as JSON.
-import { decodeRecord, encodeRecord, type SensorRecord } from '@iot/schema';
+// The messages that cross the intermediate topics (docs/architecture.md, "Envelopes"), as
+// Pulsar payload + properties. Ingest → aggregator on iot-sensor-records: one records
+// envelope per ingest micro-batch and records partition. Aggregator → writer: one alerts
+// envelope and one aggregates envelope per aggregator micro-batch. Each message names its
+// kind in one property; the payload's first byte is the format version.
 import type { AggregateRow, Alert } from '@iot/windows';
-import type { Origin } from './origin.ts';
+import { ChannelFormatError } from './errors.ts';
+import {
+  decodeAggregatesEnvelope,
+  decodeAlertsEnvelope,
+  encodeAggregatesEnvelope,
+  encodeAlertsEnvelope,
+} from './outputs-envelope.ts';
+import { decodeRecordsEnvelope, type RecordsEnvelope } from './records-envelope.ts';
 
 /** What a stage hands to a Pulsar producer. */
 export interface OutgoingMessage {
@@ -24,120 +32,50 @@ export const PROP = {
   originPartition: 'iot-origin-partition',
   originPosition: 'iot-origin-position',
   ownerEpoch: 'iot-owner-epoch',
-  watermark: 'iot-watermark',
   reason: 'iot-reason',
   detail: 'iot-detail',
 } as const;
 
-export type ChannelMessage =
-  | { kind: 'record'; record: SensorRecord; origin: Origin }
-  | { kind: 'watermark'; watermark: number; origin: Origin };
+/** The iot-kind of each envelope. */
+export const KIND = { records: 'records', aggregates: 'aggregates', alerts: 'alerts' } as const;
 
-/** Thrown for a message on an intermediate topic that this build cannot read. */
-export class ChannelFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ChannelFormatError';
-  }
-}
-
-function originProps(origin: Origin): Record<string, string> {
-  return {
-    [PROP.originPartition]: String(origin.partition),
-    [PROP.originPosition]: origin.position,
-    [PROP.ownerEpoch]: String(origin.epoch),
-  };
-}
-
-export function encodeRecordMessage(record: SensorRecord, origin: Origin): OutgoingMessage {
-  return {
-    payload: encodeRecord(record),
-    key: record.device_id,
-    properties: { [PROP.kind]: 'record', ...originProps(origin) },
-    eventTime: record.event_time,
-  };
-}
-
-export function encodeWatermarkMessage(watermark: number, origin: Origin): OutgoingMessage {
-  return {
-    payload: Buffer.alloc(0),
-    properties: {
-      [PROP.kind]: 'watermark',
-      [PROP.watermark]: String(watermark),
-      ...originProps(origin),
-    },
-  };
-}
-
-function intProp(props: Readonly<Record<string, string>>, name: string): number {
-  const raw = props[name];
-  const n = raw === undefined ? NaN : Number(raw);
-  if (!Number.isSafeInteger(n)) {
-    throw new ChannelFormatError(`property ${name} must be an integer, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-function originOf(props: Readonly<Record<string, string>>): Origin {
-  const position = props[PROP.originPosition];
-  if (position === undefined || position === '') {
-    throw new ChannelFormatError(`property ${PROP.originPosition} is missing`);
-  }
-  return {
-    partition: intProp(props, PROP.originPartition),
-    position,
-    epoch: intProp(props, PROP.ownerEpoch),
-  };
+/** A records envelope as a message for one records partition. */
+export function recordsMessage(payload: Buffer): OutgoingMessage {
+  return { payload, properties: { [PROP.kind]: KIND.records } };
 }
 
 /** Reads a message of iot-sensor-records; throws ChannelFormatError when it is not ours. */
-export function decodeChannelMessage(msg: IncomingMessage): ChannelMessage {
+export function decodeChannelMessage(msg: IncomingMessage): RecordsEnvelope {
   const kind = msg.properties[PROP.kind];
-  const origin = originOf(msg.properties);
-  if (kind === 'watermark') {
-    return { kind, watermark: intProp(msg.properties, PROP.watermark), origin };
+  if (kind !== KIND.records) {
+    throw new ChannelFormatError(
+      kind === 'record' || kind === 'watermark'
+        ? `a per-message ${kind} from an ingest older than the envelope format: upgrade every stage together, from one savepoint`
+        : `unknown ${PROP.kind} ${JSON.stringify(kind)} on the records topic`,
+    );
   }
-  if (kind === 'record') {
-    const decoded = decodeRecord(msg.payload);
-    if (!decoded.ok) throw new ChannelFormatError(`${decoded.reason}: ${decoded.detail}`);
-    return { kind, record: decoded.value, origin };
-  }
-  throw new ChannelFormatError(`unknown ${PROP.kind} ${JSON.stringify(kind)}`);
+  return decodeRecordsEnvelope(msg.payload);
 }
 
-export function encodeAggregateMessage(row: AggregateRow): OutgoingMessage {
-  return {
-    payload: Buffer.from(JSON.stringify(row)),
-    key: row.device_id,
-    properties: { [PROP.kind]: 'aggregate' },
-    eventTime: row.window_start,
-  };
+export function encodeAggregatesMessage(rows: readonly AggregateRow[]): OutgoingMessage {
+  return { payload: encodeAggregatesEnvelope(rows), properties: { [PROP.kind]: KIND.aggregates } };
 }
 
-export function encodeAlertMessage(alert: Alert): OutgoingMessage {
-  return {
-    payload: Buffer.from(JSON.stringify(alert)),
-    key: alert.device_id,
-    properties: { [PROP.kind]: 'alert' },
-    eventTime: alert.event_time,
-  };
+export function encodeAlertsMessage(alerts: readonly Alert[]): OutgoingMessage {
+  return { payload: encodeAlertsEnvelope(alerts), properties: { [PROP.kind]: KIND.alerts } };
 }
 
-/** Reads an aggregate row or alert (JSON); throws ChannelFormatError on anything else. */
-export function decodeOutputMessage(
-  msg: IncomingMessage,
-): { kind: 'aggregate'; row: AggregateRow } | { kind: 'alert'; alert: Alert } {
+export type OutputEnvelope =
+  { kind: 'aggregates'; rows: AggregateRow[] } | { kind: 'alerts'; alerts: Alert[] };
+
+/** Reads an aggregates or alerts envelope; throws ChannelFormatError on anything else. */
+export function decodeOutputMessage(msg: IncomingMessage): OutputEnvelope {
   const kind = msg.properties[PROP.kind];
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(msg.payload).toString('utf8'));
-  } catch (err) {
-    throw new ChannelFormatError(`${kind ?? 'output'} message is not JSON: ${String(err)}`);
-  }
-  if (typeof value !== 'object' || value === null || !('device_id' in value)) {
-    throw new ChannelFormatError(`${kind ?? 'output'} message has no device_id`);
-  }
-  if (kind === 'aggregate') return { kind, row: value as AggregateRow };
-  if (kind === 'alert') return { kind, alert: value as Alert };
-  throw new ChannelFormatError(`unknown ${PROP.kind} ${JSON.stringify(kind)}`);
+  if (kind === KIND.aggregates) return { kind, rows: decodeAggregatesEnvelope(msg.payload) };
+  if (kind === KIND.alerts) return { kind, alerts: decodeAlertsEnvelope(msg.payload) };
+  throw new ChannelFormatError(
+    kind === 'aggregate' || kind === 'alert'
+      ? `a per-message ${kind} from an aggregator older than the envelope format: upgrade every stage together, from one savepoint`
+      : `unknown ${PROP.kind} ${JSON.stringify(kind)} on an output topic`,
+  );
 }

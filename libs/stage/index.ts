@@ -4,5 +4,5 @@ export {
   subscribePartitions,
   type PartitionConsumer,
 } from './failover-ownership.ts';
-export { outputProducer } from './producers.ts';
+export { envelopeProducer, outputProducer } from './producers.ts';
 export { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';

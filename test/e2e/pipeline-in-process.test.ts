@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { batchSource, publishAll, type OutgoingMessage } from '@iot/channel';
+import { batchSource, publishAll } from '@iot/channel';
 import { resolveParams } from '@iot/loadgen';
 import { PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import { PartitionState } from '@iot/state';
@@ -88,7 +88,6 @@ test(
         closers.push(() => c.close());
         return c;
       };
-      const recordsOut = await producer(records);
       const recordsPartitions = await Promise.all(
         Array.from({ length: Q }, (_, q) => producer(`${records}-partition-${q}`)),
       );
@@ -108,16 +107,18 @@ test(
             properties: m.properties,
           })),
           sink: {
-            publishRecords: (ms) => publishAll(recordsOut, ms),
-            publishDlq: (ms) => publishAll(dlqOut, ms),
-            publishWatermark: async (m: OutgoingMessage) => {
-              await Promise.all(recordsPartitions.map((out) => out.send(m)));
+            publishEnvelopes: async (envelopes) => {
+              await Promise.all(
+                envelopes.map((e) => recordsPartitions[e.partition]!.send(e.message)),
+              );
             },
+            publishDlq: (ms) => publishAll(dlqOut, ms),
           },
           options: {
             sourcePartition: p,
             timeMode: 'event',
             maxOutOfOrdernessMs: params.maxOutOfOrdernessMs,
+            recordsPartitions: Q,
           },
           now: Date.now,
           maxBatch: 500,
@@ -144,7 +145,7 @@ test(
             idleTimeoutMs: 2_000,
           },
           now: Date.now,
-          maxBatch: 1000,
+          maxBatch: 16,
           batchTimeoutMs: 50,
         });
         await task.start();

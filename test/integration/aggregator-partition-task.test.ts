@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { decodeOutputMessage, encodeRecordMessage, encodeWatermarkMessage } from '@iot/channel';
+import { decodeOutputMessage, recordsMessage, RecordsEnvelopeBuilder } from '@iot/channel';
 import { mapSensorData } from '@iot/schema';
 import { PartitionState } from '@iot/state';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
@@ -30,6 +30,7 @@ const options = {
 function makeLog() {
   const messages: { payload: Uint8Array; properties: Record<string, string> }[] = [];
   let n = 0;
+  const envelope = new RecordsEnvelopeBuilder();
   for (let i = 0; i < 400; i++) {
     const t = T0 + i * 250;
     const r = mapSensorData(
@@ -45,11 +46,12 @@ function makeLog() {
       },
       t,
     );
-    messages.push(encodeRecordMessage(r, { partition: 0, position: `1:${++n}:0:-1:0`, epoch: 1 }));
-    if (i % 10 === 9)
-      messages.push(
-        encodeWatermarkMessage(t - 1000, { partition: 0, position: `1:${n}:0:-1:0`, epoch: 1 }),
-      );
+    envelope.add(r, `1:${++n}:0:-1:0`);
+    // An ingest batch of 10 readings: one envelope with the watermark after it.
+    if (i % 10 === 9) {
+      const origin = { partition: 0, position: `1:${n}:0:-1:0`, epoch: 1 };
+      messages.push(recordsMessage(envelope.finish(origin, t - 1000)));
+    }
   }
   let acked = 0;
   let read = 0;
@@ -108,7 +110,7 @@ async function run(redis: Redis, ns: string, crashEvery: number, where: Crash) {
       sink,
       options,
       now: () => T0,
-      maxBatch: 37,
+      maxBatch: 3,
       batchTimeoutMs: 1,
     });
     await task.start();
@@ -127,12 +129,14 @@ async function run(redis: Redis, ns: string, crashEvery: number, where: Crash) {
   for (const o of published) {
     if (o.topic !== 'aggregates') continue;
     const d = decodeOutputMessage({ payload: o.message.payload, properties: o.message.properties });
-    if (d.kind !== 'aggregate') continue;
-    const key = `${d.row.device_id}|${d.row.window_start}`;
-    const text = JSON.stringify(d.row);
-    // The sink is keyed by (device_id, window_start): a re-emitted row must be identical.
-    if (rows.has(key)) assert.equal(text, rows.get(key), `re-emitted ${key} differs`);
-    rows.set(key, text);
+    if (d.kind !== 'aggregates') continue;
+    for (const row of d.rows) {
+      const key = `${row.device_id}|${row.window_start}`;
+      const text = JSON.stringify(row);
+      // The sink is keyed by (device_id, window_start): a re-emitted row must be identical.
+      if (rows.has(key)) assert.equal(text, rows.get(key), `re-emitted ${key} differs`);
+      rows.set(key, text);
+    }
   }
   return { rows, restarts };
 }

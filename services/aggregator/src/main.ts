@@ -11,12 +11,17 @@ import { FencedError, PartitionState } from '@iot/state';
 import {
   Checkpointing,
   FailoverOwnership,
+  envelopeProducer,
   instanceName,
   outputProducer,
   subscribePartitions,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
+
+/** Records envelopes read ahead per partition, and at most per micro-batch. */
+const ENVELOPE_QUEUE = 64;
+const ENVELOPES_PER_BATCH = 16;
 
 const svc = await startService({ service: 'aggregator', spec });
 const { config, log, metrics, readiness, shutdown } = svc;
@@ -62,14 +67,16 @@ shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
 // A window waits for a watermark from every source partition.
 const upstreamPartitions = Math.max(1, await client.getPartitionCount(config.PULSAR_TOPIC));
 const outs = {
-  aggregates: await outputProducer(client, config.AGGREGATES_TOPIC),
-  alerts: await outputProducer(client, config.ALERTS_TOPIC),
+  aggregates: await envelopeProducer(client, config.AGGREGATES_TOPIC),
+  alerts: await envelopeProducer(client, config.ALERTS_TOPIC),
   dlq: await outputProducer(client, config.DLQ_TOPIC, 'round-robin'),
 };
 const sources = await subscribePartitions(client, {
   topic: config.RECORDS_TOPIC,
   subscription: config.PULSAR_SUBSCRIPTION,
   consumerName: instanceName('aggregator'),
+  // Envelopes of up to a whole ingest batch each: a short queue bounds the memory.
+  receiverQueueSize: ENVELOPE_QUEUE,
 });
 const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
 const alertRules = {
@@ -107,7 +114,7 @@ const supervisor = new PartitionSupervisor<number>({
         idleTimeoutMs: config.WATERMARK_IDLE_TIMEOUT,
       },
       now: Date.now,
-      maxBatch: 5000,
+      maxBatch: ENVELOPES_PER_BATCH,
       batchTimeoutMs: 100,
       onBatch: (s) => {
         applied.inc(s.applied);

@@ -3,7 +3,7 @@
 // micro-batches: read → operator → commit (state + positions + pending outputs, atomically)
 // → publish → forget pending → ack. Pulsar is behind the two ports below, so the order of
 // these steps is the whole exactly-once argument and lives here alone (DESIGN.md §4).
-import { decodeChannelMessage, ChannelFormatError, PROP, type ChannelMessage } from '@iot/channel';
+import { decodeChannelMessage, ChannelFormatError, PROP, type RecordsEnvelope } from '@iot/channel';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   WindowOperator,
@@ -14,7 +14,7 @@ import {
   type WindowOperatorOptions,
 } from './window-operator.ts';
 
-/** A micro-batch read from the records partition; `ack` confirms all of it. */
+/** A micro-batch of records envelopes read from the records partition; `ack` confirms all of it. */
 export interface SourceBatch {
   messages: {
     payload: Uint8Array;
@@ -86,7 +86,7 @@ export class AggregatorPartitionTask {
     const op = this.operator;
     if (op === null) throw new Error('AggregatorPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
-    const decoded: ChannelMessage[] = [];
+    const decoded: RecordsEnvelope[] = [];
     const malformed: Output[] = [];
     for (const m of batch.messages) {
       try {

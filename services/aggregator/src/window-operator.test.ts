@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeOutputMessage, PROP, type ChannelMessage } from '@iot/channel';
+import {
+  decodeOutputMessage,
+  decodeRecordsEnvelope,
+  PROP,
+  RecordsEnvelopeBuilder,
+  type RecordsEnvelope,
+} from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import { mapSensorData, type SensorRecord } from '@iot/schema';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
@@ -36,16 +42,21 @@ const record = (sensorId: number, t: number, temperature = 20): SensorRecord =>
   );
 
 const seq: Record<number, number> = {};
-const rec = (p: number, r: SensorRecord, epoch = 1): ChannelMessage => ({
-  kind: 'record',
-  record: r,
-  origin: { partition: p, position: `1:${(seq[p] = (seq[p] ?? 0) + 1)}:${p}:-1:0`, epoch },
-});
-const wm = (p: number, w: number, epoch = 1): ChannelMessage => ({
-  kind: 'watermark',
-  watermark: w,
-  origin: { partition: p, position: `1:${seq[p] ?? 0}:${p}:-1:0`, epoch },
-});
+const position = (p: number, entry: number) => `1:${entry}:${p}:-1:0`;
+/** An envelope from source partition p, its records at the next positions, through the codec. */
+const envelope = (
+  p: number,
+  records: SensorRecord[],
+  epoch = 1,
+  watermark: number | null = null,
+): RecordsEnvelope => {
+  const b = new RecordsEnvelopeBuilder();
+  let last = position(p, seq[p] ?? 0);
+  for (const r of records) b.add(r, (last = position(p, (seq[p] = (seq[p] ?? 0) + 1))));
+  return decodeRecordsEnvelope(b.finish({ partition: p, position: last, epoch }, watermark));
+};
+const rec = (p: number, r: SensorRecord, epoch = 1) => envelope(p, [r], epoch);
+const wm = (p: number, w: number, epoch = 1) => envelope(p, [], epoch, w);
 
 const rows = (outputs: Output[]) =>
   outputs
@@ -55,9 +66,10 @@ const rows = (outputs: Output[]) =>
         payload: o.message.payload,
         properties: o.message.properties,
       });
-      assert.equal(d.kind, 'aggregate');
-      return d.kind === 'aggregate' ? d.row : undefined;
-    });
+      assert.equal(d.kind, 'aggregates');
+      return d.kind === 'aggregates' ? d.rows : [];
+    })
+    .flat();
 
 /** Applies a commit to an in-memory copy of the Redis state, as the Lua script does. */
 function applyCommit(state: PartitionSnapshot, c: PartitionCommit): void {
@@ -114,9 +126,9 @@ test('re-published records (same origin) and records of a fenced epoch are not c
 });
 
 test('restoring from committed state after any batch gives the same outputs as no crash', () => {
-  const batches: ChannelMessage[][] = [];
+  const batches: RecordsEnvelope[][] = [];
   for (let i = 0; i < 6; i++) {
-    const batch: ChannelMessage[] = [];
+    const batch: RecordsEnvelope[] = [];
     for (let d = 0; d < 5; d++) {
       batch.push(rec(d % 2, record(d, T0 + i * 25_000 + d * 100, 20 + d + i)));
     }
@@ -143,6 +155,29 @@ test('restoring from committed state after any batch gives the same outputs as n
   }
 });
 
+test('a replay whose batch boundaries differ applies only the records beyond the channel position', () => {
+  const op = new WindowOperator(opts, T0);
+  const readings = Array.from({ length: 6 }, (_, i) => record(1, T0 + i * 100));
+  const all = Array.from({ length: 6 }, (_, i) => position(0, 1000 + i));
+  const build = (from: number, to: number, epoch: number) => {
+    const b = new RecordsEnvelopeBuilder();
+    for (let i = from; i < to; i++) b.add(readings[i]!, all[i]!);
+    return decodeRecordsEnvelope(b.finish({ partition: 0, position: all[to - 1]!, epoch }, null));
+  };
+  // First attempt: records 0..3 in one envelope. The replay (new owner epoch) cuts its
+  // batches at 0..1 (all seen) and 2..5 (straddles: 2 and 3 seen, 4 and 5 new).
+  const first = op.process([build(0, 4, 1)], T0);
+  assert.equal(first.stats.applied, 4);
+  const replay = op.process([build(0, 2, 2), build(2, 6, 2)], T0);
+  assert.equal(replay.stats.duplicates, 4);
+  assert.equal(replay.stats.applied, 2);
+  const late = op.process([build(4, 6, 1)], T0);
+  assert.equal(late.stats.fenced, 2, 'the old owner is fenced once the new epoch was seen');
+  // A marker-only envelope at an older position is a duplicate, but its watermark counts.
+  const closed = op.process([envelope(0, [], 2, T0 + MIN), wm(1, T0 + MIN)], T0);
+  assert.equal(rows(closed.outputs)[0]?.count, 6, 'each reading counted once');
+});
+
 test('a record for an already emitted window goes to the DLQ as late, not into a new row', () => {
   const op = new WindowOperator(opts, T0);
   op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + MIN), wm(1, T0 + MIN)], T0);
@@ -151,6 +186,11 @@ test('a record for an already emitted window goes to the DLQ as late, not into a
   const dlq = out.outputs.filter((o) => o.topic === 'dlq');
   assert.equal(dlq[0]?.message.properties[PROP.reason], 'late');
   assert.equal(dlq[0]?.message.properties[PROP.originPartition], '1', 'carries its origin');
+  assert.equal(
+    dlq[0]?.message.properties[PROP.originPosition],
+    position(1, seq[1]!),
+    'the position of its own source message, not the batch end',
+  );
   assert.equal(op.openWindows, 0);
 });
 
@@ -163,7 +203,8 @@ test('readings over the thresholds raise alerts', () => {
     payload: alerts[0]!.message.payload,
     properties: alerts[0]!.message.properties,
   });
-  assert.equal(a.kind === 'alert' && a.alert.kind, 'high_temperature');
+  assert.equal(a.kind === 'alerts' && a.alerts.length, 1);
+  assert.equal(a.kind === 'alerts' && a.alerts[0]!.kind, 'high_temperature');
 });
 
 test('when every upstream partition goes idle, time closes the last windows', () => {

@@ -1,17 +1,18 @@
 // The aggregator's operator for one records partition (pure: no I/O, the caller passes the
-// time). It applies a micro-batch of channel messages to the per-device windows, closes the
-// windows the watermark has passed, and returns the state change to commit and the outputs to
-// publish, so that state, positions and pending outputs are committed together (DESIGN.md §4).
+// time). It applies a micro-batch of records envelopes to the per-device windows, closes the
+// windows the watermark has passed, and returns the state change to commit and the outputs
+// (an alerts envelope, aggregates envelopes, DLQ entries) to publish, so that state,
+// positions and pending outputs are committed together (docs/architecture.md, "Exactly once").
 import {
-  advance,
-  encodeAggregateMessage,
-  encodeAlertMessage,
+  comparePositions,
+  encodeAggregatesMessage,
+  encodeAlertsMessage,
   judgeOrigin,
   PROP,
-  type ChannelMessage,
   type ChannelProgress,
   type OutgoingMessage,
   type Origin,
+  type RecordsEnvelope,
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import {
@@ -24,6 +25,8 @@ import {
   serializeAccumulator,
   WatermarkTracker,
   windowStart,
+  type AggregateRow,
+  type Alert,
   type AlertRules,
   type WatermarkSnapshot,
   type WindowAccumulator,
@@ -70,6 +73,11 @@ const META_WATERMARKS = 'watermarks';
 const META_CLOSED_THROUGH = 'closed-through';
 
 const windowKey = (deviceId: string, start: number) => `${deviceId}|${start}`;
+
+// Envelope sizes stay far below Pulsar's 5 MiB message limit: an aggregate row is about
+// 1.5 KB of JSON, an alert 30 bytes.
+const ROWS_PER_ENVELOPE = 1000;
+const ALERTS_PER_ENVELOPE = 20_000;
 
 /** Serializes an output for the pending list in Redis, and back. */
 export function serializeOutput(o: Output): string {
@@ -150,7 +158,7 @@ export class WindowOperator {
   }
 
   /** Applies one micro-batch (possibly empty: time alone can close windows). */
-  process(batch: readonly ChannelMessage[], nowMs: number): BatchResult {
+  process(batch: readonly RecordsEnvelope[], nowMs: number): BatchResult {
     const stats: BatchStats = {
       applied: 0,
       duplicates: 0,
@@ -161,59 +169,70 @@ export class WindowOperator {
       alerts: 0,
     };
     const outputs: Output[] = [];
+    const alerts: Alert[] = [];
     const touched = new Set<string>();
     const touchedChannels = new Set<number>();
 
-    for (const msg of batch) {
-      const { origin } = msg;
+    for (const envelope of batch) {
+      const { origin, records } = envelope;
       const progress = this.channels.get(origin.partition);
-      if (msg.kind === 'watermark') {
-        // Markers are monotonic, so a replayed one is harmless: only the owner epoch matters.
-        if (progress !== undefined && origin.epoch < progress.epoch) {
-          stats.fenced++;
+      const verdict = judgeOrigin(progress, origin);
+      if (verdict === 'fenced') {
+        stats.fenced += records.length;
+        continue;
+      }
+      // Records at or before the channel's position were applied already: all of them in a
+      // duplicate envelope, a prefix of one that straddles it (a replay whose batch
+      // boundaries differ from the first attempt's).
+      let from = verdict === 'duplicate' ? records.length : 0;
+      const applied = progress?.position ?? null;
+      if (from === 0 && applied !== null && records.length > 0) {
+        while (from < records.length && comparePositions(envelope.positionOf(from), applied) <= 0) {
+          from++;
+        }
+      }
+      stats.duplicates += from;
+      this.channels.set(origin.partition, {
+        position: verdict === 'apply' ? origin.position : applied,
+        epoch: Math.max(progress?.epoch ?? 0, origin.epoch),
+      });
+      touchedChannels.add(origin.partition);
+
+      for (let i = from; i < records.length; i++) {
+        const record = records[i]!;
+        stats.applied++;
+        const start = windowStart(record.event_time, this.opts.windowSizeMs);
+        if (isWindowClosed(start, this.opts.windowSizeMs, this.closedThrough)) {
+          // Its window was already emitted (an upstream partition came back after idling).
+          stats.late++;
+          const recordOrigin = { ...origin, position: envelope.positionOf(i) };
+          outputs.push({
+            topic: 'dlq',
+            message: lateMessage(record, recordOrigin, this.closedThrough),
+          });
           continue;
         }
-        this.channels.set(origin.partition, {
-          position: progress?.position ?? null,
-          epoch: Math.max(progress?.epoch ?? 0, origin.epoch),
-        });
-        touchedChannels.add(origin.partition);
+        const key = windowKey(record.device_id, start);
+        let acc = this.windows.get(key);
+        if (acc === undefined) {
+          acc = emptyAccumulator(record.device_id, start, this.opts.windowSizeMs);
+          this.windows.set(key, acc);
+        }
+        addRecord(acc, record, this.opts.alertRules);
+        touched.add(key);
+        for (const alert of alertsFor(record, this.opts.alertRules)) alerts.push(alert);
+      }
+      // Watermarks are monotonic, so one from a replayed envelope is harmless; it follows the
+      // envelope's records, as it followed them at ingest.
+      if (envelope.watermark !== null) {
         stats.watermarks++;
-        this.watermarks.observeWatermark(String(origin.partition), msg.watermark, nowMs);
-        continue;
+        this.watermarks.observeWatermark(String(origin.partition), envelope.watermark, nowMs);
       }
-      const verdict = judgeOrigin(progress, origin);
-      if (verdict === 'duplicate') {
-        stats.duplicates++;
-        continue;
-      }
-      if (verdict === 'fenced') {
-        stats.fenced++;
-        continue;
-      }
-      this.channels.set(origin.partition, advance(progress, origin));
-      touchedChannels.add(origin.partition);
-      stats.applied++;
-      const record = msg.record;
-      const start = windowStart(record.event_time, this.opts.windowSizeMs);
-      if (isWindowClosed(start, this.opts.windowSizeMs, this.closedThrough)) {
-        // Its window was already emitted (an upstream partition came back after idling).
-        stats.late++;
-        outputs.push({ topic: 'dlq', message: lateMessage(record, origin, this.closedThrough) });
-        continue;
-      }
-      const key = windowKey(record.device_id, start);
-      let acc = this.windows.get(key);
-      if (acc === undefined) {
-        acc = emptyAccumulator(record.device_id, start, this.opts.windowSizeMs);
-        this.windows.set(key, acc);
-      }
-      addRecord(acc, record, this.opts.alertRules);
-      touched.add(key);
-      for (const alert of alertsFor(record, this.opts.alertRules)) {
-        stats.alerts++;
-        outputs.push({ topic: 'alerts', message: encodeAlertMessage(alert) });
-      }
+    }
+    stats.alerts = alerts.length;
+    for (let i = 0; i < alerts.length; i += ALERTS_PER_ENVELOPE) {
+      const message = encodeAlertsMessage(alerts.slice(i, i + ALERTS_PER_ENVELOPE));
+      outputs.push({ topic: 'alerts', message });
     }
 
     const watermark = this.watermarks.current(nowMs);
@@ -222,11 +241,16 @@ export class WindowOperator {
       const closing = [...this.windows]
         .filter(([, acc]) => isWindowClosed(acc.window_start, this.opts.windowSizeMs, watermark))
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const rows: AggregateRow[] = [];
       for (const [key, acc] of closing) {
-        outputs.push({ topic: 'aggregates', message: encodeAggregateMessage(finalizeWindow(acc)) });
+        rows.push(finalizeWindow(acc));
         this.windows.delete(key);
         touched.delete(key);
         deletes.push(key);
+      }
+      for (let i = 0; i < rows.length; i += ROWS_PER_ENVELOPE) {
+        const message = encodeAggregatesMessage(rows.slice(i, i + ROWS_PER_ENVELOPE));
+        outputs.push({ topic: 'aggregates', message });
       }
       stats.windowsClosed = closing.length;
       this.closedThrough = watermark;

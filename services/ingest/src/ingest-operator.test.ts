@@ -1,11 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeChannelMessage, PROP } from '@iot/channel';
+import { decodeChannelMessage, PROP, type RecordsEnvelope } from '@iot/channel';
+import { partitionForKey } from '@iot/pulsar';
 import { encodeSensorData, type SensorData } from '@iot/schema';
-import { IngestOperator, type SourceMessage } from './ingest-operator.ts';
+import { IngestOperator, type IngestResult, type SourceMessage } from './ingest-operator.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
-const opts = { sourcePartition: 2, timeMode: 'event' as const, maxOutOfOrdernessMs: 5_000 };
+const opts = {
+  sourcePartition: 2,
+  timeMode: 'event' as const,
+  maxOutOfOrdernessMs: 5_000,
+  recordsPartitions: 4,
+};
 
 const reading = (over: Partial<SensorData> = {}): SensorData => ({
   sensorId: 12345,
@@ -26,21 +32,63 @@ const msg = (payload: Uint8Array): SourceMessage => ({
   publishTime: T0 + 99_000,
 });
 
-test('good AVRO becomes a record keyed by device_id and stamped with its origin', () => {
+/** Every envelope of a result, decoded, by records partition. */
+function envelopes(out: IngestResult): Map<number, RecordsEnvelope> {
+  return new Map(out.envelopes.map((e) => [e.partition, decodeChannelMessage(e.message)]));
+}
+const recordCount = (out: IngestResult) =>
+  [...envelopes(out).values()].reduce((n, e) => n + e.records.length, 0);
+
+test('good AVRO becomes a record in the envelope of its device partition, stamped with the origin', () => {
   const op = new IngestOperator(opts, T0);
   const m = msg(encodeSensorData(reading()));
   const out = op.process([m], T0, 4);
-  assert.equal(out.records.length, 1);
-  const sent = out.records[0]!;
-  assert.equal(sent.key, 'sensor_12345');
-  const decoded = decodeChannelMessage({ payload: sent.payload, properties: sent.properties });
-  assert.equal(decoded.kind, 'record');
-  assert.deepEqual(decoded.origin, { partition: 2, position: m.position, epoch: 4 });
-  if (decoded.kind === 'record') {
-    assert.equal(decoded.record.device_type, 'temperature_sensor');
-    assert.equal(decoded.record.event_time, T0);
+  const target = partitionForKey('sensor_12345', 4);
+  const byPartition = envelopes(out);
+  // The watermark moved, so every partition hears it; only the device's has the record.
+  assert.deepEqual([...byPartition.keys()].sort(), [0, 1, 2, 3]);
+  for (const [p, e] of byPartition) {
+    assert.deepEqual(e.origin, { partition: 2, position: m.position, epoch: 4 });
+    assert.equal(e.watermark, T0 - 5_000);
+    assert.equal(e.records.length, p === target ? 1 : 0);
   }
+  const e = byPartition.get(target)!;
+  assert.equal(e.records[0]!.device_type, 'temperature_sensor');
+  assert.equal(e.records[0]!.event_time, T0);
+  assert.equal(e.positionOf(0), m.position);
   assert.equal(out.commit.meta?.get('position'), m.position);
+});
+
+test('records of many devices keep their source order and positions within each envelope', () => {
+  const op = new IngestOperator(opts, T0);
+  const ms = Array.from({ length: 200 }, (_, i) =>
+    msg(encodeSensorData(reading({ sensorId: i, timestamp: T0 + i }))),
+  );
+  const out = op.process(ms, T0, 1);
+  assert.equal(recordCount(out), 200);
+  for (const [p, e] of envelopes(out)) {
+    const ids = e.records.map((r) => r.device_id);
+    assert.ok(
+      ids.every((id) => partitionForKey(id, 4) === p),
+      `partition ${p} holds only its devices`,
+    );
+    const expected = ms.filter((_, i) => partitionForKey(`sensor_${i}`, 4) === p);
+    assert.deepEqual(
+      e.records.map((_, i) => e.positionOf(i)),
+      expected.map((m) => m.position),
+    );
+    assert.equal(e.origin.position, ms.at(-1)!.position, 'the origin is the batch end');
+  }
+});
+
+test('without a watermark move, only partitions with records get an envelope', () => {
+  const op = new IngestOperator(opts, T0);
+  op.process([msg(encodeSensorData(reading({ timestamp: T0 + 60_000 })))], T0, 1);
+  const out = op.process([msg(encodeSensorData(reading({ timestamp: T0 + 59_000 })))], T0, 1);
+  assert.deepEqual(
+    out.envelopes.map((e) => e.partition),
+    [partitionForKey('sensor_12345', 4)],
+  );
 });
 
 test('undecodable and invalid input goes to the DLQ with its bytes and reason, never thrown', () => {
@@ -48,7 +96,7 @@ test('undecodable and invalid input goes to the DLQ with its bytes and reason, n
   const garbage = Buffer.from([0xff, 0x01, 0x02]);
   const nan = encodeSensorData(reading({ temperature: NaN }));
   const out = op.process([msg(garbage), msg(nan), msg(encodeSensorData(reading()))], T0, 1);
-  assert.equal(out.records.length, 1);
+  assert.equal(recordCount(out), 1);
   assert.equal(out.dlq.length, 2);
   assert.deepEqual(out.dlq[0]!.payload, garbage);
   assert.equal(out.dlq[0]!.properties[PROP.reason], 'undecodable');
@@ -67,15 +115,10 @@ test('a record behind the partition watermark is late: DLQ with reason "late"', 
     T0,
     1,
   );
-  assert.equal(out.records.length, 2);
+  assert.equal(recordCount(out), 2);
   assert.equal(out.stats.late, 1);
   assert.equal(out.dlq[0]!.properties[PROP.reason], 'late');
-  assert.ok(out.watermark, 'the watermark moved, so a marker is emitted');
-  const marker = decodeChannelMessage({
-    payload: out.watermark.payload,
-    properties: out.watermark.properties,
-  });
-  assert.equal(marker.kind === 'watermark' && marker.watermark, T0 + 55_000);
+  for (const e of envelopes(out).values()) assert.equal(e.watermark, T0 + 55_000);
 });
 
 test('messages at or before the committed position are skipped after a restore', () => {
@@ -90,16 +133,13 @@ test('messages at or before the committed position are skipped after a restore',
   );
   const again = restored.process([a, b], T0 + 20, 2);
   assert.equal(again.stats.skipped, 1);
-  assert.equal(again.records.length, 1);
+  assert.equal(recordCount(again), 1);
   assert.equal(restored.watermark, T0 + 1000 - 5_000);
 });
 
 test('ingest time mode stamps the ingest clock instead of the payload time', () => {
   const op = new IngestOperator({ ...opts, timeMode: 'ingest' }, T0);
   const out = op.process([msg(encodeSensorData(reading({ timestamp: 5 })))], T0 + 777, 1);
-  const d = decodeChannelMessage({
-    payload: out.records[0]!.payload,
-    properties: out.records[0]!.properties,
-  });
-  assert.equal(d.kind === 'record' && d.record.event_time, T0 + 777);
+  const e = envelopes(out).get(partitionForKey('sensor_12345', 4))!;
+  assert.equal(e.records[0]!.event_time, T0 + 777);
 });

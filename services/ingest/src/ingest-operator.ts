@@ -1,16 +1,19 @@
 // The ingest operator for one source partition (pure: the caller passes the time and epoch).
 // It decodes a micro-batch of raw sensor messages, assigns event time, keeps the partition's
 // watermark, and decides each message's fate: a record for the records topic, or the DLQ with
-// a reason (undecodable, invalid, late). Nothing is dropped without a trace (DESIGN.md §3).
+// a reason (undecodable, invalid, late). Nothing is dropped without a trace. The records leave
+// as one envelope per records partition (docs/architecture.md, "Envelopes"), stamped once
+// with the batch's origin and the watermark after it.
 import {
   comparePositions,
-  encodeRecordMessage,
-  encodeWatermarkMessage,
   PROP,
+  recordsMessage,
+  RecordsEnvelopeBuilder,
   type OutgoingMessage,
   type Origin,
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
+import { partitionForKey } from '@iot/pulsar';
 import { decodeSensorMessage } from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
 
@@ -20,6 +23,8 @@ export interface IngestOptions {
   sourcePartition: number;
   timeMode: TimeMode;
   maxOutOfOrdernessMs: number;
+  /** Partitions of the records topic (records are routed by device_id, as Pulsar keys are). */
+  recordsPartitions: number;
 }
 
 /** One message read from the source topic. */
@@ -40,13 +45,20 @@ export interface IngestStats {
   reasons: Record<string, number>;
 }
 
+/** A records envelope and the records partition it goes to. */
+export interface RoutedEnvelope {
+  partition: number;
+  message: OutgoingMessage;
+}
+
 export interface IngestResult {
-  /** Records (keyed by device_id) for the records topic, in source order. */
-  records: OutgoingMessage[];
+  /**
+   * One envelope per records partition that gets records from this batch; every partition
+   * gets one when the watermark moved (an envelope without records then carries it).
+   */
+  envelopes: RoutedEnvelope[];
   /** Bad and late input, original bytes and a reason. */
   dlq: OutgoingMessage[];
-  /** The partition's watermark after the batch, when it moved (send to every output partition). */
-  watermark: OutgoingMessage | null;
   commit: PartitionCommit;
   stats: IngestStats;
 }
@@ -54,16 +66,29 @@ export interface IngestResult {
 const META_POSITION = 'position';
 const META_WATERMARK = 'watermark';
 const PARTITION = 'source';
+/** Device → records partition entries kept before the cache starts over (bounds memory). */
+const ROUTE_CACHE_SIZE = 100_000;
 
 export class IngestOperator {
   private position: string | null = null;
   private tracker: WatermarkTracker;
+  private readonly builders: RecordsEnvelopeBuilder[];
+  private readonly routes = new Map<string, number>();
 
   constructor(
     private readonly opts: IngestOptions,
     nowMs: number,
   ) {
+    if (!Number.isInteger(opts.recordsPartitions) || opts.recordsPartitions < 1) {
+      throw new RangeError(
+        `recordsPartitions must be a positive integer, got ${opts.recordsPartitions}`,
+      );
+    }
     this.tracker = new WatermarkTracker(this.trackerOptions(), nowMs);
+    this.builders = Array.from(
+      { length: opts.recordsPartitions },
+      () => new RecordsEnvelopeBuilder(),
+    );
   }
 
   private trackerOptions() {
@@ -94,9 +119,19 @@ export class IngestOperator {
     return this.tracker.watermarkOf(PARTITION);
   }
 
+  /** The records partition of a device: murmur3 of its id, like a keyed Pulsar producer. */
+  private route(deviceId: string): number {
+    let p = this.routes.get(deviceId);
+    if (p === undefined) {
+      if (this.routes.size >= ROUTE_CACHE_SIZE) this.routes.clear();
+      p = partitionForKey(deviceId, this.opts.recordsPartitions);
+      this.routes.set(deviceId, p);
+    }
+    return p;
+  }
+
   process(batch: readonly SourceMessage[], nowMs: number, epoch: number): IngestResult {
     const stats: IngestStats = { records: 0, dlq: 0, late: 0, skipped: 0, reasons: {} };
-    const records: OutgoingMessage[] = [];
     const dlq: OutgoingMessage[] = [];
     const before = this.watermark;
     let last: string | null = null;
@@ -108,18 +143,13 @@ export class IngestOperator {
         continue;
       }
       last = msg.position;
-      const origin: Origin = {
-        partition: this.opts.sourcePartition,
-        position: msg.position,
-        epoch,
-      };
       const decoded = decodeSensorMessage({
         payload: msg.payload,
         eventTime: msg.eventTime ?? null,
         publishTime: msg.publishTime,
       });
       if (!decoded.ok) {
-        dlq.push(dlqMessage(msg, origin, decoded.reason, decoded.detail));
+        dlq.push(dlqMessage(msg, this.originOf(msg, epoch), decoded.reason, decoded.detail));
         stats.dlq++;
         stats.reasons[decoded.reason] = (stats.reasons[decoded.reason] ?? 0) + 1;
         continue;
@@ -128,30 +158,33 @@ export class IngestOperator {
         this.opts.timeMode === 'ingest' ? { ...decoded.value, event_time: nowMs } : decoded.value;
       if (this.tracker.observe(PARTITION, record.event_time, nowMs)) {
         const detail = `event time ${record.event_time} is behind the partition watermark ${this.watermark}`;
-        dlq.push(dlqMessage(msg, origin, 'late', detail));
+        dlq.push(dlqMessage(msg, this.originOf(msg, epoch), 'late', detail));
         stats.late++;
         continue;
       }
-      records.push(encodeRecordMessage(record, origin));
+      this.builders[this.route(record.device_id)]!.add(record, msg.position);
       stats.records++;
     }
 
+    const envelopes: RoutedEnvelope[] = [];
     const after = this.watermark;
-    const watermark =
-      after !== null && after !== before && last !== null
-        ? encodeWatermarkMessage(after, {
-            partition: this.opts.sourcePartition,
-            position: last,
-            epoch,
-          })
-        : null;
     const meta = new Map<string, string>();
     if (last !== null) {
+      const origin: Origin = { partition: this.opts.sourcePartition, position: last, epoch };
+      const moved = after !== null && after !== before;
+      this.builders.forEach((builder, partition) => {
+        if (builder.size === 0 && !moved) return;
+        envelopes.push({ partition, message: recordsMessage(builder.finish(origin, after)) });
+      });
       this.position = last;
       meta.set(META_POSITION, last);
       meta.set(META_WATERMARK, JSON.stringify(this.tracker.toJSON()));
     }
-    return { records, dlq, watermark, commit: { meta }, stats };
+    return { envelopes, dlq, commit: { meta }, stats };
+  }
+
+  private originOf(msg: SourceMessage, epoch: number): Origin {
+    return { partition: this.opts.sourcePartition, position: msg.position, epoch };
   }
 }
 

@@ -10,6 +10,7 @@ import { FencedError, PartitionState } from '@iot/state';
 import {
   Checkpointing,
   FailoverOwnership,
+  envelopeProducer,
   instanceName,
   outputProducer,
   subscribePartitions,
@@ -48,17 +49,17 @@ shutdown.onStop('pulsar', () => client.close(), { last: true });
 const checkpointing = await Checkpointing.connect(config, 'ingest', instanceName('ingest'), log);
 shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
 
-const records = await outputProducer(client, config.RECORDS_TOPIC);
 const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
-// Watermark markers go to every records partition, each through its own producer.
+// One producer per records partition: the operator routes each record by device_id and sends
+// one envelope per partition and batch.
 const recordsPartitions = await client.getPartitionCount(config.RECORDS_TOPIC);
-const markerOuts = await Promise.all(
+const recordsOuts = await Promise.all(
   (recordsPartitions === 0
     ? [config.RECORDS_TOPIC]
     : Array.from({ length: recordsPartitions }, (_, q) =>
         partitionTopicName(config.RECORDS_TOPIC, q),
       )
-  ).map((t) => outputProducer(client, t)),
+  ).map((t) => envelopeProducer(client, t)),
 );
 
 const sources = await subscribePartitions(client, {
@@ -88,16 +89,16 @@ const supervisor = new PartitionSupervisor<number>({
         { cumulative: true },
       ),
       sink: {
-        publishRecords: (ms) => publishAll(records, ms),
-        publishDlq: (ms) => publishAll(dlq, ms),
-        publishWatermark: async (m) => {
-          await Promise.all(markerOuts.map((out) => out.send(m)));
+        publishEnvelopes: async (envelopes) => {
+          await Promise.all(envelopes.map((e) => recordsOuts[e.partition]!.send(e.message)));
         },
+        publishDlq: (ms) => publishAll(dlq, ms),
       },
       options: {
         sourcePartition: partition,
         timeMode: config.TIME_MODE,
         maxOutOfOrdernessMs: config.MAX_OUT_OF_ORDERNESS,
+        recordsPartitions: recordsOuts.length,
       },
       now: Date.now,
       maxBatch: 5000,
@@ -133,12 +134,10 @@ readiness.set('processing', true);
 log.info('consuming', {
   topic: config.PULSAR_TOPIC,
   partitions: sources.length,
-  recordsPartitions: markerOuts.length,
+  recordsPartitions: recordsOuts.length,
 });
 
 // Stop at a micro-batch boundary (everything committed), then flush and close.
 shutdown.onStop('partitions', () => ownership.stop());
 shutdown.onStop('consumers', () => Promise.all(sources.map((s) => s.consumer.close())));
-shutdown.onStop('producers', () =>
-  Promise.all([records, dlq, ...markerOuts].map((p) => p.close())),
-);
+shutdown.onStop('producers', () => Promise.all([dlq, ...recordsOuts].map((p) => p.close())));

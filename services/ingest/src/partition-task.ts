@@ -1,10 +1,12 @@
 // One ingest source partition, end to end: takes ownership in Redis (a new owner epoch that
-// is stamped on every record it publishes), restores position and watermark, then loops over
-// micro-batches: read → operator → publish records, DLQ and the watermark marker (awaiting
-// every receipt) → commit position + watermark → ack. A crash anywhere replays from the last
-// commit with the same state, so the replayed outputs carry the same origins and the
-// aggregator drops them as duplicates (DESIGN.md §4).
+// is stamped on every envelope it publishes), restores position and watermark, then loops
+// over micro-batches: read → operator → publish the records envelopes (each carrying the
+// watermark after the batch) and the DLQ entries, awaiting every receipt → commit position +
+// watermark → ack. A crash anywhere replays from the last commit with the same state, so the
+// replayed records carry the same source positions and the aggregator drops those it already
+// applied, whatever the new batch boundaries (docs/architecture.md, "Exactly once").
 import type { OutgoingMessage } from '@iot/channel';
+import type { RoutedEnvelope } from './ingest-operator.ts';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   IngestOperator,
@@ -24,10 +26,8 @@ export interface SensorSource {
 
 /** Publishing side; each call resolves once the broker confirmed every message. */
 export interface IngestSink {
-  /** Records, routed by key (device_id) over the records topic's partitions. */
-  publishRecords(messages: readonly OutgoingMessage[]): Promise<void>;
-  /** A watermark marker, to every partition of the records topic. */
-  publishWatermark(message: OutgoingMessage): Promise<void>;
+  /** Records envelopes, each to the records partition it names. */
+  publishEnvelopes(envelopes: readonly RoutedEnvelope[]): Promise<void>;
   publishDlq(messages: readonly OutgoingMessage[]): Promise<void>;
 }
 
@@ -75,12 +75,10 @@ export class IngestPartitionTask {
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     if (batch.messages.length === 0) return;
     const result = op.process(batch.messages, this.deps.now(), this.epoch);
-    // Records and DLQ in parallel; the marker after the records so it never overtakes them.
     await Promise.all([
-      result.records.length > 0 ? this.deps.sink.publishRecords(result.records) : undefined,
+      result.envelopes.length > 0 ? this.deps.sink.publishEnvelopes(result.envelopes) : undefined,
       result.dlq.length > 0 ? this.deps.sink.publishDlq(result.dlq) : undefined,
     ]);
-    if (result.watermark !== null) await this.deps.sink.publishWatermark(result.watermark);
     await this.deps.state.commit(result.commit);
     await batch.ack();
     this.deps.onBatch?.(result.stats);

@@ -53,7 +53,8 @@ const inputs = await Promise.all(
       type: 'Shared',
       initialPosition: 'Earliest',
       consumerName: instanceName('writer'),
-      receiverQueueSize: Math.max(1000, config.WRITER_BATCH_ROWS),
+      // Envelopes (one per aggregator micro-batch and topic), not rows: a short queue.
+      receiverQueueSize: 64,
     }),
   ),
 );

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeAggregateMessage, encodeAlertMessage, PROP } from '@iot/channel';
+import { encodeAggregatesMessage, encodeAlertsMessage, PROP } from '@iot/channel';
 import type { AggregateRow, Alert } from '@iot/windows';
 import { WriteTask, type OutputBatch, type RowSink } from './write-task.ts';
 
@@ -53,8 +53,8 @@ function deps(
   };
 }
 
-test('a batch holds at most batchSize messages and is acked only after the insert', async () => {
-  const msgs = [1, 2, 3, 4, 5, 6, 7].map((i) => encodeAggregateMessage(row(i)));
+test('a batch holds at most batchSize rows and is acked only after the insert', async () => {
+  const msgs = [1, 2, 3, 4, 5, 6, 7].map((i) => encodeAggregatesMessage([row(i)]));
   const { source, acked } = fakeSource(msgs, 2);
   const events: string[] = [];
   const inserted: string[][] = [];
@@ -80,7 +80,7 @@ test('a batch holds at most batchSize messages and is acked only after the inser
 
 test('a ClickHouse outage is retried with backoff; nothing is acked until it succeeds', async () => {
   const { source, acked } = fakeSource(
-    [encodeAggregateMessage(row(1)), encodeAlertMessage(alert)],
+    [encodeAggregatesMessage([row(1)]), encodeAlertsMessage([alert])],
     5,
   );
   let failures = 3;
@@ -107,8 +107,8 @@ test('a ClickHouse outage is retried with backoff; nothing is acked until it suc
 });
 
 test('a message that is not an aggregate or alert goes to the DLQ with a reason', async () => {
-  const bad = { payload: Buffer.from('not json'), properties: { [PROP.kind]: 'aggregate' } };
-  const { source, acked } = fakeSource([bad, encodeAggregateMessage(row(2))], 5);
+  const bad = { payload: Buffer.from('not json'), properties: { [PROP.kind]: 'aggregates' } };
+  const { source, acked } = fakeSource([bad, encodeAggregatesMessage([row(2)])], 5);
   const sink: RowSink = {
     insertAggregates: async () => {},
     insertSensorsLocal: async () => {},
@@ -126,7 +126,7 @@ test('a message that is not an aggregate or alert goes to the DLQ with a reason'
 
 test('flushIdleMs: a burst is written once the topic is quiet, not after the flush interval', async () => {
   // Three rows arrive, then nothing: the batch is written after one quiet slice.
-  const msgs = [1, 2, 3].map((i) => encodeAggregateMessage(row(i)));
+  const msgs = [1, 2, 3].map((i) => encodeAggregatesMessage([row(i)]));
   const { source } = fakeSource(msgs, 3);
   const waits: number[] = [];
   const timed = {
@@ -160,7 +160,7 @@ test('flushIdleMs: a burst is written once the topic is quiet, not after the flu
 });
 
 test('flushIdleMs: a steady trickle never looks quiet; the batch still ends at batchSize', async () => {
-  const msgs = [1, 2, 3, 4, 5, 6, 7].map((i) => encodeAggregateMessage(row(i)));
+  const msgs = [1, 2, 3, 4, 5, 6, 7].map((i) => encodeAggregatesMessage([row(i)]));
   const { source, acked } = fakeSource(msgs, 1);
   const sink: RowSink = {
     insertAggregates: async () => {},
@@ -171,4 +171,22 @@ test('flushIdleMs: a steady trickle never looks quiet; the batch still ends at b
   assert.equal(await task.step(), 5);
   assert.equal(await task.step(), 2);
   assert.deepEqual(acked, [1, 2, 3, 4, 5, 6, 7]);
+});
+
+test('rows are counted inside envelopes: one envelope of many rows fills a batch', async () => {
+  const big = encodeAggregatesMessage([1, 2, 3, 4, 5, 6].map(row));
+  const alerts = encodeAlertsMessage([alert, { ...alert, device_id: 'sensor_2' }]);
+  const { source, acked } = fakeSource([big, alerts], 1);
+  const inserted: number[] = [];
+  const sink: RowSink = {
+    insertAggregates: async (rows) => void inserted.push(rows.length),
+    insertSensorsLocal: async () => {},
+    insertAlerts: async (a) => void inserted.push(a.length),
+  };
+  const task = new WriteTask(deps(source, sink).deps);
+  // batchSize is 5: the first envelope alone (6 rows) ends the batch.
+  assert.equal(await task.step(), 6);
+  assert.equal(await task.step(), 2);
+  assert.deepEqual(inserted, [6, 2]);
+  assert.deepEqual(acked, [1, 2]);
 });

@@ -46,49 +46,33 @@ export interface WriterTaskDeps {
 export class WriteTask {
   constructor(private readonly deps: WriterTaskDeps) {}
 
-  /** Gathers one batch, writes it, acks it. Returns the number of messages handled. */
+  /** Gathers one batch, writes it, acks it. Returns the number of rows and alerts handled. */
   async step(): Promise<number> {
     const { deps } = this;
     const started = deps.now();
     const batches: OutputBatch[] = [];
+    /** Rows and alerts gathered (a malformed envelope counts as one). */
     let count = 0;
+    const rows: AggregateRow[] = [];
+    const alerts: Alert[] = [];
+    const malformed: OutgoingMessage[] = [];
     while (count < deps.batchSize) {
       const left = deps.flushIntervalMs - (deps.now() - started);
       if (left <= 0) break;
       // In idle-sized slices, so that a quiet slice can end a batch that has rows.
       const wait = deps.flushIdleMs > 0 ? Math.min(left, deps.flushIdleMs) : left;
+      // An envelope holds one row or more, so this asks for no more envelopes than rows are
+      // missing; the last receive may still take the batch past batchSize.
       const b = await deps.source.receiveBatch(deps.batchSize - count, wait);
       if (b.messages.length > 0) {
         batches.push(b);
-        count += b.messages.length;
+        count += decodeInto(b.messages, rows, alerts, malformed);
       } else if (count > 0 && deps.flushIdleMs > 0 && wait === deps.flushIdleMs) {
         break; // the topic went quiet: write what we have
       }
     }
     if (count === 0) return 0;
 
-    const rows: AggregateRow[] = [];
-    const alerts: Alert[] = [];
-    const malformed: OutgoingMessage[] = [];
-    for (const b of batches) {
-      for (const m of b.messages) {
-        try {
-          const d = decodeOutputMessage(m);
-          if (d.kind === 'aggregate') rows.push(d.row);
-          else alerts.push(d.alert);
-        } catch (err) {
-          if (!(err instanceof ChannelFormatError)) throw err;
-          malformed.push({
-            payload: Buffer.from(m.payload),
-            properties: {
-              ...m.properties,
-              [PROP.reason]: 'bad_output_message',
-              [PROP.detail]: err.message,
-            },
-          });
-        }
-      }
-    }
     await this.withRetry(async () => {
       if (rows.length > 0) {
         await deps.sink.insertAggregates(rows);
@@ -119,4 +103,38 @@ export class WriteTask {
       }
     }
   }
+}
+
+/** Decodes envelopes into the batch's rows and alerts; returns how many items they held. */
+function decodeInto(
+  messages: OutputBatch['messages'],
+  rows: AggregateRow[],
+  alerts: Alert[],
+  malformed: OutgoingMessage[],
+): number {
+  let items = 0;
+  for (const m of messages) {
+    try {
+      const d = decodeOutputMessage(m);
+      if (d.kind === 'aggregates') {
+        for (const row of d.rows) rows.push(row);
+        items += d.rows.length;
+      } else {
+        for (const alert of d.alerts) alerts.push(alert);
+        items += d.alerts.length;
+      }
+    } catch (err) {
+      if (!(err instanceof ChannelFormatError)) throw err;
+      malformed.push({
+        payload: Buffer.from(m.payload),
+        properties: {
+          ...m.properties,
+          [PROP.reason]: 'bad_output_message',
+          [PROP.detail]: err.message,
+        },
+      });
+      items++;
+    }
+  }
+  return items;
 }
