@@ -27,10 +27,19 @@ async function scenario(seed: number, kills: readonly Kill[]): Promise<void> {
   try {
     await Promise.all(Object.values(services).map((s) => s.start()));
     const productionMs = 10_000;
-    const killing = kills.map(async ({ service, at }) => {
-      await new Promise((r) => setTimeout(r, at * productionMs));
-      await services[service].kill();
-      await services[service].start();
+    // Kills of one service wait for its previous restart: on a slow machine a start can
+    // outlast the gap between two kills, and killing a starting process fails its start().
+    const previous = new Map<string, Promise<void>>();
+    const killing = kills.map(({ service, at }) => {
+      const before = previous.get(service);
+      const next = (async () => {
+        await new Promise((r) => setTimeout(r, at * productionMs));
+        await before;
+        await services[service].kill();
+        await services[service].start();
+      })();
+      previous.set(service, next);
+      return next;
     });
     await run.produce(productionMs);
     await Promise.all(killing);
