@@ -23,4 +23,12 @@ export {
   type AlertFilter,
   type ClickHouseLike,
 } from './sink.ts';
+export {
+  REFUSED_CODES,
+  UnencodableRowError,
+  classifyInsertError,
+  clickHouseCode,
+  type InsertErrorClass,
+  type TransientClass,
+} from './insert-errors.ts';
 export { identifier, integerLiteral, stringLiteral } from './sql.ts';

@@ -24,6 +24,7 @@ import {
   SENSORS_LOCAL_COLUMNS,
   schemaStatements,
 } from './ddl.ts';
+import { UnencodableRowError } from './insert-errors.ts';
 import { encodeRowBinary, type Cell, type Column } from './rowbinary.ts';
 import {
   aggregateFromClickHouse,
@@ -88,13 +89,22 @@ export class ClickHouseSink {
     this.database = identifier(options.database ?? DEFAULT_DATABASE);
   }
 
-  /** One INSERT … FORMAT RowBinary; resolves once ClickHouse has answered and the body is drained. */
-  async #insert(
+  /**
+   * One INSERT … FORMAT RowBinary; resolves once ClickHouse has answered and the body is
+   * drained. A row the columns cannot hold throws UnencodableRowError before anything is sent.
+   */
+  async #insert<T>(
     table: string,
     columns: readonly Column[],
-    rows: readonly Record<string, Cell>[],
+    rows: readonly T[],
+    toCells: (row: T) => Record<string, Cell>,
   ): Promise<void> {
-    const body = encodeRowBinary(columns, rows);
+    let body: Buffer;
+    try {
+      body = encodeRowBinary(columns, rows.map(toCells));
+    } catch (err) {
+      throw new UnencodableRowError(table, err);
+    }
     const query = `INSERT INTO ${this.database}.${table} (${columns.map(([c]) => c).join(', ')}) FORMAT RowBinary`;
     const result = await this.#client.exec({ query, values: Readable.from([body]) });
     for await (const _chunk of result.stream) {
@@ -114,23 +124,19 @@ export class ClickHouseSink {
    */
   async insertAggregates(rows: readonly AggregateInsert[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#insert(
-      'sensor_aggregates',
-      AGGREGATE_TABLE_COLUMNS,
-      rows.map(aggregateToClickHouse),
-    );
+    await this.#insert('sensor_aggregates', AGGREGATE_TABLE_COLUMNS, rows, aggregateToClickHouse);
   }
 
   /** Writes the seed-shaped rows (one per device per window, time = window_start). */
   async insertSensorsLocal(rows: readonly AggregateInsert[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#insert('sensors_local', SENSORS_LOCAL_COLUMNS, rows.map(sensorsLocalFromAggregate));
+    await this.#insert('sensors_local', SENSORS_LOCAL_COLUMNS, rows, sensorsLocalFromAggregate);
   }
 
   /** Inserts alerts; keyed by (device_id, event_time_ms, kind, source), so replays collapse. */
   async insertAlerts(alerts: readonly AlertInsert[]): Promise<void> {
     if (alerts.length === 0) return;
-    await this.#insert('sensor_alerts', ALERT_COLUMNS, alerts.map(alertToClickHouse));
+    await this.#insert('sensor_alerts', ALERT_COLUMNS, alerts, alertToClickHouse);
   }
 
   /** Current rows through FINAL (one per key), ordered by device_id, window_start. */

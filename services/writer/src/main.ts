@@ -9,7 +9,7 @@ import { startService } from '@iot/observability';
 import { PulsarClient } from '@iot/pulsar';
 import { instanceName, outputProducer } from '@iot/stage';
 import { spec } from './config.ts';
-import { WriteTask } from './write-task.ts';
+import { REJECTED_REASON, WriteTask } from './write-task.ts';
 
 const svc = await startService({ service: 'writer', spec });
 const { config, log, metrics, readiness, shutdown } = svc;
@@ -26,7 +26,13 @@ const flushMs = metrics.histogram({
 });
 const retries = metrics.counter({
   name: 'writer_retries_total',
-  help: 'ClickHouse insert retries',
+  help: 'ClickHouse insert retries, by class of the transient error (connection, timeout, overload, other)',
+  labelNames: ['class'] as const,
+});
+const dlqOut = metrics.counter({
+  name: 'writer_dlq_total',
+  help: 'Messages sent to the DLQ, by reason (bad_output_message, rejected_by_clickhouse)',
+  labelNames: ['reason'] as const,
 });
 
 // The seed's JDBC URL names the database in its path (…:8123/benchmark).
@@ -70,20 +76,26 @@ const supervisor = new PartitionSupervisor<number>({
       flushIdleMs: config.WRITER_FLUSH_IDLE,
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      retry: { initialMs: 200, maxMs: 10_000 },
-      onRetry: (attempt, err, delayMs) => {
-        retries.inc();
+      retry: { initialMs: 200, maxMs: 10_000, jitter: 0.2 },
+      onRetry: (attempt, err, delayMs, errorClass) => {
+        retries.inc({ class: errorClass });
         readiness.set('clickhouse', false, String(err));
         log.warn('ClickHouse insert failed; retrying (Pulsar keeps the batch)', {
+          class: errorClass,
           attempt,
           delayMs,
           err,
         });
       },
+      onRejected: (table, detail) => {
+        log.warn('ClickHouse refused a row; it goes to the DLQ', { table, detail });
+      },
       onFlush: (s) => {
         readiness.set('clickhouse', true);
         rowsOut.inc({ table: 'sensor_aggregates' }, s.aggregates);
         rowsOut.inc({ table: 'sensor_alerts' }, s.alerts);
+        dlqOut.inc({ reason: 'bad_output_message' }, s.malformed);
+        dlqOut.inc({ reason: REJECTED_REASON }, s.rejected);
         flushMs.observe(s.ms / 1000);
       },
     });

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeAggregatesMessage, encodeAlertsMessage, PROP } from '@iot/channel';
+import {
+  decodeOutputMessage,
+  encodeAggregatesMessage,
+  encodeAlertsMessage,
+  PROP,
+  type OutgoingMessage,
+} from '@iot/channel';
+import { UnencodableRowError } from '@iot/clickhouse';
 import type { AggregateRow, Alert } from '@iot/windows';
 import { WriteTask, type OutputBatch, type RowSink } from './write-task.ts';
 
@@ -48,7 +55,7 @@ function deps(
       flushIdleMs: 0,
       now: () => (clock += 10),
       sleep: async () => {},
-      retry: { initialMs: 1, maxMs: 4 },
+      retry: { initialMs: 1, maxMs: 4, random: () => 0.5 }, // mid-jitter: exact delays
     },
   };
 }
@@ -189,4 +196,129 @@ test('rows are counted inside envelopes: one envelope of many rows fills a batch
   assert.equal(await task.step(), 2);
   assert.deepEqual(inserted, [6, 2]);
   assert.deepEqual(acked, [1, 2]);
+});
+
+// ClickHouse 18.16's answer to a row a MATERIALIZED throwIf column refuses (captured live).
+const THROW_IF =
+  "Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' function is non zero, e.what() = DB::Exception\n";
+
+/** Tables that refuse, all or nothing, any insert holding one of their bad devices. */
+function refusingSink(bad: { local?: string[]; aggregates?: string[]; alerts?: string[] }) {
+  const written = { local: [] as string[], aggregates: [] as string[], alerts: [] as string[] };
+  const table =
+    (name: keyof typeof written, refuse: (id: string) => Error) =>
+    async (xs: readonly { device_id: string }[]) => {
+      const b = xs.find((x) => bad[name]?.includes(x.device_id));
+      if (b) throw refuse(b.device_id);
+      written[name].push(...xs.map((x) => x.device_id));
+    };
+  const sink: RowSink = {
+    insertSensorsLocal: table(
+      'local',
+      (id) =>
+        new UnencodableRowError(
+          'sensors_local',
+          new RangeError(`column error_count (UInt32) cannot hold 5000000000 (${id})`),
+        ),
+    ),
+    insertAggregates: table('aggregates', () => new Error(THROW_IF)),
+    insertAlerts: table('alerts', () => new Error(THROW_IF)),
+  };
+  return { sink, written };
+}
+
+const props = (m: unknown) => (m as OutgoingMessage).properties;
+
+test('a row sensors_local refuses goes to the DLQ and into neither table; the rest is written and acked', async () => {
+  const msgs = [1, 2, 3, 4, 5].map((i) => encodeAggregatesMessage([row(i)]));
+  const { source, acked } = fakeSource(msgs, 5);
+  const { sink, written } = refusingSink({ local: ['sensor_3'] });
+  const d = deps(source, sink);
+  const flushed: unknown[] = [];
+  const rejected: string[] = [];
+  const task = new WriteTask({
+    ...d.deps,
+    onFlush: (s) => flushed.push({ ...s, ms: 0 }),
+    onRejected: (table, detail) => rejected.push(`${table} | ${detail}`),
+  });
+  assert.equal(await task.step(), 5);
+  const good = ['sensor_1', 'sensor_2', 'sensor_4', 'sensor_5'];
+  assert.deepEqual([...new Set(written.local)].sort(), good);
+  assert.deepEqual(written.aggregates.sort(), good, 'the tables do not diverge');
+  assert.equal(d.dlq.length, 1);
+  const dead = d.dlq[0] as OutgoingMessage;
+  assert.equal(props(dead)[PROP.reason], 'rejected_by_clickhouse');
+  assert.equal(
+    props(dead)[PROP.detail],
+    'sensors_local: column error_count (UInt32) cannot hold 5000000000 (sensor_3)',
+  );
+  // The DLQ holds the row as a channel message the writer can decode again.
+  const back = decodeOutputMessage({ payload: dead.payload, properties: dead.properties });
+  assert.equal(back.kind === 'aggregates' && back.rows[0]!.device_id, 'sensor_3');
+  assert.deepEqual(rejected, [`sensors_local | ${props(dead)[PROP.detail]}`]);
+  assert.deepEqual(flushed, [{ aggregates: 4, alerts: 0, malformed: 0, rejected: 1, ms: 0 }]);
+  assert.deepEqual(acked, [5]);
+});
+
+test('rows and alerts ClickHouse refuses carry its error text; malformed messages share the DLQ batch', async () => {
+  const bad = { payload: Buffer.from('not json'), properties: { [PROP.kind]: 'aggregates' } };
+  const badAlert = { ...alert, device_id: 'sensor_9' };
+  const msgs = [
+    encodeAggregatesMessage([row(1)]),
+    encodeAggregatesMessage([row(2)]),
+    bad,
+    encodeAlertsMessage([alert]),
+    encodeAlertsMessage([badAlert]),
+  ];
+  const { source, acked } = fakeSource(msgs, 5);
+  const { sink, written } = refusingSink({ aggregates: ['sensor_2'], alerts: ['sensor_9'] });
+  const d = deps(source, sink);
+  await new WriteTask(d.deps).step();
+  assert.deepEqual(written.aggregates, ['sensor_1']);
+  assert.deepEqual(written.alerts, ['sensor_1']);
+  assert.deepEqual(
+    d.dlq.map((m) => [props(m)[PROP.kind], props(m)[PROP.reason], props(m)[PROP.detail]]),
+    [
+      ['aggregates', 'bad_output_message', props(d.dlq[0])[PROP.detail]],
+      ['aggregates', 'rejected_by_clickhouse', `sensor_aggregates: ${THROW_IF.trim()}`],
+      ['alerts', 'rejected_by_clickhouse', `sensor_alerts: ${THROW_IF.trim()}`],
+    ],
+  );
+  assert.deepEqual(acked, [5]);
+});
+
+test('a transient error while bisecting is retried with jittered backoff, never sent to the DLQ', async () => {
+  const msgs = [1, 2, 3, 4].map((i) => encodeAggregatesMessage([row(i)]));
+  const { source } = fakeSource(msgs, 4);
+  const { sink, written } = refusingSink({ aggregates: ['sensor_4'] });
+  let calls = 0;
+  const flaky: RowSink = {
+    ...sink,
+    insertAggregates: async (rows) => {
+      // The second insert (the first half, during bisection) meets a connection reset twice.
+      if (++calls === 2 || calls === 3) {
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      }
+      await sink.insertAggregates(rows);
+    },
+  };
+  const retries: [number, number, string][] = [];
+  const d = deps(source, flaky);
+  let r = 0;
+  const randoms = [0, 0.999999];
+  const task = new WriteTask({
+    ...d.deps,
+    retry: { initialMs: 100, maxMs: 1_000, jitter: 0.2, random: () => randoms[r++ % 2] ?? 0 },
+    onRetry: (attempt, _err, delayMs, cls) => retries.push([attempt, delayMs, cls]),
+  });
+  await task.step();
+  assert.deepEqual(retries, [
+    [1, 80, 'connection'],
+    [2, 240, 'connection'],
+  ]);
+  assert.deepEqual(written.aggregates.sort(), ['sensor_1', 'sensor_2', 'sensor_3']);
+  assert.deepEqual(
+    d.dlq.map((m) => props(m)[PROP.reason]),
+    ['rejected_by_clickhouse'],
+  );
 });

@@ -4,9 +4,21 @@
 // ClickHouse, and ack only after ClickHouse confirmed. Inserts are idempotent
 // (ReplacingMergeTree keyed by device_id, window_start), so a batch replayed after a crash
 // changes nothing visible through FINAL. A ClickHouse outage is waited out with backoff:
-// Pulsar keeps the unacked data.
-import { ChannelFormatError, decodeOutputMessage, PROP, type OutgoingMessage } from '@iot/channel';
+// Pulsar keeps the unacked data. Rows ClickHouse refuses (a value a column cannot hold) are
+// found by bisection and go to the DLQ with its error; the rest is written and the batch
+// acked, so one bad row never stalls the writer.
+import {
+  ChannelFormatError,
+  decodeOutputMessage,
+  encodeAggregatesMessage,
+  encodeAlertsMessage,
+  PROP,
+  type OutgoingMessage,
+} from '@iot/channel';
+import { classifyInsertError, type TransientClass } from '@iot/clickhouse';
+import { backoffDelay, type BackoffOptions } from '@iot/pulsar/backoff';
 import type { AggregateRow, Alert } from '@iot/windows';
+import { insertIsolatingRefused, type Refused } from './isolate-refused.ts';
 
 export interface OutputBatch {
   messages: { payload: Uint8Array; properties: Readonly<Record<string, string>> }[];
@@ -38,10 +50,27 @@ export interface WriterTaskDeps {
   flushIdleMs: number;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
-  retry: { initialMs: number; maxMs: number };
-  onRetry?: (attempt: number, err: unknown, delayMs: number) => void;
-  onFlush?: (stats: { aggregates: number; alerts: number; malformed: number; ms: number }) => void;
+  /** Backoff between attempts at a transient failure (jittered unless `jitter: 0`). */
+  retry: BackoffOptions & { initialMs: number; maxMs: number };
+  onRetry?: (attempt: number, err: unknown, delayMs: number, errorClass: TransientClass) => void;
+  /** Once per row or alert ClickHouse refused; it is in the DLQ batch with `detail`. */
+  onRejected?: (table: WriterTable, detail: string) => void;
+  onFlush?: (stats: {
+    aggregates: number;
+    alerts: number;
+    malformed: number;
+    /** Rows and alerts refused by ClickHouse, sent to the DLQ. */
+    rejected: number;
+    ms: number;
+  }) => void;
 }
+
+export type WriterTable = 'sensors_local' | 'sensor_aggregates' | 'sensor_alerts';
+
+/** DLQ reason of a row or alert ClickHouse refused; `PROP.detail` holds its error text. */
+export const REJECTED_REASON = 'rejected_by_clickhouse';
+/** Pulsar properties travel in every message's metadata: keep ClickHouse's text bounded. */
+const MAX_DETAIL = 1_000;
 
 export class WriteTask {
   constructor(private readonly deps: WriterTaskDeps) {}
@@ -73,32 +102,68 @@ export class WriteTask {
     }
     if (count === 0) return 0;
 
-    await this.withRetry(async () => {
-      if (rows.length > 0) {
-        await deps.sink.insertAggregates(rows);
-        await deps.sink.insertSensorsLocal(rows);
-      }
-      if (alerts.length > 0) await deps.sink.insertAlerts(alerts);
-    });
-    if (malformed.length > 0) await deps.publishDlq(malformed);
+    // A window's row goes to both row tables or to neither, so they never diverge. ClickHouse
+    // has no transactions, so order does it: sensors_local first (its columns are the
+    // narrower, e.g. error_count UInt32 where sensor_aggregates has UInt64: the one that
+    // refuses), then sensor_aggregates gets only the rows sensors_local took. A row that
+    // sensor_aggregates alone refuses (no such value is known with today's columns) stays in
+    // sensors_local; the DLQ detail names the table that refused it.
+    const localRefused = await this.insert('sensors_local', rows, (xs) =>
+      deps.sink.insertSensorsLocal(xs),
+    );
+    const accepted = without(rows, localRefused);
+    const aggregatesRefused = await this.insert('sensor_aggregates', accepted, (xs) =>
+      deps.sink.insertAggregates(xs),
+    );
+    const alertsRefused = await this.insert('sensor_alerts', alerts, (xs) =>
+      deps.sink.insertAlerts(xs),
+    );
+    const rejected = [
+      ...localRefused.map((r) => rejectedMessage(encodeAggregatesMessage([r.item]), r)),
+      ...aggregatesRefused.map((r) => rejectedMessage(encodeAggregatesMessage([r.item]), r)),
+      ...alertsRefused.map((r) => rejectedMessage(encodeAlertsMessage([r.item]), r)),
+    ];
+    const dlq = [...malformed, ...rejected];
+    if (dlq.length > 0) await deps.publishDlq(dlq);
     for (const b of batches) await b.ack();
     deps.onFlush?.({
-      aggregates: rows.length,
-      alerts: alerts.length,
+      aggregates: accepted.length - aggregatesRefused.length,
+      alerts: alerts.length - alertsRefused.length,
       malformed: malformed.length,
+      rejected: rejected.length,
       ms: deps.now() - started,
     });
     return count;
   }
 
+  /** Inserts into one table; returns what it refused, each with ClickHouse's error text. */
+  private async insert<T>(
+    table: WriterTable,
+    items: readonly T[],
+    write: (items: readonly T[]) => Promise<void>,
+  ): Promise<RefusedIn<T>[]> {
+    const refused = await insertIsolatingRefused(
+      items,
+      (xs) => this.withRetry(() => write(xs)),
+      (err) => classifyInsertError(err).kind === 'refused',
+    );
+    return refused.map((r) => {
+      const detail = refusalDetail(table, r.error);
+      this.deps.onRejected?.(table, detail);
+      return { ...r, detail };
+    });
+  }
+
+  /** Retries transient failures with jittered backoff, for ever; rethrows a refusal. */
   private async withRetry(write: () => Promise<void>): Promise<void> {
-    const { retry } = this.deps;
     for (let attempt = 1; ; attempt++) {
       try {
         return await write();
       } catch (err) {
-        const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** (attempt - 1));
-        this.deps.onRetry?.(attempt, err, delay);
+        const c = classifyInsertError(err);
+        if (c.kind === 'refused') throw err;
+        const delay = backoffDelay(attempt, this.deps.retry);
+        this.deps.onRetry?.(attempt, err, delay, c.class);
         await this.deps.sleep(delay);
       }
     }
@@ -137,4 +202,26 @@ function decodeInto(
     }
   }
   return items;
+}
+
+type RefusedIn<T> = Refused<T> & { detail: string };
+
+function without<T>(items: readonly T[], refused: readonly Refused<T>[]): T[] {
+  if (refused.length === 0) return [...items];
+  const out = new Set(refused.map((r) => r.item));
+  return items.filter((x) => !out.has(x));
+}
+
+/** "table: ClickHouse's message", trimmed and bounded. */
+export function refusalDetail(table: WriterTable, err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).trim();
+  const detail = text.startsWith(`${table}:`) ? text : `${table}: ${text}`;
+  return detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
+}
+
+function rejectedMessage(m: OutgoingMessage, r: { detail: string }): OutgoingMessage {
+  return {
+    ...m,
+    properties: { ...m.properties, [PROP.reason]: REJECTED_REASON, [PROP.detail]: r.detail },
+  };
 }
