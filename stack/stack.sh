@@ -2,7 +2,8 @@
 # The local stack: installs (first time) and starts, on 127.0.0.1, the real servers the pipeline
 # talks to, for machines without a Docker engine (development and CI). See stack/README.md.
 #
-#   stack.sh up [server...]      install what is missing, start what is not running, wait until ready
+#   stack.sh up [server...]      install what is missing (and docker-compose, for the tests),
+#                                start what is not running, wait until ready
 #   stack.sh down [server...]    stop what this script started
 #   stack.sh status              one line per server
 #   stack.sh logs [server]       where the logs are, or the tail of one
@@ -278,6 +279,17 @@ port_of() {
 
 check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
 
+# --- Tools the tests use besides the servers --------------------------------------------------
+
+tools_install() {
+  # Debian's docker-compose (v1) checks docker-compose.yml with `config` without a Docker
+  # engine (test/deploy/manifests.test.ts); recommends off, or apt brings the engine too.
+  # Not fatal: the servers matter more, and the test says what is missing.
+  command -v docker-compose >/dev/null ||
+    (apt_install --no-install-recommends docker-compose) ||
+    say "warning: could not install docker-compose; the compose file is not validated"
+}
+
 up_one() {
   local name="$1"
   if "${name}_ready"; then return 0; fi
@@ -293,6 +305,7 @@ cmd_up() {
   [[ ${#servers[@]} -gt 0 ]] || servers=("${ALL_SERVERS[@]}")
   local s
   for s in "${servers[@]}"; do check_server "$s"; done
+  tools_install
   # Start everything first, then wait: the servers boot in parallel.
   for s in "${servers[@]}"; do up_one "$s"; done
   for s in "${servers[@]}"; do

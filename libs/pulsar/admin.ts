@@ -242,8 +242,29 @@ export class PulsarAdmin {
     >;
   }
 
+  // ---- namespaces and broker -------------------------------------------------------------
+
+  /** Creates a namespace (tenant/name) with no policies of its own; 409 when it exists. */
+  async createNamespace(namespace: string): Promise<void> {
+    await this.call('PUT', this.namespace(namespace));
+  }
+
+  /** Deletes an empty namespace (the broker refuses one that still has topics). */
+  async deleteNamespace(namespace: string): Promise<void> {
+    await this.call('DELETE', this.namespace(namespace));
+  }
+
+  /** The broker's effective configuration, every value as a string (superuser only). */
+  async getRuntimeConfiguration(): Promise<Record<string, string>> {
+    return (await this.call('GET', '/admin/v2/brokers/configuration/runtime')) as Record<
+      string,
+      string
+    >;
+  }
+
   // ---- policies --------------------------------------------------------------------------
 
+  /** The namespace's own policy; undefined when it has none (the broker's defaults apply). */
   async getNamespaceRetention(namespace: string): Promise<RetentionPolicy | undefined> {
     return (await this.call('GET', `${this.namespace(namespace)}/retention`)) as
       RetentionPolicy | undefined;
@@ -257,9 +278,22 @@ export class PulsarAdmin {
     await this.call('POST', `${this.topic(topic)}/retention`, policy);
   }
 
+  /** The topic's own policy; undefined when it has none (the namespace's or broker's applies). */
   async getTopicRetention(topic: string): Promise<RetentionPolicy | undefined> {
     return (await this.call('GET', `${this.topic(topic)}/retention`)) as
       RetentionPolicy | undefined;
+  }
+
+  /**
+   * The policy in force on an existing topic: its own, else its namespace's, else the broker's
+   * defaults. A partitioned topic answers for all its partitions (a partition's name is refused
+   * with 412); an absent topic is a 404, a broker without topic-level policies a 405.
+   */
+  async getAppliedTopicRetention(topic: string): Promise<RetentionPolicy> {
+    return (await this.call(
+      'GET',
+      `${this.topic(topic)}/retention?applied=true`,
+    )) as RetentionPolicy;
   }
 
   async setNamespaceDeduplication(namespace: string, enabled: boolean): Promise<void> {

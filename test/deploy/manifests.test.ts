@@ -193,6 +193,28 @@ for (const [service, spec] of Object.entries(SERVICES)) {
   });
 }
 
+test('k8s: every secret a service reads comes from the Secret (key: the name in kebab case)', () => {
+  for (const [service, spec] of Object.entries(SERVICES)) {
+    const containers = list(
+      at(k8sObject('Deployment', service), 'spec.template.spec.containers'),
+      'containers',
+    );
+    const env = list(obj(containers[0], 'container').env ?? [], 'env').map((e) =>
+      obj(e, 'env entry'),
+    );
+    for (const [name, field] of Object.entries(spec)) {
+      if (!field.info.secret) continue;
+      const entry = env.find((e) => e.name === name);
+      assert.ok(entry, `k8s ${service}: ${name} is not set`);
+      assert.deepEqual(
+        [at(entry, 'valueFrom.secretKeyRef.name'), at(entry, 'valueFrom.secretKeyRef.key')],
+        ['iot-pipeline-secrets', name.toLowerCase().replaceAll('_', '-')],
+        `k8s ${service}: ${name} from the Secret`,
+      );
+    }
+  }
+});
+
 test('k8s checkpointer runs two replicas (one leader, one standby)', () => {
   assert.equal(at(k8sObject('Deployment', 'checkpointer'), 'spec.replicas'), 2);
 });
@@ -217,7 +239,10 @@ function composeService(name: string): Obj {
 
 test('docker-compose.yml runs the real engines as designed', () => {
   const image = (name: string) => text(composeService(name).image, `${name} image`);
-  assert.match(image('pulsar'), /^apachepulsar\/pulsar:4\.0\.\d+$/);
+  // The versions the local stack, and so every test, runs.
+  const stackScript = readFileSync(join(root, 'stack/stack.sh'), 'utf8');
+  const pulsarVersion = /^PULSAR_VERSION="([^"]+)"/m.exec(stackScript)?.[1];
+  assert.equal(image('pulsar'), `apachepulsar/pulsar:${String(pulsarVersion)}`);
   assert.match(text(composeService('pulsar').command, 'pulsar command'), /bin\/pulsar standalone/);
   assert.match(image('clickhouse'), /^clickhouse\/clickhouse-server:/);
   assert.deepEqual(list(composeService('redis').command, 'redis command').slice(1, 3), [
@@ -233,6 +258,8 @@ test('docker-compose.yml runs the real engines as designed', () => {
   assert.match(init, /mc mb --ignore-existing s3\/iot-checkpoints/);
   for (const name of ['pulsar', 'clickhouse', 'redis', 'nats', 'minio']) {
     assert.ok(composeService(name).healthcheck, `${name} has a healthcheck`);
+    for (const port of list(composeService(name).ports, `${name} ports`))
+      assert.match(text(port, `${name} port`), /^127\.0\.0\.1:/, `${name} binds to 127.0.0.1`);
   }
 });
 

@@ -2,7 +2,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdminError, PulsarAdmin, PulsarClient } from '../../libs/pulsar/index.ts';
-import { PULSAR_ADMIN_URL, PULSAR_URL, eventually, uniqueTopic } from '../support/pulsar.ts';
+import {
+  PULSAR_ADMIN_URL,
+  PULSAR_URL,
+  eventually,
+  uniqueName,
+  uniqueTopic,
+} from '../support/pulsar.ts';
 
 describe('pulsar admin', () => {
   const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
@@ -48,6 +54,58 @@ describe('pulsar admin', () => {
       'dedup',
     );
     await admin.deleteTopic(topic);
+  });
+
+  test('applied retention: the topic policy, else the namespace policy, else the broker default', async () => {
+    const namespace = `public/${uniqueName('adm-ns')}`;
+    await admin.createNamespace(namespace);
+    const topic = `persistent://${namespace}/t`;
+    const partitioned = `persistent://${namespace}/p`;
+    try {
+      const cfg = await admin.getRuntimeConfiguration();
+      const broker = {
+        retentionTimeInMinutes: Number(cfg.defaultRetentionTimeInMinutes),
+        retentionSizeInMB: Number(cfg.defaultRetentionSizeInMB),
+      };
+      assert.ok(Number.isInteger(broker.retentionTimeInMinutes), JSON.stringify(broker));
+      await admin.createTopic(topic);
+      await admin.createPartitionedTopic(partitioned, 2);
+      assert.equal(await admin.getNamespaceRetention(namespace), undefined);
+      assert.equal(await admin.getTopicRetention(topic), undefined);
+      assert.deepEqual(await admin.getAppliedTopicRetention(topic), broker);
+      assert.deepEqual(await admin.getAppliedTopicRetention(partitioned), broker);
+
+      const ns = { retentionTimeInMinutes: 7, retentionSizeInMB: -1 };
+      await admin.setNamespaceRetention(namespace, ns);
+      await eventually(
+        async () => (await admin.getAppliedTopicRetention(topic)).retentionTimeInMinutes === 7,
+        10_000,
+        'namespace retention to apply',
+      );
+      const own = { retentionTimeInMinutes: 9, retentionSizeInMB: 5 };
+      await admin.setTopicRetention(partitioned, own);
+      await eventually(
+        async () => (await admin.getAppliedTopicRetention(partitioned)).retentionSizeInMB === 5,
+        10_000,
+        'topic retention to apply',
+      );
+      assert.deepEqual(await admin.getAppliedTopicRetention(partitioned), own);
+      assert.deepEqual(await admin.getAppliedTopicRetention(topic), ns);
+
+      // A partition's policy is its topic's: asking for it by partition name is refused.
+      await assert.rejects(admin.getAppliedTopicRetention(`${partitioned}-partition-0`), {
+        status: 412,
+      });
+      await assert.rejects(admin.getAppliedTopicRetention(`persistent://${namespace}/none`), {
+        status: 404,
+      });
+      await assert.rejects(admin.createNamespace(namespace), { status: 409 });
+    } finally {
+      await admin.deleteTopic(topic).catch(() => undefined);
+      await admin.deletePartitionedTopic(partitioned).catch(() => undefined);
+      await admin.deleteNamespace(namespace);
+    }
+    await assert.rejects(admin.getNamespaceRetention(namespace), { status: 404 });
   });
 
   test('backlog, reset cursor by time, unload, errors', async () => {

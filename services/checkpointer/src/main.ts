@@ -21,7 +21,12 @@ import { PulsarAdmin } from '@iot/pulsar';
 
 import { Checkpointer } from './checkpointer.ts';
 import { spec } from './config.ts';
-import { ensureReplayRetention, replayRetentionMinutes } from './replay-retention.ts';
+import {
+  ensureReplayRetention,
+  ensureWhenCreated,
+  replayRetentionMinutes,
+  type RetentionChange,
+} from './replay-retention.ts';
 
 const svc = await startService({ service: 'checkpointer', spec });
 const { config, log, metrics, readiness, shutdown } = svc;
@@ -46,13 +51,23 @@ const retentionMinutes = replayRetentionMinutes(
   config.CHECKPOINT_RETAIN,
 );
 const replayTopics = [config.PULSAR_TOPIC, config.RECORDS_TOPIC];
+const raised = (changes: RetentionChange[]) =>
+  changes.map((c) => `${c.topic} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
 try {
-  const changes = await ensureReplayRetention(admin, replayTopics, retentionMinutes);
+  const { changes, missing } = await ensureReplayRetention(admin, replayTopics, retentionMinutes);
   log.info('pulsar retention ensured for replay', {
     minutes: retentionMinutes,
     topics: replayTopics,
-    changed: changes.map((c) => `${c.scope} ${c.name}`),
+    raised: raised(changes),
   });
+  if (missing.length > 0) {
+    log.warn('topics not created yet: their retention is checked until they exist', { missing });
+    const stop = ensureWhenCreated(admin, missing, retentionMinutes, 10_000, {
+      changed: (c) => log.info('pulsar retention raised for replay', { raised: raised(c) }),
+      failed: (err) => log.warn('cannot check Pulsar retention yet; retrying', { err }),
+    });
+    shutdown.onStop('retention', stop);
+  }
 } catch (err) {
   await fail(
     `Cannot set Pulsar retention (${retentionMinutes} min) on ${replayTopics.join(', ')} via ` +
