@@ -12,6 +12,7 @@
 //   npm run bench -- pipeline [--drain 600000] [--rate 30000] [--seconds 120] [--no-checkpoints]
 //                             [--phases drain,sustained] [--heap-mb 0] [--cpu-prof DIR]
 //                             [--results FILE]   (default bench/results/pipeline.json)
+//                             [--node-args "--flag ..."]  (extra V8 flags for the services)
 //
 // --cpu-prof DIR profiles every service process into DIR (results go to DIR/pipeline.json).
 // --heap-mb N starts each service with --max-old-space-size=N (as NODE_OPTIONS in the k8s
@@ -60,6 +61,7 @@ const { values } = parseArgs({
     'no-checkpoints': { type: 'boolean', default: false },
     phases: { type: 'string', default: 'drain,sustained' },
     'heap-mb': { type: 'string', default: '0' },
+    'node-args': { type: 'string' },
     'cpu-prof': { type: 'string' },
     results: { type: 'string' },
   },
@@ -68,6 +70,8 @@ const phases = new Set(values.phases.split(','));
 const heapMb = Number(values['heap-mb']);
 const nodeArgs = [
   ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []),
+  // Extra V8 flags for every service (to compare GC settings, for example).
+  ...(values['node-args'] ? values['node-args'].split(' ').filter(Boolean) : []),
   // A profile per service process, to see where the CPU goes; such a run is not a figure.
   ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
 ];

@@ -145,13 +145,6 @@ export class BinaryReader {
     return s;
   }
 
-  /** Skips a string without decoding it. */
-  skipString(): void {
-    const len = this.varint();
-    this.need(len);
-    this.pos += len;
-  }
-
   end(): void {
     if (this.pos !== this.buf.length) {
       throw new ChannelFormatError(

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MessageId } from '@iot/pulsar';
 import { mapSensorData, type SensorRecord } from '@iot/schema';
 import type { AggregateRow, Alert } from '@iot/windows';
 import {
@@ -42,7 +43,7 @@ const record = (i: number): SensorRecord => ({
 
 function build(records: SensorRecord[], watermark: number | null = T0 - 5000) {
   const b = new RecordsEnvelopeBuilder();
-  records.forEach((r, i) => b.add(r, `12:${i}:3:${i % 5}:5`));
+  records.forEach((r, i) => b.add(r, MessageId.parse(`12:${i}:3:${i % 5}:5`)));
   return b.finish(
     { partition: 3, position: `12:${records.length}:3:-1:0`, epoch: 1_764_000_000_123 },
     watermark,
@@ -65,7 +66,7 @@ test('a records envelope round-trips every field bit for bit, origin, watermark 
 
 test('a builder is empty again after finish, and a marker-only envelope has no watermark loss', () => {
   const b = new RecordsEnvelopeBuilder();
-  b.add(record(1), '1:1:0:-1:0');
+  b.add(record(1), MessageId.parse('1:1:0:-1:0'));
   b.finish({ partition: 0, position: '1:1:0:-1:0', epoch: 1 }, null);
   assert.equal(b.size, 0);
   const e = decodeRecordsEnvelope(b.finish({ partition: 0, position: '1:2:0:-1:0', epoch: 1 }, 42));

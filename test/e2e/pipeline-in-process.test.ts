@@ -101,7 +101,7 @@ test(
           state: new PartitionState(redis, 'ingest', p, name),
           source: batchSource(consumer, (m) => ({
             payload: m.payload,
-            position: m.messageId.serialize(),
+            id: m.messageId,
             eventTime: m.eventTime ?? null,
             publishTime: m.publishTime,
             properties: m.properties,

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { decodeOutputMessage, recordsMessage, RecordsEnvelopeBuilder } from '@iot/channel';
+import { MessageId } from '@iot/pulsar';
 import { mapSensorData } from '@iot/schema';
 import { PartitionState } from '@iot/state';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
@@ -46,7 +47,7 @@ function makeLog() {
       },
       t,
     );
-    envelope.add(r, `1:${++n}:0:-1:0`);
+    envelope.add(r, MessageId.parse(`1:${++n}:0:-1:0`));
     // An ingest batch of 10 readings: one envelope with the watermark after it.
     if (i % 10 === 9) {
       const origin = { partition: 0, position: `1:${n}:0:-1:0`, epoch: 1 };

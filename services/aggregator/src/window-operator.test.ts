@@ -7,6 +7,7 @@ import {
   RecordsEnvelopeBuilder,
   type RecordsEnvelope,
 } from '@iot/channel';
+import { MessageId } from '@iot/pulsar';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import { mapSensorData, type SensorRecord } from '@iot/schema';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
@@ -52,7 +53,10 @@ const envelope = (
 ): RecordsEnvelope => {
   const b = new RecordsEnvelopeBuilder();
   let last = position(p, seq[p] ?? 0);
-  for (const r of records) b.add(r, (last = position(p, (seq[p] = (seq[p] ?? 0) + 1))));
+  for (const r of records) {
+    last = position(p, (seq[p] = (seq[p] ?? 0) + 1));
+    b.add(r, MessageId.parse(last));
+  }
   return decodeRecordsEnvelope(b.finish({ partition: p, position: last, epoch }, watermark));
 };
 const rec = (p: number, r: SensorRecord, epoch = 1) => envelope(p, [r], epoch);
@@ -161,7 +165,7 @@ test('a replay whose batch boundaries differ applies only the records beyond the
   const all = Array.from({ length: 6 }, (_, i) => position(0, 1000 + i));
   const build = (from: number, to: number, epoch: number) => {
     const b = new RecordsEnvelopeBuilder();
-    for (let i = from; i < to; i++) b.add(readings[i]!, all[i]!);
+    for (let i = from; i < to; i++) b.add(readings[i]!, MessageId.parse(all[i]!));
     return decodeRecordsEnvelope(b.finish({ partition: 0, position: all[to - 1]!, epoch }, null));
   };
   // First attempt: records 0..3 in one envelope. The replay (new owner epoch) cuts its

@@ -5,7 +5,6 @@
 // as one envelope per records partition (docs/architecture.md, "Envelopes"), stamped once
 // with the batch's origin and the watermark after it.
 import {
-  comparePositions,
   PROP,
   recordsMessage,
   RecordsEnvelopeBuilder,
@@ -13,7 +12,7 @@ import {
   type Origin,
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
-import { partitionForKey } from '@iot/pulsar';
+import { MessageId, partitionForKey } from '@iot/pulsar';
 import { decodeSensorMessage } from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
 
@@ -30,8 +29,8 @@ export interface IngestOptions {
 /** One message read from the source topic. */
 export interface SourceMessage {
   payload: Uint8Array;
-  /** Serialized MessageId. */
-  position: string;
+  /** Its position on the source partition. */
+  id: MessageId;
   eventTime?: number | null;
   publishTime: number;
   properties?: Readonly<Record<string, string>>;
@@ -70,7 +69,9 @@ const PARTITION = 'source';
 const ROUTE_CACHE_SIZE = 100_000;
 
 export class IngestOperator {
+  /** Last committed source position, serialized (as stored) and parsed (to compare). */
   private position: string | null = null;
+  private positionId: MessageId | null = null;
   private tracker: WatermarkTracker;
   private readonly builders: RecordsEnvelopeBuilder[];
   private readonly routes = new Map<string, number>();
@@ -99,6 +100,7 @@ export class IngestOperator {
   static restore(snapshot: PartitionSnapshot, opts: IngestOptions, nowMs: number): IngestOperator {
     const op = new IngestOperator(opts, nowMs);
     op.position = snapshot.meta.get(META_POSITION) ?? null;
+    op.positionId = op.position === null ? null : MessageId.parse(op.position);
     const wm = snapshot.meta.get(META_WATERMARK);
     if (wm !== undefined) {
       op.tracker = WatermarkTracker.fromJSON(
@@ -134,15 +136,15 @@ export class IngestOperator {
     const stats: IngestStats = { records: 0, dlq: 0, late: 0, skipped: 0, reasons: {} };
     const dlq: OutgoingMessage[] = [];
     const before = this.watermark;
-    let last: string | null = null;
+    let last: MessageId | null = null;
 
     for (const msg of batch) {
       // A redelivery of something already committed (acks can be lost): its outputs exist.
-      if (this.position !== null && comparePositions(msg.position, this.position) <= 0) {
+      if (this.positionId !== null && msg.id.compare(this.positionId) <= 0) {
         stats.skipped++;
         continue;
       }
-      last = msg.position;
+      last = msg.id;
       const decoded = decodeSensorMessage({
         payload: msg.payload,
         eventTime: msg.eventTime ?? null,
@@ -162,7 +164,7 @@ export class IngestOperator {
         stats.late++;
         continue;
       }
-      this.builders[this.route(record.device_id)]!.add(record, msg.position);
+      this.builders[this.route(record.device_id)]!.add(record, msg.id);
       stats.records++;
     }
 
@@ -170,21 +172,23 @@ export class IngestOperator {
     const after = this.watermark;
     const meta = new Map<string, string>();
     if (last !== null) {
-      const origin: Origin = { partition: this.opts.sourcePartition, position: last, epoch };
+      const position = last.serialize();
+      const origin: Origin = { partition: this.opts.sourcePartition, position, epoch };
       const moved = after !== null && after !== before;
       this.builders.forEach((builder, partition) => {
         if (builder.size === 0 && !moved) return;
         envelopes.push({ partition, message: recordsMessage(builder.finish(origin, after)) });
       });
-      this.position = last;
-      meta.set(META_POSITION, last);
+      this.position = position;
+      this.positionId = last;
+      meta.set(META_POSITION, position);
       meta.set(META_WATERMARK, JSON.stringify(this.tracker.toJSON()));
     }
     return { envelopes, dlq, commit: { meta }, stats };
   }
 
   private originOf(msg: SourceMessage, epoch: number): Origin {
-    return { partition: this.opts.sourcePartition, position: msg.position, epoch };
+    return { partition: this.opts.sourcePartition, position: msg.id.serialize(), epoch };
   }
 }
 

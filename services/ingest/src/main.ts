@@ -81,7 +81,7 @@ const supervisor = new PartitionSupervisor<number>({
         consumer,
         (m) => ({
           payload: m.payload,
-          position: m.messageId.serialize(),
+          id: m.messageId,
           eventTime: m.eventTime ?? null,
           publishTime: m.publishTime,
           properties: m.properties,
