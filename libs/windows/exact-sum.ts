@@ -22,8 +22,13 @@ export function addExact(partials: number[], x: number): void {
     if (lo !== 0) partials[i++] = lo;
     x = hi;
   }
-  partials.length = i;
-  partials.push(x);
+  // Setting the length of an array is slow in V8; most additions keep it, so only shrink
+  // or grow when the number of partials really changes.
+  if (i === partials.length) partials.push(x);
+  else {
+    partials[i] = x;
+    if (i + 1 < partials.length) partials.length = i + 1;
+  }
 }
 
 /** Adds every partial of `from` into `into` (exact merge of two running sums). */

@@ -172,6 +172,7 @@ export class WindowOperator {
     const alerts: Alert[] = [];
     const touched = new Set<string>();
     const touchedChannels = new Set<number>();
+    const recentWindow = new Map<string, WindowAccumulator>();
 
     for (const envelope of batch) {
       const { origin, records } = envelope;
@@ -212,14 +213,20 @@ export class WindowOperator {
           });
           continue;
         }
-        const key = windowKey(record.device_id, start);
-        let acc = this.windows.get(key);
-        if (acc === undefined) {
-          acc = emptyAccumulator(record.device_id, start, this.opts.windowSizeMs);
-          this.windows.set(key, acc);
+        // A device's records in a batch nearly always fall in one window: remember it per
+        // device for the batch, so the key string is built and looked up once, not per record.
+        let acc = recentWindow.get(record.device_id);
+        if (acc === undefined || acc.window_start !== start) {
+          const key = windowKey(record.device_id, start);
+          acc = this.windows.get(key);
+          if (acc === undefined) {
+            acc = emptyAccumulator(record.device_id, start, this.opts.windowSizeMs);
+            this.windows.set(key, acc);
+          }
+          touched.add(key);
+          recentWindow.set(record.device_id, acc);
         }
         addRecord(acc, record, this.opts.alertRules);
-        touched.add(key);
         for (const alert of alertsFor(record, this.opts.alertRules)) alerts.push(alert);
       }
       // Watermarks are monotonic, so one from a replayed envelope is harmless; it follows the
