@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapSensorData } from './mapping.ts';
 import { sensorTypeName, SENSOR_TYPES } from './sensor-types.ts';
-import { siteIdFor, RECORD_FIELDS } from './record.ts';
+import { siteIdFor, RECORD_DEFAULTS, RECORD_FIELDS } from './record.ts';
 import type { SensorData } from './avro.ts';
 
 const reading: SensorData = {
@@ -41,6 +41,11 @@ test('maps the seed table: ids, type name, direct readings, defaults', () => {
   assert.equal(r.motion_detected, 0);
   assert.equal(r.error_count, 0);
   assert.deepEqual(Object.keys(r), [...RECORD_FIELDS]);
+  // Every column the reading does not carry has its RECORD_DEFAULTS value.
+  const carried = new Set(['temperature', 'humidity', 'pressure', 'battery_level', 'status']);
+  for (const [f, v] of Object.entries(RECORD_DEFAULTS)) {
+    if (!carried.has(f)) assert.equal(r[f as keyof typeof r], v, f);
+  }
 });
 
 test('event time falls back to the caller-supplied time when the writer had no timestamp', () => {
