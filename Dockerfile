@@ -4,20 +4,20 @@
 # SERVICE: ingest | aggregator | writer | checkpointer
 
 # Only the package manifests, so the npm ci layer below is reused until dependencies change.
-FROM node:20-slim AS manifests
+FROM node:24-slim AS manifests
 WORKDIR /src
 COPY . .
 RUN mkdir -p /manifests \
  && cp package.json package-lock.json /manifests/ \
  && find libs services tools -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
 
-FROM node:20-slim AS deps
+FROM node:24-slim AS deps
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
 # Dev dependencies stay: tsx runs the TypeScript sources directly (no build step).
 RUN npm ci --no-audit --no-fund
 
-FROM node:20-slim AS runtime
+FROM node:24-slim AS runtime
 ARG SERVICE
 RUN test -n "${SERVICE}" \
  || { echo "build with --build-arg SERVICE=<ingest|aggregator|writer|checkpointer>" >&2; exit 1; }

@@ -1,5 +1,5 @@
 // Pulsar codecs on the pipeline's own payloads: ratio and single-core MiB/s of compress and
-// decompress for none/lz4/snappy/zlib/zstd (ZSTD is our TypeScript one on Node 20). Inputs
+// decompress for none/lz4/snappy/zlib/zstd (ZLIB and ZSTD are node:zlib's). Inputs
 // are what a producer batches: the load generator's AVRO readings, and the same readings
 // as legacy JSON, concatenated up to a 128 KiB batch and up to 1 MiB. A few seconds, no
 // servers. Results: bench/results/compression.json.

@@ -13,9 +13,6 @@ export interface S3Settings {
 }
 
 export function createS3Client(s: S3Settings): S3Client {
-  // The SDK warns on stderr that releases after January 2027 need Node 22; services write
-  // JSON lines only, and the Node version is a known, documented choice (CONTRIBUTING.md).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     ...(s.endpoint === undefined ? {} : { endpoint: s.endpoint }),
     region: s.region,

@@ -1,7 +1,7 @@
 // Interop: the official Java client (4.2.4, from Maven Central) produces batched, keyed
 // messages with properties and event times in every codec; our consumer must read them
 // exactly (payload, key, properties, event time, producer, sequence ids, batch positions).
-// ZSTD goes through our own decoder on Node 20 (node:zlib's where Node has it). Skipped
+// ZSTD goes through node:zlib (the hand-written decoder Node 20 needed is gone). Skipped
 // when java/javac/mvn are missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,11 +1,10 @@
-// Codecs by Pulsar CompressionType. LZ4, Snappy and ZSTD are implemented here; ZLIB comes
-// from node:zlib. Where Node has zlib.zstd* (≥ 22.15) its native ZSTD is used instead of ours.
+// Codecs by Pulsar CompressionType. LZ4 and Snappy are implemented here (Node has neither);
+// ZLIB and ZSTD come from node:zlib (zstd since Node 22.15, hence `engines`).
 import * as zlib from 'node:zlib';
 import { CompressionType } from '../protocol/commands.ts';
 import { CompressionError } from './errors.ts';
 import { lz4Compress, lz4Decompress } from './lz4.ts';
 import { snappyCompress, snappyDecompress } from './snappy.ts';
-import { zstdCompress, zstdDecompress } from './zstd.ts';
 
 export { CompressionError } from './errors.ts';
 
@@ -18,16 +17,6 @@ export const COMPRESSION_TYPES: Record<CompressionName, CompressionType> = {
   zstd: CompressionType.ZSTD,
   snappy: CompressionType.SNAPPY,
 };
-
-type BufferFn = (data: Buffer, options?: { maxOutputLength?: number }) => Buffer;
-
-function zlibFunction(name: string): BufferFn | undefined {
-  const fn: unknown = Reflect.get(zlib, name);
-  return typeof fn === 'function' ? (fn as BufferFn) : undefined;
-}
-
-const zstdCompressSync = zlibFunction('zstdCompressSync');
-const zstdDecompressSync = zlibFunction('zstdDecompressSync');
 
 export function isCompressionSupported(type: CompressionType): boolean {
   return type in CompressionType;
@@ -44,7 +33,7 @@ export function compress(type: CompressionType, data: Buffer): Buffer {
     case CompressionType.SNAPPY:
       return snappyCompress(data);
     case CompressionType.ZSTD:
-      return zstdCompressSync ? zstdCompressSync(data) : zstdCompress(data);
+      return zlib.zstdCompressSync(data);
     default:
       throw new CompressionError(`unknown compression type ${String(type)}`);
   }
@@ -73,14 +62,14 @@ export function decompress(type: CompressionType, data: Buffer, size: number): B
       }
       break;
     case CompressionType.ZSTD:
-      if (!zstdDecompressSync) {
-        out = zstdDecompress(data, size);
-        break;
-      }
       try {
-        // Bounded like ours: a frame cannot make us allocate more than the metadata says.
-        out = zstdDecompressSync(data, { maxOutputLength: Math.max(size, 1) });
+        // Bounded: a frame cannot make us allocate more than the metadata says.
+        out = zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(size, 1) });
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+          throw new CompressionError(
+            `ZSTD data decompresses to more than the ${size} bytes the metadata says`,
+          );
         throw new CompressionError(`corrupt ZSTD data: ${(err as Error).message}`);
       }
       break;
