@@ -103,6 +103,18 @@ export class Checkpointing {
     return checkpointed(task, handle);
   }
 
+  /** Suspended by an operator: the partition loops park at their boundaries on purpose. */
+  get suspended(): boolean {
+    return this.participant.suspended;
+  }
+
+  /** Readiness probe of the control plane: the NATS connection answers a PING. */
+  async ping(): Promise<boolean> {
+    if (this.nc.isClosed()) throw new Error('connection closed (reconnect attempts exhausted)');
+    await this.nc.rtt();
+    return true;
+  }
+
   /** The partition is no longer ours (stopped or fenced): stop reporting for it. */
   release(partition: number): void {
     this.handles.get(partition)?.release();

@@ -6,3 +6,11 @@ export {
 } from './failover-ownership.ts';
 export { outputProducer } from './producers.ts';
 export { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
+export {
+  partitionLoops,
+  pulsarProbe,
+  redisProbe,
+  watchPartitionedStage,
+  type PulsarEndpoint,
+  type RedisLike,
+} from './health.ts';

@@ -14,12 +14,13 @@ import {
   instanceName,
   outputProducer,
   subscribePartitions,
+  watchPartitionedStage,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'aggregator', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
@@ -145,6 +146,16 @@ const supervisor = new PartitionSupervisor<number>({
 });
 const ownership = new FailoverOwnership(sources, supervisor);
 ownership.start();
+// Health and readiness: loops with waiting input must progress; dependencies must answer.
+watchPartitionedStage({
+  health,
+  readiness,
+  supervisor,
+  consumers: byPartition,
+  producers: [...Object.values(outs)],
+  redis,
+  checkpointing,
+});
 readiness.set('processing', true);
 log.info('consuming', {
   topic: config.RECORDS_TOPIC,

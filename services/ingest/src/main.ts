@@ -13,12 +13,13 @@ import {
   instanceName,
   outputProducer,
   subscribePartitions,
+  watchPartitionedStage,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'ingest', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
 const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
@@ -129,6 +130,16 @@ const supervisor = new PartitionSupervisor<number>({
 });
 const ownership = new FailoverOwnership(sources, supervisor);
 ownership.start();
+// Health and readiness: loops with waiting input must progress; dependencies must answer.
+watchPartitionedStage({
+  health,
+  readiness,
+  supervisor,
+  consumers: byPartition,
+  producers: [records, dlq, ...markerOuts],
+  redis,
+  checkpointing,
+});
 readiness.set('processing', true);
 log.info('consuming', {
   topic: config.PULSAR_TOPIC,
