@@ -14,3 +14,9 @@ export {
   type PulsarEndpoint,
   type RedisLike,
 } from './health.ts';
+export {
+  BacklogMonitor,
+  subscriptionBacklog,
+  watchBacklog,
+  type BacklogMonitorOptions,
+} from './backlog.ts';

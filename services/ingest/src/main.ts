@@ -13,6 +13,7 @@ import {
   instanceName,
   outputProducer,
   subscribePartitions,
+  watchBacklog,
   watchPartitionedStage,
 } from '@iot/stage';
 import { spec } from './config.ts';
@@ -140,6 +141,10 @@ watchPartitionedStage({
   redis,
   checkpointing,
 });
+// Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
+const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
+checkpointing.reportLag((p) => backlog.of(p));
+shutdown.onStop('backlog', () => backlog.stop());
 readiness.set('processing', true);
 log.info('consuming', {
   topic: config.PULSAR_TOPIC,
