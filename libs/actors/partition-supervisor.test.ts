@@ -118,3 +118,38 @@ test('release interrupts a step that is waiting, so the loop stops without waiti
   assert.deepEqual(events, ['started', 'stopped']);
   assert.deepEqual(sup.owned, []);
 });
+
+test('progress() tells when each running loop last started or completed a step', async () => {
+  let clock = 1000;
+  const gate: { release?: () => void } = {};
+  const sup = new PartitionSupervisor<number>({
+    create: () => ({
+      start: async () => {},
+      step: () => new Promise<void>((r) => (gate.release = r)),
+    }),
+    now: () => clock,
+  });
+  sup.own(1);
+  while (gate.release === undefined) await tick();
+  assert.deepEqual(sup.progress(), [{ key: 1, progressAt: 1000 }]);
+  clock = 5000;
+  assert.deepEqual(
+    sup.progress(),
+    [{ key: 1, progressAt: 1000 }],
+    'a step in progress is not progress',
+  );
+  // Through functions: TypeScript would otherwise keep gate.release narrowed across awaits.
+  const releaseStep = (): void => {
+    const r = gate.release;
+    delete gate.release;
+    r?.();
+  };
+  const stepWaiting = (): boolean => gate.release !== undefined;
+  releaseStep();
+  while (!stepWaiting()) await tick();
+  assert.deepEqual(sup.progress(), [{ key: 1, progressAt: 5000 }]);
+  const stopping = sup.release(1);
+  releaseStep();
+  await stopping;
+  assert.deepEqual(sup.progress(), []);
+});

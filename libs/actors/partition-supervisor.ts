@@ -32,6 +32,7 @@ export interface PartitionSupervisorOptions<K> {
   backoff?: BackoffOptions;
   onEvent?(event: PartitionEvent<K>): void;
   sleep?(ms: number): Promise<void>;
+  now?(): number;
 }
 
 interface Running {
@@ -40,6 +41,8 @@ interface Running {
   done: Promise<void>;
   /** The task of the loop's current (re)start, once created. */
   task?: PartitionLoopTask;
+  /** When the loop last started or completed a step (for liveness checks). */
+  progressAt: number;
 }
 
 export class PartitionSupervisor<K> {
@@ -52,6 +55,13 @@ export class PartitionSupervisor<K> {
     return [...this.loops].filter(([, r]) => r.owned).map(([k]) => k);
   }
 
+  /** Each running loop with the time it last started or completed a step. */
+  progress(): { key: K; progressAt: number }[] {
+    return [...this.loops]
+      .filter(([, r]) => r.owned)
+      .map(([key, r]) => ({ key, progressAt: r.progressAt }));
+  }
+
   restartsOf(key: K): number {
     return this.loops.get(key)?.restarts ?? 0;
   }
@@ -60,7 +70,12 @@ export class PartitionSupervisor<K> {
   own(key: K): void {
     const existing = this.loops.get(key);
     if (existing?.owned) return;
-    const running: Running = { owned: true, restarts: 0, done: Promise.resolve() };
+    const running: Running = {
+      owned: true,
+      restarts: 0,
+      done: Promise.resolve(),
+      progressAt: this.now(),
+    };
     this.loops.set(key, running);
     running.done = (existing?.done ?? Promise.resolve()).then(() => this.run(key, running));
   }
@@ -79,6 +94,10 @@ export class PartitionSupervisor<K> {
     await Promise.all([...this.loops.keys()].map((k) => this.release(k)));
   }
 
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   private async run(key: K, running: Running): Promise<void> {
     const sleep = this.opts.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
     let failures = 0;
@@ -87,9 +106,11 @@ export class PartitionSupervisor<K> {
         const task = await this.opts.create(key);
         running.task = task;
         await task.start();
+        running.progressAt = this.now();
         this.opts.onEvent?.({ kind: 'started', key, restarts: running.restarts });
         while (running.owned) {
           await task.step();
+          running.progressAt = this.now();
           failures = 0;
         }
       } catch (error) {

@@ -109,6 +109,13 @@ export function serviceSpec(defaultHttpPort: number) {
     OTEL_EXPORTER_OTLP_ENDPOINT: url({ example: 'http://otel-collector:4318' }).optional(),
     // Below the orchestrator's grace period (Kubernetes: 30 s) so our own deadline fires first.
     SHUTDOWN_TIMEOUT: duration({ min: '100ms', max: '10m' }).default('10s'),
+    // /healthz fails when the event loop was blocked longer than this (a liveness restart
+    // is drastic: a GC pause or a slow start-up must stay well below it).
+    HEALTH_EVENT_LOOP_STALL: duration({ min: '100ms', max: '10m' }).default('5s'),
+    // /healthz fails when a partition loop has messages waiting and completed no micro-batch
+    // for this long (300 × the stages' 100 ms batch timeout; a ClickHouse insert retrying or
+    // a dependency down is excused, see libs/observability/health.ts).
+    HEALTH_LOOP_STALL: duration({ min: '1s', max: '1h' }).default('30s'),
   };
 }
 

@@ -17,6 +17,14 @@ export {
   type Labels,
   type MetricOptions,
 } from './metrics.ts';
+export {
+  Health,
+  judgeHealth,
+  type HealthInput,
+  type HealthOptions,
+  type HealthVerdict,
+  type LoopProgress,
+} from './health.ts';
 export { Readiness, type CheckResult, type ReadinessReport } from './readiness.ts';
 export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.ts';
 export { Shutdown, type ShutdownOptions, type SignalSource } from './shutdown.ts';

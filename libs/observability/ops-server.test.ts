@@ -94,3 +94,24 @@ test('a taken port is an error, not a silent retry', async () => {
     await first.close();
   }
 });
+
+test('/healthz is 503 with the reasons when the health check says the process is wedged', async () => {
+  const metrics = new MetricsRegistry();
+  const readiness = new Readiness();
+  let reasons: string[] = ['partition 2: no micro-batch completed for 40000 ms'];
+  const health = { check: () => ({ healthy: reasons.length === 0, reasons }) };
+  const server = await startOpsServer({ port: 0, host: '127.0.0.1', metrics, readiness, health });
+  try {
+    let res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), {
+      status: 'unhealthy',
+      reasons: ['partition 2: no micro-batch completed for 40000 ms'],
+    });
+    reasons = [];
+    res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    assert.equal(res.status, 200);
+  } finally {
+    await server.close();
+  }
+});

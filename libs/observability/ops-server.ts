@@ -1,9 +1,11 @@
-// The operations endpoint every service runs: /healthz (the process is alive), /readyz (all
-// readiness checks pass, else 503 naming the failing ones) and /metrics (Prometheus text).
+// The operations endpoint every service runs: /healthz (the process is alive and not wedged,
+// else 503 saying why), /readyz (all readiness checks pass, else 503 naming the failing ones)
+// and /metrics (Prometheus text).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { HealthVerdict } from './health.ts';
 import type { Logger } from './logger.ts';
 import { PROMETHEUS_CONTENT_TYPE, type MetricsRegistry } from './metrics.ts';
 import type { Readiness } from './readiness.ts';
@@ -14,6 +16,8 @@ export interface OpsServerOptions {
   host?: string;
   metrics: MetricsRegistry;
   readiness: Readiness;
+  /** Liveness verdict for /healthz; without it /healthz answers 200 while the server runs. */
+  health?: { check(): HealthVerdict };
   log?: Logger;
 }
 
@@ -61,8 +65,12 @@ async function route(
   }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   switch (path) {
-    case '/healthz':
-      return sendJson(res, 200, { status: 'ok' });
+    case '/healthz': {
+      const verdict = opts.health?.check() ?? { healthy: true, reasons: [] };
+      return verdict.healthy
+        ? sendJson(res, 200, { status: 'ok' })
+        : sendJson(res, 503, { status: 'unhealthy', reasons: verdict.reasons });
+    }
     case '/readyz': {
       const report = await opts.readiness.evaluate();
       const checks = Object.fromEntries(

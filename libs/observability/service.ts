@@ -12,6 +12,7 @@ import {
 } from '@iot/config';
 import type { Tracer } from '@opentelemetry/api';
 
+import { Health } from './health.ts';
 import { Logger, type LogStream } from './logger.ts';
 import { MetricsRegistry, registerProcessMetrics } from './metrics.ts';
 import { startOpsServer, type OpsServer } from './ops-server.ts';
@@ -38,6 +39,8 @@ export interface ServiceRuntime<C> {
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   readonly readiness: Readiness;
+  /** Liveness: register partition loops with `health.watchLoops(…)`. */
+  readonly health: Health;
   readonly shutdown: Shutdown;
   readonly tracer: Tracer;
   readonly ops: OpsServer;
@@ -59,15 +62,21 @@ export async function startService<S extends Spec & ServiceSpec>(
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
   const readiness = new Readiness();
+  const health = new Health({
+    eventLoopStallMs: base.HEALTH_EVENT_LOOP_STALL,
+    loopStallMs: base.HEALTH_LOOP_STALL,
+    dependenciesDown: () => readiness.failingStates(),
+  });
 
   let ops: OpsServer;
   try {
-    ops = await startOpsServer({ port: base.HTTP_PORT, metrics, readiness, log });
+    ops = await startOpsServer({ port: base.HTTP_PORT, metrics, readiness, health, log });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     bootLog.error(
       `Cannot serve HTTP_PORT=${base.HTTP_PORT}: ${reason} (set HTTP_PORT to a free port)`,
     );
+    health.close();
     return exit(1);
   }
 
@@ -106,6 +115,10 @@ export async function startService<S extends Spec & ServiceSpec>(
   }
   // Not ready from the first moment of shutdown, so no new work is routed here.
   shutdown.onStop('readiness', () => readiness.set('shutdown', false, 'shutting down'));
+  shutdown.onStop('health', () => {
+    readiness.stopWatching();
+    health.close();
+  });
   shutdown.onStop('tracing', () => tracing.shutdown(), { last: true });
   shutdown.onStop('ops-server', () => ops.close(), { last: true });
 
@@ -116,5 +129,5 @@ export async function startService<S extends Spec & ServiceSpec>(
     tracing: tracing.exporting ? 'otlp' : 'local',
     config: describeConfig(spec, config),
   });
-  return { config, log, metrics, readiness, shutdown, tracer: tracing.tracer, ops };
+  return { config, log, metrics, readiness, health, shutdown, tracer: tracing.tracer, ops };
 }

@@ -239,6 +239,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
+  /** Partition topics not attached to a broker now (empty when all are connected). */
+  get disconnectedTopics(): string[] {
+    return this.partitions.filter((p) => !p.connected).map((p) => p.topic);
+  }
+
   /** Messages prefetched and not yet handed to the application. */
   get queuedMessages(): number {
     return this.queue.length;

@@ -30,7 +30,7 @@ export {
   signSafeMod,
   partitionForKey,
 } from './murmur3.ts';
-export { fullTopicName, partitionTopicName } from './topic-name.ts';
+export { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
 export { CompressionError, type CompressionName } from './compression/index.ts';
 export {
   PulsarAdmin,

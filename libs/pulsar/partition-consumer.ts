@@ -155,6 +155,11 @@ export class PartitionConsumer {
     return this.handler.connectFirst();
   }
 
+  /** Attached to a broker connection now (false while reconnecting). */
+  get connected(): boolean {
+    return this.ready && this.handler.connected;
+  }
+
   private listener(): ConsumerListener {
     return {
       onMessage: (frame) => this.onMessage(frame),

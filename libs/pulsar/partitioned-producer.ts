@@ -145,6 +145,11 @@ export class Producer {
     );
   }
 
+  /** Partition topics not attached to a broker now (empty when all are connected). */
+  get disconnectedTopics(): string[] {
+    return this.partitions.filter((p) => !p.connected).map((p) => p.topic);
+  }
+
   /** Messages accepted and not yet acknowledged. */
   get pendingMessages(): number {
     return this.limit.inUse;

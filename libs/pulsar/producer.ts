@@ -121,6 +121,11 @@ export class PartitionProducer {
     });
   }
 
+  /** Attached to a broker connection now (false while reconnecting). */
+  get connected(): boolean {
+    return this.ready && this.handler.connected;
+  }
+
   async start(): Promise<void> {
     await this.handler.connectFirst();
     if (this.config.sendTimeoutMs > 0) {

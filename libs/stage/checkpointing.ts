@@ -29,6 +29,7 @@ export interface CheckpointingConfig {
 
 export class Checkpointing {
   private readonly handles = new Map<number, PartitionCheckpoint>();
+  private lagOf: ((partition: number) => number | undefined) | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -77,6 +78,7 @@ export class Checkpointing {
     const handle = this.participant.partition(partition, {
       snapshot: () => state.read(),
       ownerEpoch: () => state.ownerEpoch,
+      lag: () => this.lagOf?.(partition),
       // Told to restore while running: the stored snapshot replaces the Redis state (fenced by
       // our owner epoch), then the task starts over from it exactly as after a restart: it
       // re-reads the state, seeks to the restored position and republishes pending outputs.
@@ -101,6 +103,23 @@ export class Checkpointing {
     });
     this.handles.set(partition, handle);
     return checkpointed(task, handle);
+  }
+
+  /** Where status (`iotctl status`) reads each owned partition's lag, e.g. `backlog.of`. */
+  reportLag(lagOf: (partition: number) => number | undefined): void {
+    this.lagOf = lagOf;
+  }
+
+  /** Suspended by an operator: the partition loops park at their boundaries on purpose. */
+  get suspended(): boolean {
+    return this.participant.suspended;
+  }
+
+  /** Readiness probe of the control plane: the NATS connection answers a PING. */
+  async ping(): Promise<boolean> {
+    if (this.nc.isClosed()) throw new Error('connection closed (reconnect attempts exhausted)');
+    await this.nc.rtt();
+    return true;
   }
 
   /** The partition is no longer ours (stopped or fenced): stop reporting for it. */

@@ -19,6 +19,7 @@ export class ServiceProcess {
   private starts = 0;
   /** Where the current start's output begins in the log file. */
   private startOffset = 0;
+  private port: number | undefined;
   readonly logFile: string;
 
   constructor(
@@ -30,6 +31,11 @@ export class ServiceProcess {
     this.logFile = join(logDir, `${service}-${process.pid}-${++instances}.log`);
   }
 
+  /** The ops port (/metrics, /healthz, /readyz) of the current start, from its start line. */
+  get httpPort(): number | undefined {
+    return this.port;
+  }
+
   /** The running process's id (for CPU and memory readings). */
   get pid(): number | undefined {
     return this.child?.pid;
@@ -38,6 +44,7 @@ export class ServiceProcess {
   /** Starts the service and waits for its "consuming" (or "checkpointing") log line. */
   async start(timeoutMs = 60_000): Promise<void> {
     this.starts++;
+    this.port = undefined;
     this.startOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(
@@ -64,6 +71,8 @@ export class ServiceProcess {
       const onData = (b: Buffer) => {
         log.write(b);
         out += b.toString();
+        // The start line names the port bound (HTTP_PORT=0 picks a free one).
+        this.port ??= Number(/"msg":"started"[^\n]*?"port":(\d+)/.exec(out)?.[1]) || undefined;
         // The line each service logs once it does its work ("checkpointing": the checkpointer).
         if (/"msg":"(consuming|checkpointing)"/.test(out)) {
           clearTimeout(timer);

@@ -15,6 +15,8 @@ import {
   instanceName,
   outputProducer,
   subscribePartitions,
+  watchBacklog,
+  watchPartitionedStage,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
@@ -24,7 +26,7 @@ const ENVELOPE_QUEUE = 64;
 const ENVELOPES_PER_BATCH = 16;
 
 const svc = await startService({ service: 'aggregator', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
@@ -152,6 +154,20 @@ const supervisor = new PartitionSupervisor<number>({
 });
 const ownership = new FailoverOwnership(sources, supervisor);
 ownership.start();
+// Health and readiness: loops with waiting input must progress; dependencies must answer.
+watchPartitionedStage({
+  health,
+  readiness,
+  supervisor,
+  consumers: byPartition,
+  producers: [...Object.values(outs)],
+  redis,
+  checkpointing,
+});
+// Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
+const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
+checkpointing.reportLag((p) => backlog.of(p));
+shutdown.onStop('backlog', () => backlog.stop());
 readiness.set('processing', true);
 log.info('consuming', {
   topic: config.RECORDS_TOPIC,

@@ -238,6 +238,11 @@ shutdown.onStop('control', () => subs.forEach((s) => s.unsubscribe()));
 
 checkpointer.start();
 shutdown.onStop('checkpointer', () => checkpointer.stop());
+void readiness.watch('nats', async () => {
+  if (nc.isClosed()) throw new Error('connection closed');
+  await nc.rtt();
+  return true;
+});
 readiness.set('processing', true);
 log.info('checkpointing', {
   instance,

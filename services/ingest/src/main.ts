@@ -14,12 +14,14 @@ import {
   instanceName,
   outputProducer,
   subscribePartitions,
+  watchBacklog,
+  watchPartitionedStage,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'ingest', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
 const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
@@ -130,6 +132,20 @@ const supervisor = new PartitionSupervisor<number>({
 });
 const ownership = new FailoverOwnership(sources, supervisor);
 ownership.start();
+// Health and readiness: loops with waiting input must progress; dependencies must answer.
+watchPartitionedStage({
+  health,
+  readiness,
+  supervisor,
+  consumers: byPartition,
+  producers: [dlq, ...recordsOuts],
+  redis,
+  checkpointing,
+});
+// Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
+const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
+checkpointing.reportLag((p) => backlog.of(p));
+shutdown.onStop('backlog', () => backlog.stop());
 readiness.set('processing', true);
 log.info('consuming', {
   topic: config.PULSAR_TOPIC,

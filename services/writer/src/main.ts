@@ -7,12 +7,12 @@ import { batchSource, publishAll } from '@iot/channel';
 import { ClickHouseSink } from '@iot/clickhouse';
 import { startService } from '@iot/observability';
 import { PulsarClient } from '@iot/pulsar';
-import { instanceName, outputProducer } from '@iot/stage';
+import { instanceName, outputProducer, partitionLoops, pulsarProbe } from '@iot/stage';
 import { spec } from './config.ts';
 import { REJECTED_REASON, WriteTask } from './write-task.ts';
 
 const svc = await startService({ service: 'writer', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
 const rowsOut = metrics.counter({
@@ -79,7 +79,7 @@ const supervisor = new PartitionSupervisor<number>({
       retry: { initialMs: 200, maxMs: 10_000, jitter: 0.2 },
       onRetry: (attempt, err, delayMs, errorClass) => {
         retries.inc({ class: errorClass });
-        readiness.set('clickhouse', false, String(err));
+        readiness.set('clickhouse-insert', false, String(err));
         log.warn('ClickHouse insert failed; retrying (Pulsar keeps the batch)', {
           class: errorClass,
           attempt,
@@ -91,7 +91,7 @@ const supervisor = new PartitionSupervisor<number>({
         log.warn('ClickHouse refused a row; it goes to the DLQ', { table, detail });
       },
       onFlush: (s) => {
-        readiness.set('clickhouse', true);
+        readiness.set('clickhouse-insert', true);
         rowsOut.inc({ table: 'sensor_aggregates' }, s.aggregates);
         rowsOut.inc({ table: 'sensor_alerts' }, s.alerts);
         dlqOut.inc({ reason: 'bad_output_message' }, s.malformed);
@@ -107,6 +107,19 @@ const supervisor = new PartitionSupervisor<number>({
   },
 });
 inputs.forEach((_, i) => supervisor.own(i));
+// Health and readiness: loops with waiting input must progress; dependencies must answer.
+health.watchLoops(
+  partitionLoops(supervisor, {
+    backlog: (i) => inputs[i]?.queuedMessages ?? 0,
+    name: (i) => `input ${inputs[i]?.topic ?? i}`,
+  }),
+);
+void readiness.watch('pulsar', pulsarProbe([...inputs, dlq]));
+void readiness.watch('clickhouse', async () => {
+  const ping = await clickhouse.ping();
+  if (!ping.success) throw ping.error;
+  return true;
+});
 readiness.set('processing', true);
 log.info('consuming', { topics: [config.AGGREGATES_TOPIC, config.ALERTS_TOPIC], database });
 

@@ -1,12 +1,16 @@
 // `npm run demo`: the README's main job. The stack is up (the npm script runs `stack.sh up`
-// first). This creates a run's own topics, starts ingest, aggregator and writer as separate
-// processes, publishes a generated AVRO stream (1,000 devices by default, event time ≈ wall
-// clock, with some late, out-of-order, duplicate, legacy-JSON and malformed messages), waits
-// for the last windows to close, verifies ClickHouse row by row against the recomputed
-// aggregates and the DLQ by reason, prints a summary and stops the services.
+// first). This creates a run's own topics, starts ingest, aggregator, writer and the
+// checkpointer as separate processes, publishes a generated AVRO stream (1,000 devices by
+// default, event time ≈ wall clock, with some late, out-of-order, duplicate, legacy-JSON and
+// malformed messages) while showing live progress from the services' /metrics and the Pulsar
+// admin API, waits for the last windows to close, verifies ClickHouse row by row against the
+// recomputed aggregates and the DLQ by reason, prints a summary (checkpoint epochs included)
+// and stops the services.
 //
 //   npm run demo -- [--duration 2m] [--rate 5000] [--devices 1000] [--partitions 4] [--seed 1]
 import { parseArgs } from 'node:util';
+import { connect as natsConnect } from 'nats';
+import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import { parseDuration } from '@iot/config';
 import {
   ClickHouseSink,
@@ -21,9 +25,10 @@ import {
   type ServerUrls,
 } from '@iot/harness';
 import { eventTimeBounds, resolveParams } from '@iot/loadgen';
-import { PulsarClient } from '@iot/pulsar';
+import { PulsarAdmin, PulsarClient, type TopicStats } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 import { windowStart } from '@iot/windows';
+import { Progress, sumSamples, type Figures } from './progress.ts';
 
 const env = process.env;
 const urls: ServerUrls = {
@@ -38,6 +43,8 @@ const urls: ServerUrls = {
 const WINDOW_MS = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000;
 const IDLE_TIMEOUT = '10s';
+// Often enough that a two-minute demo completes several epochs (production default: 60 s).
+const CHECKPOINT_INTERVAL = '10s';
 const DATABASE = 'demo';
 
 function fail(message: string): never {
@@ -90,7 +97,11 @@ const params = resolveParams({
   maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS,
   shares: { late: 0.002, outOfOrder: 0.02, duplicate: 0.005, legacyJson: 0.01, malformed: 0.002 },
 });
-const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
+let progress: Progress | undefined;
+const say = (line: string) => {
+  progress?.clear();
+  process.stderr.write(`demo: ${line}\n`);
+};
 
 say(
   `computing the expected aggregates of ${params.ratePerSec * (params.durationMs / 1000)} messages`,
@@ -108,10 +119,68 @@ const serviceEnv = pipelineEnv({ ...names, database: DATABASE }, urls, {
   WINDOW_SIZE: '1m',
   MAX_OUT_OF_ORDERNESS: `${OUT_OF_ORDERNESS_MS}ms`,
   WATERMARK_IDLE_TIMEOUT: IDLE_TIMEOUT,
+  CHECKPOINT_INTERVAL,
 });
-const services = (['ingest', 'aggregator', 'writer'] as const).map(
+const services = (['ingest', 'aggregator', 'writer', 'checkpointer'] as const).map(
   (s) => new ServiceProcess(s, serviceEnv),
 );
+const [, aggregator, writer, checkpointer] = services as [
+  ServiceProcess,
+  ServiceProcess,
+  ServiceProcess,
+  ServiceProcess,
+];
+const admin = new PulsarAdmin({ adminUrl: urls.pulsarAdminUrl, timeoutMs: 2000 });
+const store = new CheckpointStore({
+  s3: createS3Client({
+    endpoint: urls.s3Endpoint,
+    region: env.S3_REGION ?? 'us-east-1',
+    accessKeyId: env.S3_ACCESS_KEY ?? 'local-access-key',
+    secretAccessKey: env.S3_SECRET_KEY ?? 'local-secret-key',
+    forcePathStyle: true,
+  }),
+  bucket: urls.s3Bucket,
+  prefix: names.name,
+});
+
+async function scrape(s: ServiceProcess): Promise<string> {
+  if (s.httpPort === undefined) return '';
+  const res = await fetch(`http://127.0.0.1:${s.httpPort}/metrics`, {
+    signal: AbortSignal.timeout(2000),
+  });
+  return res.text();
+}
+const backlogOf = (t: TopicStats, subscription: string) =>
+  t.subscriptions[subscription]?.msgBacklog ?? 0;
+
+/** The pipeline's own figures: its services' counters and the broker's counts. */
+async function readFigures(): Promise<Figures> {
+  const [aggText, writerText, checkpointText, source, records, aggregates, alerts] =
+    await Promise.all([
+      scrape(aggregator),
+      scrape(writer),
+      scrape(checkpointer),
+      admin.getPartitionedStats(names.source, false),
+      admin.getPartitionedStats(names.records, false),
+      admin.getTopicStats(names.aggregates),
+      admin.getTopicStats(names.alerts),
+    ]);
+  const epoch = sumSamples(checkpointText, 'iot_checkpoint_last_complete_epoch');
+  return {
+    published: source.msgInCounter ?? 0,
+    aggregated: sumSamples(aggText, 'aggregator_records_total'),
+    // Window rows (alerts are written as they come, so they would run ahead).
+    rows: sumSamples(writerText, 'writer_rows_total', 'table="sensor_aggregates"'),
+    // The services' default subscription names (the run's topics are its own).
+    backlog:
+      backlogOf(source, 'iot-ingest') +
+      backlogOf(records, 'iot-aggregator') +
+      backlogOf(aggregates, 'iot-writer') +
+      backlogOf(alerts, 'iot-writer'),
+    epoch: epoch > 0 ? epoch : undefined,
+    at: Date.now(),
+  };
+}
 const client = new PulsarClient({ serviceUrl: urls.pulsarUrl });
 const ch = clickhouse(urls.clickhouseUrl);
 const sink = new ClickHouseSink(ch, { database: DATABASE });
@@ -124,6 +193,13 @@ let exitCode = 1;
 try {
   await Promise.all(services.map((s) => s.start()));
   say(`services up; logs: ${services.map((s) => s.logFile).join(' ')}`);
+  say(
+    `ops endpoints (/metrics /healthz /readyz): ${services
+      .map((s) => `${s.service} http://127.0.0.1:${s.httpPort ?? '?'}`)
+      .join(', ')}`,
+  );
+  progress = new Progress({ read: readFigures, out: process.stdout });
+  progress.start();
 
   const t0 = Date.now();
   const sent = await produceStream(client, names.source, params, opts.rate);
@@ -134,6 +210,9 @@ try {
 
   const rows = await waitForRows(sink, expected.rows.length, 5 * 60_000, range);
   const lastRowMs = Date.now();
+  await progress.update();
+  progress.stop();
+  const checkpoints = await checkpointSummary();
   const { exact, report } = await verifyRows(sink, expected, range);
   const wantDlq = Object.values(expected.counts.dlq).reduce((a, b) => a + b, 0);
   const dlq = await dlqByReason(client, names.dlq, wantDlq);
@@ -152,19 +231,44 @@ try {
     ['last row after last message', `${((lastRowMs - t0 - produceMs) / 1000).toFixed(1)} s`],
     ['verify rows', report.split('\n')[0]!],
     ['verify DLQ', dlqExact ? 'exact' : `expected ${formatCounts(expected.counts.dlq)}`],
+    ['checkpoint epochs', checkpoints],
   ];
   const width = Math.max(...table.map(([k]) => k.length));
   process.stdout.write(table.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
   if (!exact) process.stdout.write(report + '\n');
+  process.stdout.write(
+    `list them: CHECKPOINT_S3_PREFIX=${names.name} node --import tsx tools/iotctl/src/main.ts epochs\n`,
+  );
   exitCode = exact && dlqExact ? 0 : 1;
 } finally {
+  progress?.stop();
   const codes = await Promise.all(services.map((s) => s.stop()));
   if (codes.some((c) => c !== 0))
     say(`a service did not stop cleanly: exit codes ${codes.join(', ')}`);
   await client.close();
   await ch.close();
+  store.s3.destroy();
+  await dropLeaseBucket();
 }
 process.exit(exitCode);
+
+/** Epochs the checkpointer completed (its counter) and those retention kept in S3. */
+async function checkpointSummary(): Promise<string> {
+  const text = await scrape(checkpointer).catch(() => '');
+  const completed = sumSamples(text, 'iot_checkpoint_epochs_total', 'outcome="complete"');
+  const kept = (await store.listComplete()).filter((m) => m.kind === 'checkpoint');
+  const keptText = kept.length === 0 ? 'none' : kept.map((m) => m.epoch).join(', ');
+  return `${completed} completed every ${CHECKPOINT_INTERVAL}; kept in S3: epoch ${keptText}`;
+}
+
+/** The run's checkpointer lease lives in a JetStream KV bucket of its own: remove it. */
+async function dropLeaseBucket(): Promise<void> {
+  const nc = await natsConnect({ servers: urls.natsUrl }).catch(() => undefined);
+  if (nc === undefined) return;
+  const bucket = serviceEnv.CHECKPOINT_LEASE_BUCKET;
+  await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`).catch(() => false);
+  await nc.close();
+}
 
 function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -121,13 +121,20 @@ async function status(config: Config, args: Args): Promise<void> {
     out('no instance answered (nothing running, or another CONTROL_SUBJECT_PREFIX)');
   for (const s of instances) {
     const lag = s.lag ? Object.values(s.lag).reduce((a, b) => a + b, 0) : undefined;
+    // Per partition too when there are several: one slow partition hides in a total.
+    const perPartition =
+      s.lag && Object.keys(s.lag).length > 1
+        ? ` (${Object.entries(s.lag)
+            .map(([p, n]) => `${p}:${n}`)
+            .join(' ')})`
+        : '';
     out(
       [
         s.service.padEnd(13),
         s.instance.padEnd(40),
         s.role ?? `partitions [${s.partitions.join(',')}]`,
         `last epoch ${s.lastEpoch < 0 ? '-' : s.lastEpoch}`,
-        lag === undefined ? '' : `lag ${lag}`,
+        lag === undefined ? '' : `lag ${lag}${perPartition}`,
         s.suspended ? 'SUSPENDED' : '',
       ]
         .filter(Boolean)

@@ -1,0 +1,171 @@
+// /readyz and /healthz of real service processes against the real servers, with a dependency
+// going down and coming back WITHOUT touching the shared stack: each service reaches Redis,
+// NATS or ClickHouse through a TCP forwarder this test owns, and "the server is down" means
+// the forwarder stops listening and drops its connections.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { spawnService, type ServiceProcess } from '@iot/observability/testing';
+import { PulsarAdmin } from '@iot/pulsar';
+import { stack, uniqueName } from '../support/stack.ts';
+
+/** Forwards a local port to `target` while up; down = not listening, connections cut. */
+class Forwarder {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: URL,
+  ) {}
+
+  static async onFreePort(target: string): Promise<Forwarder> {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((r) => probe.close(r));
+    return new Forwarder(port, new URL(target));
+  }
+
+  url(protocol: string): string {
+    return `${protocol}//127.0.0.1:${this.port}`;
+  }
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = tcpConnect(Number(this.target.port), this.target.hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r));
+    this.server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server !== undefined) await new Promise((r) => server.close(r));
+  }
+}
+
+const procs: ServiceProcess[] = [];
+const forwarders: Forwarder[] = [];
+const topics: string[] = [];
+const topic = (name: string): string => {
+  topics.push(`persistent://public/default/${name}`);
+  return topics.at(-1)!;
+};
+after(async () => {
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await Promise.all(forwarders.map((f) => f.down()));
+  const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+  await Promise.allSettled(topics.map((t) => admin.deleteTopic(t)));
+});
+
+interface Ready {
+  status: number;
+  body: { status: string; failing?: string[]; checks: Record<string, unknown> };
+}
+async function readyz(port: number): Promise<Ready> {
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+  return { status: res.status, body: (await res.json()) as Ready['body'] };
+}
+/** Polls /readyz until `pred` holds (probes run every 5 s, so allow a few rounds). */
+async function until(port: number, pred: (r: Ready) => boolean, what: string): Promise<Ready> {
+  const deadline = Date.now() + 25_000;
+  let last: Ready | undefined;
+  while (Date.now() < deadline) {
+    last = await readyz(port);
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`/readyz never showed ${what}; last answer: ${JSON.stringify(last)}`);
+}
+async function healthz(port: number): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+}
+const failing = (name: string) => (r: Ready) =>
+  r.status === 503 && (r.body.failing ?? []).includes(name);
+const ready = (r: Ready) => r.status === 200;
+
+async function start(main: string, env: Record<string, string>): Promise<number> {
+  const proc = spawnService(new URL(main, import.meta.url), { HTTP_PORT: '0', ...env });
+  procs.push(proc);
+  const started = await proc.waitForLine((l) => l.msg === 'started');
+  await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
+  return started.port as number;
+}
+
+async function stop(): Promise<void> {
+  const proc = procs.pop()!;
+  proc.child.kill('SIGTERM');
+  const { code } = await proc.exited;
+  assert.equal(code, 0, `clean exit; stderr:\n${proc.stderr()}`);
+}
+
+test('ingest: /readyz names Redis while it is unreachable and NATS when it goes away; /healthz stays 200', async () => {
+  const id = uniqueName('ready');
+  const redis = await Forwarder.onFreePort(stack.redisUrl);
+  const nats = await Forwarder.onFreePort(stack.natsUrl);
+  forwarders.push(redis, nats);
+  await nats.up();
+  const port = await start('../../services/ingest/src/main.ts', {
+    PULSAR_URL: stack.pulsarUrl,
+    PULSAR_TOPIC: topic(`${id}-data`),
+    RECORDS_TOPIC: topic(`${id}-records`),
+    DLQ_TOPIC: topic(`${id}-dlq`),
+    PULSAR_SUBSCRIPTION: id,
+    REDIS_URL: redis.url('redis:'), // nothing listens there yet: Redis is down
+    NATS_URL: nats.url('nats:'),
+    S3_ENDPOINT: stack.s3Endpoint,
+    STATE_NAMESPACE: id,
+    CONTROL_SUBJECT_PREFIX: id.replaceAll('-', '_'),
+  });
+
+  const down = await until(port, failing('redis'), 'redis failing');
+  assert.deepEqual(down.body.failing, ['redis'], 'Pulsar and NATS are fine');
+  assert.match(JSON.stringify(down.body.checks.redis), /"ready":false,"reason":"connection /);
+  assert.equal(await healthz(port), 200, 'a dependency down is not a wedge');
+
+  await redis.up();
+  await until(port, ready, 'ready once Redis answers');
+
+  await nats.down();
+  const natsDown = await until(port, failing('nats'), 'nats failing');
+  assert.deepEqual(natsDown.body.failing, ['nats']);
+  assert.equal(await healthz(port), 200);
+  await nats.up();
+  await until(port, ready, 'ready once NATS is back');
+  await stop();
+});
+
+test('writer: /readyz names ClickHouse when it goes away and is ready again when it is back', async () => {
+  const id = uniqueName('ready-w');
+  const ch = await Forwarder.onFreePort(stack.clickhouseUrl);
+  forwarders.push(ch);
+  await ch.up();
+  const port = await start('../../services/writer/src/main.ts', {
+    PULSAR_URL: stack.pulsarUrl,
+    AGGREGATES_TOPIC: topic(`${id}-aggregates`),
+    ALERTS_TOPIC: topic(`${id}-alerts`),
+    DLQ_TOPIC: topic(`${id}-dlq`),
+    PULSAR_SUBSCRIPTION: id,
+    CLICKHOUSE_URL: ch.url('http:'),
+  });
+  await until(port, ready, 'ready at start');
+  await ch.down();
+  const down = await until(port, failing('clickhouse'), 'clickhouse failing');
+  assert.deepEqual(down.body.failing, ['clickhouse']);
+  assert.equal(await healthz(port), 200);
+  await ch.up();
+  await until(port, ready, 'ready once ClickHouse is back');
+  await stop();
+});
