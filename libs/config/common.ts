@@ -72,6 +72,15 @@ export const topics = {
   DLQ_TOPIC: topic().default('persistent://public/default/iot-sensor-data-dlq'),
 };
 
+/**
+ * Compression of the envelopes a stage publishes on the internal topics (records, alerts,
+ * aggregates). Off by default: measured on a co-located broker, it costs more CPU than the
+ * bytes it saves (docs/design-notes.md, "Envelopes"); a remote broker may want lz4.
+ */
+export const envelopeSpec = {
+  INTERNAL_COMPRESSION: oneOf(['none', 'lz4', 'zstd', 'zlib', 'snappy'] as const).default('none'),
+};
+
 export const clickhouseSpec = {
   CLICKHOUSE_URL: clickhouseUrl().localDefault('http://127.0.0.1:8123'),
 };

@@ -28,6 +28,7 @@ export {
   LOG_LEVELS,
   clickhouseSpec,
   controlPlaneSpec,
+  envelopeSpec,
   natsSpec,
   pulsarCredentials,
   pulsarSpec,

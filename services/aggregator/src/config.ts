@@ -3,6 +3,7 @@
 import {
   controlPlaneSpec,
   duration,
+  envelopeSpec,
   natsSpec,
   num,
   pulsarSpec,
@@ -29,6 +30,7 @@ export const spec = {
   ...natsSpec,
   ...s3Spec,
   ...controlPlaneSpec,
+  ...envelopeSpec,
   WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),
   // A source partition silent this long stops holding windows open.
   WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),

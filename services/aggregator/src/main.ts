@@ -69,8 +69,8 @@ shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
 // A window waits for a watermark from every source partition.
 const upstreamPartitions = Math.max(1, await client.getPartitionCount(config.PULSAR_TOPIC));
 const outs = {
-  aggregates: await envelopeProducer(client, config.AGGREGATES_TOPIC),
-  alerts: await envelopeProducer(client, config.ALERTS_TOPIC),
+  aggregates: await envelopeProducer(client, config.AGGREGATES_TOPIC, config.INTERNAL_COMPRESSION),
+  alerts: await envelopeProducer(client, config.ALERTS_TOPIC, config.INTERNAL_COMPRESSION),
   dlq: await outputProducer(client, config.DLQ_TOPIC, 'round-robin'),
 };
 const sources = await subscribePartitions(client, {

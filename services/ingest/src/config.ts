@@ -3,6 +3,7 @@
 import {
   controlPlaneSpec,
   duration,
+  envelopeSpec,
   natsSpec,
   oneOf,
   pulsarSpec,
@@ -27,6 +28,7 @@ export const spec = {
   ...natsSpec,
   ...s3Spec,
   ...controlPlaneSpec,
+  ...envelopeSpec,
   // event: the reading's own timestamp; ingest: stamped on arrival (the seed's behaviour).
   TIME_MODE: oneOf(['event', 'ingest'] as const).default('event'),
   // The watermark trails the newest event time by this much; older records are late (→ DLQ).

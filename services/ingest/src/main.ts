@@ -61,7 +61,7 @@ const recordsOuts = await Promise.all(
     : Array.from({ length: recordsPartitions }, (_, q) =>
         partitionTopicName(config.RECORDS_TOPIC, q),
       )
-  ).map((t) => envelopeProducer(client, t)),
+  ).map((t) => envelopeProducer(client, t, config.INTERNAL_COMPRESSION)),
 );
 
 const sources = await subscribePartitions(client, {
