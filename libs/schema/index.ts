@@ -30,6 +30,7 @@ export {
   type SensorData,
 } from './avro.ts';
 export { mapSensorData } from './mapping.ts';
+export { DEFAULT_MAX_FUTURE_SKEW_MS, MIN_EVENT_TIME_MS, checkEventTime } from './event-time.ts';
 export {
   LIMITS,
   MAX_EVENT_TIME_MS,

@@ -18,7 +18,11 @@ export type RejectionReason =
   /** status is not one of 1..4 or the names online/offline/maintenance/error. */
   | 'bad_status'
   /** A field has the wrong JSON type (e.g. an object where a number belongs). */
-  | 'bad_field';
+  | 'bad_field'
+  /** Event time before 2000-01-01: 0, or seconds sent as milliseconds (see event-time.ts). */
+  | 'invalid_timestamp'
+  /** Event time further ahead of the ingest clock than the allowed skew (MAX_FUTURE_SKEW). */
+  | 'future';
 
 export interface Rejection {
   readonly ok: false;

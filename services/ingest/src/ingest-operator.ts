@@ -11,7 +11,7 @@ import {
   type Origin,
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
-import { decodeSensorMessage } from '@iot/schema';
+import { checkEventTime, DEFAULT_MAX_FUTURE_SKEW_MS, decodeSensorMessage } from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
 
 export type TimeMode = 'event' | 'ingest';
@@ -20,6 +20,8 @@ export interface IngestOptions {
   sourcePartition: number;
   timeMode: TimeMode;
   maxOutOfOrdernessMs: number;
+  /** Event times further ahead of the clock go to the DLQ as `future` (default 10 min). */
+  maxFutureSkewMs?: number;
 }
 
 /** One message read from the source topic. */
@@ -113,11 +115,16 @@ export class IngestOperator {
         position: msg.position,
         epoch,
       };
-      const decoded = decodeSensorMessage({
+      let decoded = decodeSensorMessage({
         payload: msg.payload,
         eventTime: msg.eventTime ?? null,
         publishTime: msg.publishTime,
       });
+      // Before the watermark sees it: a 2100 reading would make the partition's later data late.
+      if (decoded.ok && this.opts.timeMode === 'event') {
+        const skew = this.opts.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+        decoded = checkEventTime(decoded.value.event_time, nowMs, skew) ?? decoded;
+      }
       if (!decoded.ok) {
         dlq.push(dlqMessage(msg, origin, decoded.reason, decoded.detail));
         stats.dlq++;

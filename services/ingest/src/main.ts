@@ -98,6 +98,7 @@ const supervisor = new PartitionSupervisor<number>({
         sourcePartition: partition,
         timeMode: config.TIME_MODE,
         maxOutOfOrdernessMs: config.MAX_OUT_OF_ORDERNESS,
+        maxFutureSkewMs: config.MAX_FUTURE_SKEW,
       },
       now: Date.now,
       maxBatch: 5000,
