@@ -44,6 +44,9 @@ test('each rule yields its reason', () => {
   assert.equal(reasonFor({ error_count: 1.5 }), 'out_of_range');
   assert.equal(reasonFor({ bytes_sent: -1 }), 'out_of_range');
   assert.equal(reasonFor({ bytes_sent: MAX_COUNTER + 1 }), 'out_of_range');
+  // sensors_local.error_count is UInt32: a larger value would make ClickHouse refuse the row.
+  assert.equal(reasonFor({ error_count: 5_000_000_000 }), 'out_of_range');
+  assert.equal(reasonFor({ error_count: 0x100000000 }), 'out_of_range');
   assert.equal(reasonFor({ event_time: -1 }), 'out_of_range');
   assert.equal(reasonFor({ event_time: MAX_EVENT_TIME_MS }), 'out_of_range');
   assert.equal(reasonFor({ event_time: 1.5 }), 'out_of_range');
@@ -60,6 +63,7 @@ test('boundaries that are physically possible pass', () => {
   assert.equal(reasonFor({ event_time: MAX_EVENT_TIME_MS - 1 }), 'ok');
   assert.equal(reasonFor({ status: 4 }), 'ok');
   assert.equal(reasonFor({ packets_sent: MAX_COUNTER }), 'ok');
+  assert.equal(reasonFor({ error_count: 0xffffffff }), 'ok');
 });
 
 test('negative zero is normalised so serialisation cannot change results', () => {
@@ -105,6 +109,9 @@ test('property: the fast path gives the same verdict as the rules one by one (se
     2 ** 53,
     MAX_COUNTER,
     MAX_COUNTER + 1,
+    0xffffffff,
+    0x100000000,
+    5_000_000_000,
     MAX_EVENT_TIME_MS - 1,
     MAX_EVENT_TIME_MS,
     Number.NaN,
