@@ -19,7 +19,10 @@ import { encodeRowBinary } from './rowbinary.ts';
 import { aggregateToClickHouse, sensorsLocalFromAggregate } from './rows.ts';
 
 function base(): SensorRecord {
-  const r = decodeLegacyJson(Buffer.from('{"sensorId": 1, "timestamp": 1700000000000}'), 0);
+  const r = decodeLegacyJson(
+    Buffer.from('{"sensorId": 1, "temperature": 20, "timestamp": 1700000000000}'),
+    0,
+  );
   assert.ok(r.ok);
   return r.value;
 }

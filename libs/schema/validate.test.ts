@@ -2,23 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstProblem, validateRecord, MAX_COUNTER, MAX_EVENT_TIME_MS } from './validate.ts';
 import { RECORD_FIELDS } from './record.ts';
+import { SAMPLE_READING } from './fixtures.test-support.ts';
 import { mapSensorData } from './mapping.ts';
 import type { SensorRecord } from './record.ts';
 
-const base = (): SensorRecord =>
-  mapSensorData(
-    {
-      sensorId: 1,
-      sensorType: 1,
-      timestamp: 1_700_000_000_000,
-      temperature: 20,
-      humidity: 50,
-      pressure: 1000,
-      batteryLevel: 50,
-      status: 1,
-    },
-    0,
-  );
+const base = (): SensorRecord => mapSensorData({ ...SAMPLE_READING }, 0);
 
 const reasonFor = (patch: Partial<SensorRecord>): string => {
   const r = validateRecord({ ...base(), ...patch });
@@ -123,7 +111,22 @@ test('property: the fast path gives the same verdict as the rules one by one (se
     4,
     5,
   ];
-  const strings = ['', 'a', 'x'.repeat(256), 'x'.repeat(257), 'sensor_1'];
+  const strings = [
+    '',
+    'a',
+    'x'.repeat(256),
+    'x'.repeat(257),
+    'é'.repeat(128),
+    'é'.repeat(129),
+    'sensor_1',
+    'a b',
+    ' a',
+    'a\n',
+    'a\u0000b',
+    'a\uD800',
+    '😀',
+    '\uFFFD',
+  ];
   for (let i = 0; i < 20_000; i++) {
     const r: Record<string, unknown> = { ...base() };
     // Change one to three fields to values on and around every bound.

@@ -149,7 +149,7 @@ test('timestamp 0 and seconds sent as milliseconds are invalid_timestamp, not la
       msg(encodeSensorData(reading({ timestamp: T0 }))),
       msg(encodeSensorData(reading({ timestamp: 0 }))),
       msg(encodeSensorData(reading({ timestamp: Math.floor(T0 / 1000) }))),
-      msg(Buffer.from(JSON.stringify({ sensorId: 4, timestamp: 0 }))),
+      msg(Buffer.from(JSON.stringify({ sensorId: 4, temperature: 20, timestamp: 0 }))),
     ],
     T0,
     1,
