@@ -161,3 +161,20 @@ test('timestamp 0 and seconds sent as milliseconds are invalid_timestamp, not la
   );
   assert.equal(out.stats.late, 0);
 });
+
+test('an entry the Pulsar client could not decode goes to the DLQ raw, as undecodable', () => {
+  const op = new IngestOperator(opts, T0);
+  const raw = Buffer.from([0xf0, 0x01, 0x02]);
+  const out = op.process(
+    [
+      { ...msg(raw), decodeError: 'metadata declares 4294967295 uncompressed bytes' },
+      msg(encodeSensorData(reading())),
+    ],
+    T0,
+    1,
+  );
+  assert.equal(out.records.length, 1);
+  assert.deepEqual(out.dlq[0]!.payload, raw);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'undecodable');
+  assert.match(out.dlq[0]!.properties[PROP.detail]!, /Pulsar client could not decode.*4294967295/);
+});

@@ -11,7 +11,12 @@ import {
   type Origin,
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
-import { checkEventTime, DEFAULT_MAX_FUTURE_SKEW_MS, decodeSensorMessage } from '@iot/schema';
+import {
+  checkEventTime,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  decodeSensorMessage,
+  reject,
+} from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
 
 export type TimeMode = 'event' | 'ingest';
@@ -32,6 +37,8 @@ export interface SourceMessage {
   eventTime?: number | null;
   publishTime: number;
   properties?: Readonly<Record<string, string>>;
+  /** The Pulsar client could not decode the entry (payload is its raw bytes): DLQ it. */
+  decodeError?: string;
 }
 
 export interface IngestStats {
@@ -115,11 +122,14 @@ export class IngestOperator {
         position: msg.position,
         epoch,
       };
-      let decoded = decodeSensorMessage({
-        payload: msg.payload,
-        eventTime: msg.eventTime ?? null,
-        publishTime: msg.publishTime,
-      });
+      let decoded =
+        msg.decodeError === undefined
+          ? decodeSensorMessage({
+              payload: msg.payload,
+              eventTime: msg.eventTime ?? null,
+              publishTime: msg.publishTime,
+            })
+          : reject('undecodable', `the Pulsar client could not decode it: ${msg.decodeError}`);
       // Before the watermark sees it: a 2100 reading would make the partition's later data late.
       if (decoded.ok && this.opts.timeMode === 'event') {
         const skew = this.opts.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;

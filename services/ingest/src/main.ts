@@ -65,6 +65,9 @@ const sources = await subscribePartitions(client, {
   topic: config.PULSAR_TOPIC,
   subscription: config.PULSAR_SUBSCRIPTION,
   consumerName: instanceName('ingest'),
+  // An entry the client cannot decode (oversized, corrupt compression or batch) goes to the
+  // DLQ like any bad reading instead of being dropped with a log line.
+  corruptMessages: 'deliver',
 });
 const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
 
@@ -84,6 +87,7 @@ const supervisor = new PartitionSupervisor<number>({
           eventTime: m.eventTime ?? null,
           publishTime: m.publishTime,
           properties: m.properties,
+          decodeError: m.decodeError,
         }),
         { cumulative: true },
       ),
