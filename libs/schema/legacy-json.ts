@@ -21,6 +21,7 @@ import {
 } from './record.ts';
 import { sensorTypeName } from './sensor-types.ts';
 import { parseStatus } from './status.ts';
+import { textProblem } from './text.ts';
 import { validateRecord } from './validate.ts';
 
 /** Larger payloads are refused before parsing: no reading needs more. */
@@ -200,6 +201,17 @@ export function mapLegacyObject(obj: Json, fallbackTimeMs: number): Result<Senso
   if (isRejection(siteId)) return siteId;
   const time = eventTime(obj, fallbackTimeMs);
   if (isRejection(time)) return time;
+  // Text from outside is held to text.ts's rules here, where it enters; AVRO's is generated.
+  const text = [
+    ['device_id', id.deviceId],
+    ['device_type', type],
+    ['customer_id', customerId],
+    ['site_id', siteId],
+  ] as const;
+  for (const [field, value] of text) {
+    const problem = textProblem(field, value);
+    if (problem !== undefined) return problem;
+  }
 
   const record: SensorRecord = {
     device_id: id.deviceId,

@@ -16,8 +16,8 @@ const BAD_CHARACTER = /[\uD800-\uDFFF\p{Cc}\uFFFD]/u;
 const EDGE_SPACE = /^\s|\s$/u;
 
 /**
- * True when `s` is short printable ASCII without spaces: every such value passes textProblem.
- * A loop over char codes is ~10x cheaper than the regular expressions, and ids are this.
+ * True when `s` is short printable ASCII without spaces: every such value passes textProblem
+ * (the usual id), so the regular expressions below need not run.
  */
 export function isPlainText(s: string): boolean {
   const n = s.length;
@@ -34,6 +34,7 @@ export function isPlainText(s: string): boolean {
  * or undefined when it may.
  */
 export function textProblem(field: string, s: string): Rejection | undefined {
+  if (isPlainText(s)) return undefined;
   const bad = BAD_CHARACTER.exec(s);
   if (bad !== null) {
     const code = bad[0].codePointAt(0)!;
