@@ -93,7 +93,7 @@ function identify(obj: Json): { deviceId: string; sensorId: number | undefined }
   if (typeof value !== 'string')
     return reject('missing_id', `${name} = ${JSON.stringify(value)} is not an id`);
   if (value.trim() === '') return reject('missing_id', `${name} is empty`);
-  // Taken exactly (validateRecord refuses surrounding blanks): trimming would merge devices.
+  // Taken exactly (textProblem refuses surrounding blanks): trimming would merge devices.
   if (CANONICAL_INTEGER.test(value) && Number.isSafeInteger(Number(value)))
     return { deviceId: deviceIdFor(Number(value)), sensorId: Number(value) };
   const m = /^sensor_(-?[0-9]{1,15})$/.exec(value);
