@@ -5,72 +5,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compress } from '../../libs/pulsar/compression/index.ts';
-import { Connection } from '../../libs/pulsar/connection.ts';
 import { encodeBatchItem } from '../../libs/pulsar/protocol/batch.ts';
-import {
-  CommandType,
-  CompressionType,
-  type BaseCommand,
-  type MessageMetadata,
-} from '../../libs/pulsar/protocol/commands.ts';
-import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
+import { CompressionType } from '../../libs/pulsar/protocol/commands.ts';
 import { PulsarClient, type Message } from '../../libs/pulsar/index.ts';
-import { PULSAR_URL, uniqueName, uniqueTopic } from '../support/pulsar.ts';
+import { PULSAR_URL, publishRawEntries, uniqueName, uniqueTopic } from '../support/pulsar.ts';
 
 const topic = uniqueTopic('hostile-entries');
 const LZ4_BYTES = compress(CompressionType.LZ4, Buffer.alloc(64, 1));
 let client: PulsarClient;
 
-/** Publishes raw entries on one connection, as a producer that writes its own metadata. */
-async function publishRaw(entries: { payload: Buffer; meta: Partial<MessageMetadata> }[]) {
-  const cnx = await Connection.open({
-    logicalUrl: PULSAR_URL,
-    physicalUrl: PULSAR_URL,
-    connectTimeoutMs: 10_000,
-    operationTimeoutMs: 15_000,
-    keepAliveIntervalMs: 30_000,
-  });
-  try {
-    const producerName = uniqueName('hostile');
-    await cnx.request(
-      (id): BaseCommand => ({
-        type: CommandType.PRODUCER,
-        producer: { topic, producer_id: 0n, request_id: id, producer_name: producerName },
-      }),
-      'create producer',
-    );
-    let receipts = 0;
-    const done = new Promise<void>((resolve, reject) => {
-      cnx.addProducer(0n, {
-        onSendReceipt: () => ++receipts === entries.length && resolve(),
-        onSendError: (cmd) => reject(new Error(`send refused: ${cmd.send_error?.message ?? '?'}`)),
-        onDisconnected: (why) => reject(new Error(why)),
-      });
-    });
-    entries.forEach(({ payload, meta }, i) => {
-      const seq = BigInt(i);
-      cnx.write(
-        encodePayloadCommand(
-          { type: CommandType.SEND, send: { producer_id: 0n, sequence_id: seq, num_messages: 1 } },
-          {
-            producer_name: producerName,
-            sequence_id: seq,
-            publish_time: BigInt(Date.now()),
-            ...meta,
-          },
-          payload,
-        ),
-      );
-    });
-    await done;
-  } finally {
-    cnx.close();
-  }
-}
-
 before(async () => {
   client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
-  await publishRaw([
+  await publishRawEntries(topic, [
     // 4 GiB declared: without the limit the LZ4 decoder would allocate that much.
     {
       payload: LZ4_BYTES,
