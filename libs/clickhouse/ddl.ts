@@ -7,8 +7,8 @@
  * Every table is a ReplacingMergeTree keyed by what makes a row unique, so a replayed insert
  * collapses into the row it repeats; exact reads use FINAL.
  */
+import { SENSORS_LOCAL_COLUMNS, type Column, type ColumnType } from '@iot/schema';
 import { AGGREGATE_COLUMNS, COUNTERS, METRICS, type CounterName } from '@iot/windows';
-import type { Column, ColumnType } from './rowbinary.ts';
 import { identifier } from './sql.ts';
 
 export const DEFAULT_DATABASE = 'benchmark';
@@ -34,34 +34,8 @@ const WIDE_COUNTERS: ReadonlySet<string> = new Set<CounterName>([
   'bytes_received',
 ]);
 
-/** The seed's benchmark.sensors_local columns, in its INSERT order, with types. */
-export const SENSORS_LOCAL_COLUMNS: readonly Column[] = [
-  ['device_id', 'String'],
-  ['device_type', 'String'],
-  ['customer_id', 'String'],
-  ['site_id', 'String'],
-  ['latitude', 'Float64'],
-  ['longitude', 'Float64'],
-  ['altitude', 'Float64'],
-  ['time', 'DateTime'],
-  ['temperature', 'Float64'],
-  ['humidity', 'Float64'],
-  ['pressure', 'Float64'],
-  ['co2_level', 'Float64'],
-  ['noise_level', 'Float64'],
-  ['light_level', 'Float64'],
-  ['motion_detected', 'UInt8'],
-  ['battery_level', 'Float64'],
-  ['signal_strength', 'Float64'],
-  ['memory_usage', 'Float64'],
-  ['cpu_usage', 'Float64'],
-  ['status', 'UInt8'],
-  ['error_count', 'UInt32'],
-  ['packets_sent', 'UInt64'],
-  ['packets_received', 'UInt64'],
-  ['bytes_sent', 'UInt64'],
-  ['bytes_received', 'UInt64'],
-];
+/** benchmark.sensors_local: declared in @iot/schema, whose validation ranges derive from it. */
+export { SENSORS_LOCAL_COLUMNS };
 
 export const ALERT_COLUMNS: readonly Column[] = [
   ['device_id', 'String'],

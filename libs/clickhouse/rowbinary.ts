@@ -6,18 +6,11 @@
  * JSONEachRow stays fine for reads. Current ClickHouse releases read RowBinary the same way.
  */
 
-export type ColumnType = 'String' | 'Float64' | 'UInt8' | 'UInt32' | 'UInt64' | 'DateTime';
+import { INTEGER_MAX as MAX, type Column, type ColumnType } from '@iot/schema';
 
-export type Column = readonly [name: string, type: ColumnType];
+export type { Column, ColumnType };
 
 export type Cell = string | number;
-
-const MAX: Record<Exclude<ColumnType, 'String' | 'Float64'>, number> = {
-  UInt8: 0xff,
-  UInt32: 0xffffffff,
-  DateTime: 0xffffffff,
-  UInt64: Number.MAX_SAFE_INTEGER,
-};
 
 function leb128Size(n: number): number {
   let size = 1;

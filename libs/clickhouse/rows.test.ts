@@ -104,3 +104,11 @@ test('alerts keep millisecond time beside the DateTime', () => {
   });
   assert.throws(() => alertToClickHouse({ ...alert, event_time: 1.5 }), RangeError);
 });
+
+test('a window error_count total beyond UInt32 saturates in sensors_local only', () => {
+  const row = sampleRow({ error_count: 6_000_000_000, packets_sent: 2 ** 40 });
+  const out = sensorsLocalFromAggregate(row);
+  assert.equal(out.error_count, 0xffffffff);
+  assert.equal(out.packets_sent, 2 ** 40);
+  assert.equal(aggregateToClickHouse(row).error_count, 6_000_000_000);
+});

@@ -4,7 +4,7 @@
  * which 18.16 and current releases both read as unix time, independent of server timezone).
  */
 import { METRICS, type AggregateRow, type Alert } from '@iot/windows';
-import { STATUS } from '@iot/schema';
+import { STATUS, sensorsLocalMax } from '@iot/schema';
 import { aggregateColumnType } from './ddl.ts';
 
 export type AggregateInsert = AggregateRow & { version?: number };
@@ -35,8 +35,10 @@ export function aggregateToClickHouse(row: AggregateInsert): JsonRow {
  * The seed's sensors_local row for a finished window: time = window_start; readings are the
  * window averages; motion_detected = 1 if any reading saw motion; status = the most frequent
  * status (ties → the more severe: error > maintenance > offline > online); error and network
- * counters are window totals; location is the latest reading's.
+ * counters are window totals (error_count saturated at its UInt32 column's maximum); location is the latest reading's.
  */
+const ERROR_COUNT_MAX = sensorsLocalMax('error_count');
+
 export function sensorsLocalFromAggregate(row: AggregateRow): JsonRow {
   const out: JsonRow = {
     device_id: row.device_id,
@@ -51,7 +53,9 @@ export function sensorsLocalFromAggregate(row: AggregateRow): JsonRow {
   for (const m of METRICS) out[m] = row[`${m}_avg`];
   out.motion_detected = row.motion_count > 0 ? 1 : 0;
   out.status = dominantStatus(row);
-  out.error_count = row.error_count;
+  // Each reading's count fits the UInt32 column, a window's total may not: it saturates here
+  // rather than have ClickHouse refuse the batch (sensor_aggregates keeps the exact UInt64).
+  out.error_count = Math.min(row.error_count, ERROR_COUNT_MAX);
   out.packets_sent = row.packets_sent;
   out.packets_received = row.packets_received;
   out.bytes_sent = row.bytes_sent;

@@ -25,6 +25,12 @@ export interface ClientOptions {
   tls?: tls.ConnectionOptions;
   maxLookupRedirects?: number;
   logger?: Logger;
+  /**
+   * Largest message consumers decode, in bytes: an entry whose declared uncompressed size or
+   * batch exceeds it is refused before allocating (see ConsumerOptions.corruptMessages).
+   * Default: the broker's maxMessageSize (5 MiB unless it announces another).
+   */
+  maxMessageSize?: number;
 }
 
 type Closable = { close(): Promise<void> };
@@ -52,6 +58,7 @@ export class PulsarClient {
       connectTimeoutMs: options.connectionTimeoutMs ?? 10_000,
       operationTimeoutMs,
       keepAliveIntervalMs: options.keepAliveIntervalMs ?? 30_000,
+      maxMessageSize: options.maxMessageSize,
     });
     const lookup = new LookupService(this.pool, serviceUrl, options.maxLookupRedirects ?? 20);
     this.context = {

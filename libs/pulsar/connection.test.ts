@@ -7,6 +7,7 @@ import { ConnectionPool } from './connection-pool.ts';
 import { LookupService } from './lookup.ts';
 import { CommandType, LookupType, ServerError } from './protocol/commands.ts';
 import { AuthenticationError, ConnectionError, PulsarError, TimeoutError } from './errors.ts';
+import { encodePayloadCommand, FrameTooLargeError } from './protocol/frame.ts';
 import { FakeBroker, connectThen } from './testing/fake-broker.ts';
 
 const options = (url: string) => ({
@@ -146,4 +147,43 @@ test('lookup follows redirects with the authoritative flag and caps them', async
   await pool.close();
   await front.stop();
   await target.stop();
+});
+
+test('frames above the broker limit close the connection unless the client allows them', async () => {
+  // The fake broker announces 1 MiB; this frame is 2 MiB (a MESSAGE for no consumer).
+  const big = encodePayloadCommand(
+    {
+      type: CommandType.MESSAGE,
+      message: { consumer_id: 9n, message_id: { ledgerId: 1n, entryId: 1n } },
+    },
+    { producer_name: 'p', sequence_id: 0n, publish_time: 1n },
+    Buffer.alloc(2 * 1024 * 1024),
+  );
+  for (const maxMessageSize of [undefined, 3 * 1024 * 1024]) {
+    let sent = false;
+    const broker = await new FakeBroker(
+      connectThen((cmd, reply, socket) => {
+        if (cmd.type === CommandType.PING && !sent) {
+          sent = true;
+          socket.write(big);
+          reply({ type: CommandType.PING, ping: {} });
+        }
+      }),
+    ).start();
+    const cnx = await Connection.open({ ...options(broker.url), maxMessageSize });
+    const closed = new Promise<unknown>((resolve) => cnx.once('close', resolve));
+    cnx.send({ type: CommandType.PING, ping: {} });
+    const pong = () => broker.received.some((c) => c.type === CommandType.PONG);
+    for (let i = 0; i < 100 && !pong() && !cnx.closed; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    if (maxMessageSize === undefined) {
+      assert.ok(cnx.closed, 'refused: the frame exceeds 1 MiB + 64 KiB');
+      assert.ok((await closed) instanceof FrameTooLargeError);
+    } else {
+      assert.ok(pong() && !cnx.closed, 'the client allowed 3 MiB: frame read, PING answered');
+      assert.equal(cnx.maxIncomingSize, 3 * 1024 * 1024);
+    }
+    cnx.close();
+    await broker.stop();
+  }
 });

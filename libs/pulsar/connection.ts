@@ -31,6 +31,11 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   operationTimeoutMs: number;
   keepAliveIntervalMs: number;
+  /**
+   * Largest message this client decodes (uncompressed payload or batch); default: the
+   * broker's maxMessageSize (5 MiB unless the broker announces another).
+   */
+  maxMessageSize?: number;
 }
 
 /** What a producer registers to hear about its own commands. */
@@ -110,7 +115,7 @@ export class Connection extends EventEmitter {
   protocolVersion = 0;
 
   private readonly socket: net.Socket;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder: FrameDecoder;
   private readonly pending = new Map<bigint, PendingRequest>();
   private readonly producers = new Map<bigint, ProducerListener>();
   private readonly consumers = new Map<bigint, ConsumerListener>();
@@ -130,6 +135,22 @@ export class Connection extends EventEmitter {
     this.logicalUrl = options.logicalUrl;
     this.physicalUrl = options.physicalUrl;
     this.socket = socket;
+    this.decoder = new FrameDecoder(this.maxFrameSize());
+  }
+
+  /** Largest message payload (after decompression) consumers on this connection decode. */
+  get maxIncomingSize(): number {
+    return this.options.maxMessageSize ?? this.maxMessageSize;
+  }
+
+  /**
+   * Frames up to the broker's limit always pass, whatever the client's: a refused frame closes
+   * the connection and would come back on the next, stalling the partition for good.
+   */
+  private maxFrameSize(): number {
+    return (
+      Math.max(this.maxMessageSize, this.options.maxMessageSize ?? 0) + FRAME_OVERHEAD_ALLOWANCE
+    );
   }
 
   /** Dials the broker and completes CONNECT/CONNECTED (or fails with a clear error). */
@@ -391,7 +412,7 @@ export class Connection extends EventEmitter {
     this.serverVersion = c.server_version;
     this.protocolVersion = c.protocol_version ?? 0;
     if (c.max_message_size && c.max_message_size > 0) this.maxMessageSize = c.max_message_size;
-    this.decoder.setMaxFrameSize(this.maxMessageSize + FRAME_OVERHEAD_ALLOWANCE);
+    this.decoder.setMaxFrameSize(this.maxFrameSize());
     const hs = this.handshake;
     this.handshake = undefined;
     if (!hs) return;

@@ -36,6 +36,14 @@ export interface ConsumerOptions {
   /** Delay before negatively acknowledged messages are redelivered (default 1000 ms). */
   nackRedeliveryDelayMs?: number;
   readCompacted?: boolean;
+  /**
+   * An entry the consumer cannot decode (checksum mismatch, a declared size above the
+   * client's maxMessageSize, corrupt compression or batch, unknown codec): 'discard' acks it
+   * with a validation error and logs a warning, as the Java client does (default);
+   * 'deliver' hands it over as one message with `decodeError` set and its raw bytes, so
+   * the application can dead-letter it.
+   */
+  corruptMessages?: 'discard' | 'deliver';
 }
 
 /** Internal options readers use on top of the public ones. */
@@ -108,6 +116,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         ackGroupTimeMs: options.ackGroupTimeMs ?? 100,
         batchIndexAck: options.batchIndexAck ?? false,
         nackRedeliveryDelayMs: options.nackRedeliveryDelayMs ?? 1000,
+        corruptMessages: options.corruptMessages ?? 'discard',
         deliver: (msg, from) => consumer.push(msg, from),
         purge: (from) => consumer.purge(from),
         onActiveChange: (t, partition, active) => {

@@ -15,4 +15,11 @@ export interface Message {
   producerName: string;
   sequenceId: bigint;
   orderingKey: Buffer | undefined;
+  /**
+   * Set when the consumer could not decode the entry (checksum mismatch, declared size above
+   * maxMessageSize, corrupt compression or batch) and was created with
+   * `corruptMessages: 'deliver'`: `payload` is then the entry's raw bytes, and the
+   * application should dead-letter the message and acknowledge it.
+   */
+  decodeError?: string;
 }

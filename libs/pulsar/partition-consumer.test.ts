@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { PulsarClient } from './client.ts';
 import { encodeBatchItem } from './protocol/batch.ts';
-import { CommandType, LookupType, type BaseCommand } from './protocol/commands.ts';
+import { compress } from './compression/index.ts';
+import {
+  CommandType,
+  CompressionType,
+  LookupType,
+  type BaseCommand,
+  type MessageMetadata,
+} from './protocol/commands.ts';
 import { encodePayloadCommand } from './protocol/frame.ts';
 import { FakeBroker, connectThen } from './testing/fake-broker.ts';
 
@@ -103,6 +110,99 @@ test('a batched entry is acked once, after all its messages are', async () => {
   const [acked] = acks()[0]!.ack!.message_id;
   assert.deepEqual([acked!.ledgerId, acked!.entryId], [7n, 3n]);
   assert.equal(acks()[0]!.ack!.message_id.length, 1);
+  await client.close();
+  await broker.stop();
+});
+
+function entryFrame(
+  consumerId: bigint,
+  entryId: bigint,
+  payload: Buffer,
+  meta: Partial<MessageMetadata> = {},
+): Buffer {
+  return encodePayloadCommand(
+    {
+      type: CommandType.MESSAGE,
+      message: { consumer_id: consumerId, message_id: { ledgerId: 7n, entryId } },
+    },
+    { producer_name: 'p', sequence_id: entryId, publish_time: 1n, ...meta },
+    payload,
+  );
+}
+
+const smallClient = (serviceUrl: string): PulsarClient =>
+  new PulsarClient({ serviceUrl, operationTimeoutMs: 2000, maxMessageSize: 1000 });
+
+/** A hostile entry at 1, 2 and 3 (each a different way to lie about sizes), a good one at 4. */
+function hostileThenGood(socket: Socket, consumerId: bigint): void {
+  const packed = compress(CompressionType.LZ4, Buffer.alloc(64, 1));
+  // Claims 4 GiB uncompressed: the LZ4 decoder would allocate that much.
+  socket.write(
+    entryFrame(consumerId, 1n, packed, {
+      compression: CompressionType.LZ4,
+      uncompressed_size: 0xffffffff,
+    }),
+  );
+  // Claims 2^31 - 1 messages in a few bytes.
+  const item = encodeBatchItem({}, Buffer.from('x'));
+  socket.write(entryFrame(consumerId, 2n, item, { num_messages_in_batch: 2 ** 31 - 1 }));
+  // Within the broker's limit but above this client's 1000-byte maxMessageSize.
+  const big = compress(CompressionType.ZLIB, Buffer.alloc(2000, 2));
+  socket.write(
+    entryFrame(consumerId, 3n, big, { compression: CompressionType.ZLIB, uncompressed_size: 2000 }),
+  );
+  socket.write(entryFrame(consumerId, 4n, Buffer.from('good')));
+}
+
+test('entries that declare oversized payloads or batches are discarded by default; the next one arrives', async () => {
+  const broker = await fakeTopicOwner([], hostileThenGood).start();
+  const client = smallClient(broker.url);
+  const consumer = await client.subscribe({ topic: 't', subscription: 's', ackGroupTimeMs: 0 });
+  const got = await consumer.receiveBatch(10, 500);
+  assert.deepEqual(
+    got.map((m) => m.payload.toString()),
+    ['good'],
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  const rejected = broker.received
+    .filter((c) => c.type === CommandType.ACK && c.ack!.validation_error !== undefined)
+    .map((c) => [c.ack!.message_id[0]!.entryId, c.ack!.validation_error]);
+  // DecompressionError (1) for the sizes, BatchDeSerializeError (3) for the batch.
+  assert.deepEqual(rejected, [
+    [1n, 1],
+    [2n, 3],
+    [3n, 1],
+  ]);
+  await client.close();
+  await broker.stop();
+});
+
+test("corruptMessages 'deliver': each undecodable entry arrives once, raw, with the reason", async () => {
+  const broker = await fakeTopicOwner([], hostileThenGood).start();
+  const client = smallClient(broker.url);
+  const consumer = await client.subscribe({
+    topic: 't',
+    subscription: 's',
+    corruptMessages: 'deliver',
+  });
+  const got = [];
+  while (got.length < 4) got.push(...(await consumer.receiveBatch(4 - got.length, 2000)));
+  assert.deepEqual(
+    got.map((m) => [m.messageId.entryId, m.messageId.batchIndex]),
+    [
+      [1n, -1],
+      [2n, -1],
+      [3n, -1],
+      [4n, -1],
+    ],
+  );
+  assert.match(got[0]!.decodeError ?? '', /4294967295 uncompressed bytes, above the 1000-byte/);
+  assert.match(got[1]!.decodeError ?? '', /batch declares 2147483647 messages/);
+  assert.match(got[2]!.decodeError ?? '', /2000 uncompressed bytes, above the 1000-byte/);
+  assert.equal(got[3]!.decodeError, undefined);
+  assert.equal(got[3]!.payload.toString(), 'good');
+  // The raw bytes, as published, for the dead-letter queue.
+  assert.deepEqual(got[0]!.payload, compress(CompressionType.LZ4, Buffer.alloc(64, 1)));
   await client.close();
   await broker.stop();
 });

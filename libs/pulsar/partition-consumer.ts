@@ -21,7 +21,7 @@ import {
   type MessageIdData,
   type MessageMetadata,
 } from './protocol/commands.ts';
-import type { Frame } from './protocol/frame.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE, type Frame } from './protocol/frame.ts';
 
 export interface PartitionConsumerConfig {
   topic: string;
@@ -41,6 +41,8 @@ export interface PartitionConsumerConfig {
   /** Acks of part of a batch go to the broker with an ack_set (else held until it completes). */
   batchIndexAck: boolean;
   nackRedeliveryDelayMs: number;
+  /** What to do with an entry that cannot be decoded (see ConsumerOptions). */
+  corruptMessages: 'discard' | 'deliver';
   /** Hands a message to the shared receive queue. */
   deliver(msg: Message, from: PartitionConsumer): void;
   /** Removes this consumer's messages from the shared queue; returns how many. */
@@ -319,6 +321,43 @@ export class PartitionConsumer {
     this.refill();
   }
 
+  /**
+   * An entry that cannot be decoded: discarded (acked with the validation error), or with
+   * corruptMessages 'deliver' handed over whole, raw bytes and `decodeError`, for the
+   * application to dead-letter. Either way the partition moves on.
+   */
+  private corrupt(frame: Frame, validationError: number, why: string): void {
+    const cmd = frame.command.message!;
+    if (this.config.corruptMessages === 'discard') {
+      return this.discard(cmd.message_id, validationError, why);
+    }
+    const metadata = frame.metadata as MessageMetadata;
+    // The whole entry as one message: acking it acks every message the batch held.
+    const { ledgerId, entryId } = cmd.message_id;
+    const messageId = MessageId.fromData({ ledgerId, entryId }, this.partition);
+    if (this.filter && isBefore(messageId, this.filter)) return this.refill();
+    this.client.logger.warn('delivering an undecodable message for dead-lettering', {
+      topic: this.topic,
+      entry: `${messageId.ledgerId}:${messageId.entryId}`,
+      why,
+    });
+    this.deliver({
+      topic: this.topic,
+      payload: frame.payload ?? Buffer.alloc(0),
+      key: metadata.partition_key,
+      properties: propertiesOf(metadata.properties),
+      eventTime: metadata.event_time ? Number(metadata.event_time) : undefined,
+      publishTime: Number(metadata.publish_time),
+      messageId,
+      redeliveryCount: cmd.redelivery_count ?? 0,
+      producerName: metadata.producer_name,
+      sequenceId: metadata.sequence_id,
+      orderingKey: metadata.ordering_key,
+      decodeError: why,
+    });
+    this.refill();
+  }
+
   private onMessage(frame: Frame): void {
     const cmd = frame.command.message!;
     const metadata = frame.metadata as MessageMetadata;
@@ -333,12 +372,16 @@ export class PartitionConsumer {
     this.charged(count, ackedCount);
     if (!this.ready || this.seeking || this.closed) return;
     if (frame.checksumOk === false) {
-      return this.discard(idData, VALIDATION_CHECKSUM_MISMATCH, 'checksum mismatch');
+      return this.corrupt(frame, VALIDATION_CHECKSUM_MISMATCH, 'checksum mismatch');
     }
     let payload = frame.payload ?? Buffer.alloc(0);
     const compression = metadata.compression ?? CompressionType.NONE;
     if (compression !== CompressionType.NONE) {
       if (!isCompressionSupported(compression)) {
+        if (this.config.corruptMessages === 'deliver') {
+          const why = `unknown compression type ${String(compression)}`;
+          return this.corrupt(frame, VALIDATION_DECOMPRESSION_ERROR, why);
+        }
         // Not corrupt, just undecodable here: leave it unacked (it stays in the backlog).
         this.client.logger.warn('skipping a message in a codec this client cannot decode', {
           topic: this.topic,
@@ -347,9 +390,10 @@ export class PartitionConsumer {
         return this.refill();
       }
       try {
-        payload = decompress(compression, payload, metadata.uncompressed_size ?? 0);
+        const limit = this.handler.cnx?.maxIncomingSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+        payload = decompress(compression, payload, metadata.uncompressed_size ?? 0, limit);
       } catch (err) {
-        return this.discard(idData, VALIDATION_DECOMPRESSION_ERROR, String(err));
+        return this.corrupt(frame, VALIDATION_DECOMPRESSION_ERROR, String(err));
       }
     }
     const base = MessageId.fromData(idData, this.partition);
@@ -378,7 +422,7 @@ export class PartitionConsumer {
     try {
       items = decodeBatch(payload, batchSize);
     } catch (err) {
-      return this.discard(idData, VALIDATION_BATCH_DESERIALIZE_ERROR, String(err));
+      return this.corrupt(frame, VALIDATION_BATCH_DESERIALIZE_ERROR, String(err));
     }
     this.tracker.register(base.ledgerId, base.entryId, batchSize, acked);
     items.forEach((item, i) => {

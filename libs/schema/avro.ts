@@ -73,6 +73,23 @@ function resolverFor(writerSchema: string | object): AvroResolver | Error {
   return made;
 }
 
+/**
+ * avsc reads an AVRO `int` as a varint of any size (2^40 comes back as 2^40); the spec says
+ * 32 bits. Such bytes are not a valid SensorData, whatever they decode to.
+ */
+function outOfRangeInt(d: SensorData): string | undefined {
+  for (const field of ['sensorId', 'sensorType', 'status'] as const) {
+    if ((d[field] | 0) !== d[field]) return `${field} = ${d[field]} is not a 32-bit AVRO int`;
+  }
+  return undefined;
+}
+
+function checked(d: SensorData, size: number): Result<SensorData> {
+  const problem = outOfRangeInt(d);
+  if (problem === undefined) return accept(d);
+  return reject('undecodable', `not a SensorData AVRO record (${size} bytes): ${problem}`);
+}
+
 function toSensorData(value: unknown): SensorData {
   // avsc has validated every field against the (reader) schema, so the shape is known.
   const v = value as Omit<SensorData, 'timestamp'> & { timestamp?: number | null };
@@ -102,7 +119,9 @@ export function decodeSensorData(
     ? buf
     : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   try {
-    if (writerSchema === undefined) return accept(toSensorData(sensorDataType.fromBuffer(bytes)));
+    if (writerSchema === undefined) {
+      return checked(toSensorData(sensorDataType.fromBuffer(bytes)), bytes.length);
+    }
     const resolver = resolverFor(writerSchema);
     if (resolver instanceof Error) {
       return reject(
@@ -110,7 +129,7 @@ export function decodeSensorData(
         `writer schema cannot be read as SensorData: ${resolver.message}`,
       );
     }
-    return accept(toSensorData(readerType.fromBuffer(bytes, resolver)));
+    return checked(toSensorData(readerType.fromBuffer(bytes, resolver)), bytes.length);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return reject('undecodable', `not a SensorData AVRO record (${bytes.length} bytes): ${why}`);

@@ -24,3 +24,15 @@ export function encodeWithoutTimestamp(reading: SensorData): Buffer {
   type Schema = Parameters<typeof avsc.Type.forSchema>[0];
   return avsc.Type.forSchema(WRITER_WITHOUT_TIMESTAMP as Schema).toBuffer(rest);
 }
+
+/** An ordinary reading every rule accepts. */
+export const SAMPLE_READING: Readonly<SensorData> = {
+  sensorId: 1,
+  sensorType: 1,
+  timestamp: 1_700_000_000_000,
+  temperature: 20,
+  humidity: 50,
+  pressure: 1000,
+  batteryLevel: 50,
+  status: 1,
+};

@@ -31,6 +31,17 @@ export {
 } from './avro.ts';
 export { mapSensorData } from './mapping.ts';
 export {
+  INTEGER_MAX,
+  SENSORS_LOCAL_COLUMNS,
+  sensorsLocalMax,
+  sensorsLocalType,
+  type Column,
+  type ColumnType,
+  type IntegerColumnType,
+} from './columns.ts';
+export { DEFAULT_MAX_FUTURE_SKEW_MS, MIN_EVENT_TIME_MS, checkEventTime } from './event-time.ts';
+export {
+  COUNTER_LIMITS,
   LIMITS,
   MAX_EVENT_TIME_MS,
   MAX_MAGNITUDE,

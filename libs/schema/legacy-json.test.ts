@@ -89,12 +89,18 @@ test('new name wins over old name; string ids and numeric strings are accepted',
   assert.equal(r.site_id, 'site_009', 'site from the numeric part of sensor_<n>');
   assert.equal(r.battery_level, 55.5);
   assert.equal(r.event_time, 7, 'fallback time when the message has none');
-  assert.equal(ok(decodeLegacyJson(json({ sensorId: '12' }), 0)).device_id, 'sensor_12');
-  assert.equal(ok(decodeLegacyJson(json({ device_id: 12 }), 0)).device_id, 'sensor_12');
+  assert.equal(
+    ok(decodeLegacyJson(json({ sensorId: '12', humidity: 1 }), 0)).device_id,
+    'sensor_12',
+  );
+  assert.equal(
+    ok(decodeLegacyJson(json({ device_id: 12, humidity: 1 }), 0)).device_id,
+    'sensor_12',
+  );
 });
 
 test('a non-numeric device id gets a stable site', () => {
-  const a = ok(decodeLegacyJson(json({ device_id: 'gateway-a' }), 0));
+  const a = ok(decodeLegacyJson(json({ device_id: 'gateway-a', status: 1 }), 0));
   const b = ok(decodeLegacyJson(json({ device_id: 'gateway-a', temperature: 3 }), 9));
   assert.match(a.site_id, /^site_\d{3}$/);
   assert.equal(a.site_id, b.site_id);
@@ -124,25 +130,29 @@ test('status as number, numeric string or name (any case)', () => {
 });
 
 test('absent fields take the documented defaults', () => {
-  const r = ok(decodeLegacyJson(json({ sensorId: 3 }), 1_000));
+  const r = ok(decodeLegacyJson(json({ sensorId: 3, humidity: 40 }), 1_000));
   assert.equal(r.device_type, 'generic_sensor');
   assert.equal(r.status, 1);
   assert.equal(r.temperature, 0);
+  assert.equal(r.humidity, 40);
   assert.equal(r.customer_id, 'customer_0001');
   assert.equal(r.event_time, 1_000);
 });
 
 test('time as ISO string (zone-less means UTC) or numeric string', () => {
   assert.equal(
-    ok(decodeLegacyJson(json({ sensorId: 1, timestamp: '2024-01-02T03:04:05Z' }), 0)).event_time,
+    ok(decodeLegacyJson(json({ sensorId: 1, status: 1, timestamp: '2024-01-02T03:04:05Z' }), 0))
+      .event_time,
     Date.UTC(2024, 0, 2, 3, 4, 5),
   );
   assert.equal(
-    ok(decodeLegacyJson(json({ sensorId: 1, time: '2024-01-02 03:04:05' }), 0)).event_time,
+    ok(decodeLegacyJson(json({ sensorId: 1, status: 1, time: '2024-01-02 03:04:05' }), 0))
+      .event_time,
     Date.UTC(2024, 0, 2, 3, 4, 5),
   );
   assert.equal(
-    ok(decodeLegacyJson(json({ sensorId: 1, timestamp: '1700000000001' }), 0)).event_time,
+    ok(decodeLegacyJson(json({ sensorId: 1, status: 1, timestamp: '1700000000001' }), 0))
+      .event_time,
     1_700_000_000_001,
   );
   rejected(decodeLegacyJson(json({ sensorId: 1, timestamp: 'yesterday' }), 0), 'out_of_range');

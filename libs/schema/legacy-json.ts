@@ -21,6 +21,7 @@ import {
 } from './record.ts';
 import { sensorTypeName } from './sensor-types.ts';
 import { parseStatus } from './status.ts';
+import { textProblem } from './text.ts';
 import { validateRecord } from './validate.ts';
 
 /** Larger payloads are refused before parsing: no reading needs more. */
@@ -60,16 +61,24 @@ function pick(obj: Json, names: readonly string[]): { name: string; value: unkno
   return undefined;
 }
 
+// Decimal only: Number() would also read "0x1A", "0b11", "0o7" and "" as numbers.
+const DECIMAL_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+const NOT_A_NUMBER_TEXT = /^[+-]?(nan|inf|infinity)$/i;
+
 function numberOf(name: string, value: unknown): number | Rejection {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value.trim());
-    if (!Number.isNaN(n) || /^[+-]?nan$/i.test(value.trim())) return n;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (DECIMAL_TEXT.test(text)) return Number(text);
+    // Not a number, but it says so: nan_value rather than bad_field.
+    if (NOT_A_NUMBER_TEXT.test(text)) return Number.NaN;
   }
-  return reject('bad_field', `${name} = ${JSON.stringify(value)}; expected a number`);
+  return reject('bad_field', `${name} = ${JSON.stringify(value)}; expected a decimal number`);
 }
 
 const INTEGER_TEXT = /^[+-]?[0-9]+$/;
+/** An integer id written the one way it prints ("7", "-3"; not "007", "+7" or " 7"). */
+const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]{0,15})$/;
 
 /** device_id plus the integer sensorId behind it, when there is one (for site_id). */
 function identify(obj: Json): { deviceId: string; sensorId: number | undefined } | Rejection {
@@ -83,12 +92,12 @@ function identify(obj: Json): { deviceId: string; sensorId: number | undefined }
   }
   if (typeof value !== 'string')
     return reject('missing_id', `${name} = ${JSON.stringify(value)} is not an id`);
-  const text = value.trim();
-  if (text === '') return reject('missing_id', `${name} is empty`);
-  if (INTEGER_TEXT.test(text))
-    return { deviceId: deviceIdFor(Number(text)), sensorId: Number(text) };
-  const m = /^sensor_(-?[0-9]+)$/.exec(text);
-  return { deviceId: text, sensorId: m ? Number(m[1]) : undefined };
+  if (value.trim() === '') return reject('missing_id', `${name} is empty`);
+  // Taken exactly (textProblem refuses surrounding blanks): trimming would merge devices.
+  if (CANONICAL_INTEGER.test(value) && Number.isSafeInteger(Number(value)))
+    return { deviceId: deviceIdFor(Number(value)), sensorId: Number(value) };
+  const m = /^sensor_(-?[0-9]{1,15})$/.exec(value);
+  return { deviceId: value, sensorId: m ? Number(m[1]) : undefined };
 }
 
 /** FNV-1a, so device ids that are not "sensor_<n>" still get a stable site. */
@@ -107,9 +116,9 @@ function deviceType(obj: Json): string | Rejection {
   const { name, value } = found;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return sensorTypeName(value);
   if (typeof value === 'string') {
-    const text = value.trim();
-    if (INTEGER_TEXT.test(text)) return sensorTypeName(Number(text));
-    if (text !== '') return text;
+    if (INTEGER_TEXT.test(value) && Number.isSafeInteger(Number(value)))
+      return sensorTypeName(Number(value));
+    if (value.trim() !== '') return value;
   }
   return reject(
     'unknown_sensor_type',
@@ -120,7 +129,7 @@ function deviceType(obj: Json): string | Rejection {
 function label(obj: Json, names: readonly string[], fallback: string): string | Rejection {
   const found = pick(obj, names);
   if (found === undefined) return fallback;
-  if (typeof found.value === 'string' && found.value.trim() !== '') return found.value.trim();
+  if (typeof found.value === 'string' && found.value.trim() !== '') return found.value;
   return reject(
     'bad_field',
     `${found.name} = ${JSON.stringify(found.value)}; expected a non-empty string`,
@@ -128,6 +137,9 @@ function label(obj: Json, names: readonly string[], fallback: string): string | 
 }
 
 const NAIVE_DATE_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+// ISO-8601 only: Date.parse alone reads "Sensor 12" as 2001-11-30.
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /** Event time from epoch ms (number or numeric string) or an ISO-8601 date (UTC if no zone). */
 function eventTime(obj: Json, fallbackTimeMs: number): number | Rejection {
@@ -138,7 +150,9 @@ function eventTime(obj: Json, fallbackTimeMs: number): number | Rejection {
   if (typeof value === 'string') {
     const text = value.trim();
     if (/^[0-9]+(\.[0-9]*)?$/.test(text)) return Math.floor(Number(text));
-    const parsed = Date.parse(NAIVE_DATE_TIME.test(text) ? `${text.replace(' ', 'T')}Z` : text);
+    const parsed = !ISO_DATE_TIME.test(text)
+      ? Number.NaN
+      : Date.parse(NAIVE_DATE_TIME.test(text) ? `${text.replace(' ', 'T')}Z` : text);
     if (!Number.isNaN(parsed)) return parsed;
   }
   return reject(
@@ -187,6 +201,17 @@ export function mapLegacyObject(obj: Json, fallbackTimeMs: number): Result<Senso
   if (isRejection(siteId)) return siteId;
   const time = eventTime(obj, fallbackTimeMs);
   if (isRejection(time)) return time;
+  // Text from outside is held to text.ts's rules here, where it enters; AVRO's is generated.
+  const text = [
+    ['device_id', id.deviceId],
+    ['device_type', type],
+    ['customer_id', customerId],
+    ['site_id', siteId],
+  ] as const;
+  for (const [field, value] of text) {
+    const problem = textProblem(field, value);
+    if (problem !== undefined) return problem;
+  }
 
   const record: SensorRecord = {
     device_id: id.deviceId,
@@ -196,9 +221,11 @@ export function mapLegacyObject(obj: Json, fallbackTimeMs: number): Result<Senso
     ...RECORD_DEFAULTS,
     event_time: time,
   };
+  let measured = 0;
   for (const field of [...FLOAT_FIELDS, ...COUNTER_FIELDS]) {
     const found = pick(obj, ALIASES[field]);
     if (found === undefined) continue;
+    measured++;
     const n = numberOf(found.name, found.value);
     if (isRejection(n)) return n;
     record[field] = n;
@@ -206,6 +233,7 @@ export function mapLegacyObject(obj: Json, fallbackTimeMs: number): Result<Senso
 
   const status = pick(obj, ['status']);
   if (status !== undefined) {
+    measured++;
     const code = parseStatus(status.value);
     if (code === undefined) {
       return reject(
@@ -218,12 +246,21 @@ export function mapLegacyObject(obj: Json, fallbackTimeMs: number): Result<Senso
 
   const motion = pick(obj, ['motion_detected', 'motionDetected']);
   if (motion !== undefined) {
+    measured++;
     if (typeof motion.value === 'boolean') record.motion_detected = motion.value ? 1 : 0;
     else {
       const n = numberOf(motion.name, motion.value);
       if (isRejection(n)) return n;
       record.motion_detected = n;
     }
+  }
+  // Defaults fill the fields a reading lacks; a reading with no value at all (not even a
+  // status) would be a row of zeros (battery 0: a low-battery alert) that no device sent.
+  if (measured === 0) {
+    return reject(
+      'empty_reading',
+      'no reading field or status has a value (all absent or null); expected at least one',
+    );
   }
   return validateRecord(record);
 }

@@ -23,6 +23,22 @@ export interface SensorMessage {
 
 const OPEN_BRACE = 0x7b;
 
+/**
+ * True when the payload's first byte after an optional UTF-8 BOM and JSON whitespace is '{'.
+ * A BOM or a newline before a legacy JSON reading must not make it undecodable.
+ */
+function looksLikeJson(payload: Uint8Array): boolean {
+  const n = payload.byteLength;
+  let i = n >= 3 && payload[0] === 0xef && payload[1] === 0xbb && payload[2] === 0xbf ? 3 : 0;
+  // JSON whitespace: space, tab, LF, CR. Bounded: legacy JSON is at most 64 KiB.
+  while (i < n && i < 1024) {
+    const c = payload[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+    i++;
+  }
+  return i < n && payload[i] === OPEN_BRACE;
+}
+
 /** Event time to use when the payload carries none: event_time if set, else publish_time. */
 export function fallbackTime(msg: Pick<SensorMessage, 'eventTime' | 'publishTime'>): number {
   return msg.eventTime !== undefined && msg.eventTime !== null && msg.eventTime > 0
@@ -37,15 +53,16 @@ function fromAvro(msg: SensorMessage, fallback: number): Result<SensorRecord> {
 }
 
 /**
- * Decode AVRO or legacy JSON. Format detection: '{' can only start a SensorData AVRO record
- * whose sensorId is -62, so a '{' payload is read as JSON; if it is not JSON at all, AVRO is
- * tried before giving up. Never throws.
+ * Decode AVRO or legacy JSON. Format detection: a payload whose first byte after an optional
+ * BOM and whitespace is '{' is read as JSON; if it is not JSON at all, AVRO is tried before
+ * giving up, since AVRO can start that way too (a '{' first byte is sensorId -62, a space
+ * sensorId 16). Never throws.
  */
 export function decodeSensorMessage(msg: SensorMessage): Result<SensorRecord> {
   const fallback = fallbackTime(msg);
   if (msg.format === 'avro') return fromAvro(msg, fallback);
   if (msg.format === 'json') return decodeLegacyJson(msg.payload, fallback);
-  if (msg.payload.byteLength > 0 && msg.payload[0] === OPEN_BRACE) {
+  if (looksLikeJson(msg.payload)) {
     const json = decodeLegacyJson(msg.payload, fallback);
     if (json.ok || json.reason !== 'undecodable') return json;
     const avro = fromAvro(msg, fallback);

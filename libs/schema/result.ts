@@ -18,7 +18,18 @@ export type RejectionReason =
   /** status is not one of 1..4 or the names online/offline/maintenance/error. */
   | 'bad_status'
   /** A field has the wrong JSON type (e.g. an object where a number belongs). */
-  | 'bad_field';
+  | 'bad_field'
+  /**
+   * An id or label that is not clean text: invalid Unicode (a lone surrogate), a control
+   * character, U+FFFD, or leading/trailing whitespace (see text.ts).
+   */
+  | 'bad_text'
+  /** A JSON reading without any value: every reading field and status absent or null. */
+  | 'empty_reading'
+  /** Event time before 2000-01-01: 0, or seconds sent as milliseconds (see event-time.ts). */
+  | 'invalid_timestamp'
+  /** Event time further ahead of the ingest clock than the allowed skew (MAX_FUTURE_SKEW). */
+  | 'future';
 
 export interface Rejection {
   readonly ok: false;

@@ -2,23 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstProblem, validateRecord, MAX_COUNTER, MAX_EVENT_TIME_MS } from './validate.ts';
 import { RECORD_FIELDS } from './record.ts';
+import { SAMPLE_READING } from './fixtures.test-support.ts';
 import { mapSensorData } from './mapping.ts';
 import type { SensorRecord } from './record.ts';
 
-const base = (): SensorRecord =>
-  mapSensorData(
-    {
-      sensorId: 1,
-      sensorType: 1,
-      timestamp: 1_700_000_000_000,
-      temperature: 20,
-      humidity: 50,
-      pressure: 1000,
-      batteryLevel: 50,
-      status: 1,
-    },
-    0,
-  );
+const base = (): SensorRecord => mapSensorData({ ...SAMPLE_READING }, 0);
 
 const reasonFor = (patch: Partial<SensorRecord>): string => {
   const r = validateRecord({ ...base(), ...patch });
@@ -44,6 +32,9 @@ test('each rule yields its reason', () => {
   assert.equal(reasonFor({ error_count: 1.5 }), 'out_of_range');
   assert.equal(reasonFor({ bytes_sent: -1 }), 'out_of_range');
   assert.equal(reasonFor({ bytes_sent: MAX_COUNTER + 1 }), 'out_of_range');
+  // sensors_local.error_count is UInt32: a larger value would make ClickHouse refuse the row.
+  assert.equal(reasonFor({ error_count: 5_000_000_000 }), 'out_of_range');
+  assert.equal(reasonFor({ error_count: 0x100000000 }), 'out_of_range');
   assert.equal(reasonFor({ event_time: -1 }), 'out_of_range');
   assert.equal(reasonFor({ event_time: MAX_EVENT_TIME_MS }), 'out_of_range');
   assert.equal(reasonFor({ event_time: 1.5 }), 'out_of_range');
@@ -60,6 +51,7 @@ test('boundaries that are physically possible pass', () => {
   assert.equal(reasonFor({ event_time: MAX_EVENT_TIME_MS - 1 }), 'ok');
   assert.equal(reasonFor({ status: 4 }), 'ok');
   assert.equal(reasonFor({ packets_sent: MAX_COUNTER }), 'ok');
+  assert.equal(reasonFor({ error_count: 0xffffffff }), 'ok');
 });
 
 test('negative zero is normalised so serialisation cannot change results', () => {
@@ -105,6 +97,9 @@ test('property: the fast path gives the same verdict as the rules one by one (se
     2 ** 53,
     MAX_COUNTER,
     MAX_COUNTER + 1,
+    0xffffffff,
+    0x100000000,
+    5_000_000_000,
     MAX_EVENT_TIME_MS - 1,
     MAX_EVENT_TIME_MS,
     Number.NaN,
@@ -116,7 +111,22 @@ test('property: the fast path gives the same verdict as the rules one by one (se
     4,
     5,
   ];
-  const strings = ['', 'a', 'x'.repeat(256), 'x'.repeat(257), 'sensor_1'];
+  const strings = [
+    '',
+    'a',
+    'x'.repeat(256),
+    'x'.repeat(257),
+    'é'.repeat(128),
+    'é'.repeat(129),
+    'sensor_1',
+    'a b',
+    ' a',
+    'a\n',
+    'a\u0000b',
+    'a\uD800',
+    '😀',
+    '\uFFFD',
+  ];
   for (let i = 0; i < 20_000; i++) {
     const r: Record<string, unknown> = { ...base() };
     // Change one to three fields to values on and around every bound.

@@ -4,7 +4,14 @@
  * written and that is physically possible passes.
  */
 import { accept, reject, type Result } from './result.ts';
-import { COUNTER_FIELDS, FLOAT_FIELDS, type FloatField, type SensorRecord } from './record.ts';
+import { INTEGER_MAX, sensorsLocalMax } from './columns.ts';
+import {
+  COUNTER_FIELDS,
+  FLOAT_FIELDS,
+  type CounterField,
+  type FloatField,
+  type SensorRecord,
+} from './record.ts';
 import { isStatusCode } from './status.ts';
 
 /** Inclusive bounds per float field; any float beyond ±MAX_MAGNITUDE is refused too. */
@@ -20,9 +27,20 @@ export const LIMITS: Readonly<Partial<Record<FloatField, readonly [number, numbe
 /** Guard against absurd magnitudes so window sums stay finite and exact (see @iot/windows). */
 export const MAX_MAGNITUDE = 1e12;
 
-/** ClickHouse DateTime is UInt32 seconds: event times must fall in [1970, 2106). */
-export const MAX_EVENT_TIME_MS = 4_294_967_295_000;
+/** The longest window the aggregator accepts (its WINDOW_SIZE is at most 1h). */
+export const MAX_WINDOW_MS = 3_600_000;
 
+/**
+ * ClickHouse DateTime is UInt32 seconds (until 2106-02-07): an event time must be earlier
+ * than that by a whole window, so the window_end of its window still fits. Exclusive.
+ */
+export const MAX_EVENT_TIME_MS = INTEGER_MAX.DateTime * 1000 - MAX_WINDOW_MS;
+
+/**
+ * Longest id or label in UTF-16 units: a cheap bound every record gets. Text that comes from
+ * outside (legacy JSON) is held to text.ts's stricter rules (256 UTF-8 bytes, valid
+ * Unicode, ...) where it enters; scanning every string of every record here cost ~100 ns.
+ */
 export const MAX_STRING_LENGTH = 256;
 
 /**
@@ -30,6 +48,14 @@ export const MAX_STRING_LENGTH = 256;
  * window's totals stay exact integers in JS doubles (and inside avsc's safe-long range).
  */
 export const MAX_COUNTER = 1e12;
+
+/**
+ * Inclusive upper bound of each counter: MAX_COUNTER or what its sensors_local column holds,
+ * whichever is less (error_count is UInt32 there).
+ */
+export const COUNTER_LIMITS: Readonly<Record<CounterField, number>> = Object.fromEntries(
+  COUNTER_FIELDS.map((f) => [f, Math.min(MAX_COUNTER, sensorsLocalMax(f))]),
+) as Record<CounterField, number>;
 
 /**
  * Check a mapped record. Returns the same record (with -0 normalised to 0, so that
@@ -63,7 +89,13 @@ const [MEM_LO, MEM_HI] = bound('memory_usage');
 const [CPU_LO, CPU_HI] = bound('cpu_usage');
 
 const okString = (s: string): boolean => s.length > 0 && s.length <= MAX_STRING_LENGTH;
-const okCounter = (v: number): boolean => Number.isSafeInteger(v) && v >= 0 && v <= MAX_COUNTER;
+const okCounter = (v: number, max: number): boolean =>
+  Number.isSafeInteger(v) && v >= 0 && v <= max;
+const ERRORS_MAX = COUNTER_LIMITS.error_count;
+const PACKETS_SENT_MAX = COUNTER_LIMITS.packets_sent;
+const PACKETS_RECEIVED_MAX = COUNTER_LIMITS.packets_received;
+const BYTES_SENT_MAX = COUNTER_LIMITS.bytes_sent;
+const BYTES_RECEIVED_MAX = COUNTER_LIMITS.bytes_received;
 
 /**
  * True only when every rule of firstProblem passes. Every record goes through validation
@@ -106,11 +138,11 @@ function isPlainlyValid(r: SensorRecord): boolean {
     r.cpu_usage <= CPU_HI &&
     (r.motion_detected === 0 || r.motion_detected === 1) &&
     isStatusCode(r.status) &&
-    okCounter(r.error_count) &&
-    okCounter(r.packets_sent) &&
-    okCounter(r.packets_received) &&
-    okCounter(r.bytes_sent) &&
-    okCounter(r.bytes_received) &&
+    okCounter(r.error_count, ERRORS_MAX) &&
+    okCounter(r.packets_sent, PACKETS_SENT_MAX) &&
+    okCounter(r.packets_received, PACKETS_RECEIVED_MAX) &&
+    okCounter(r.bytes_sent, BYTES_SENT_MAX) &&
+    okCounter(r.bytes_received, BYTES_RECEIVED_MAX) &&
     Number.isSafeInteger(r.event_time) &&
     r.event_time >= 0 &&
     r.event_time < MAX_EVENT_TIME_MS
@@ -176,17 +208,20 @@ export function firstProblem(record: SensorRecord): Result<SensorRecord> {
   for (const field of COUNTER_FIELDS) {
     const value = record[field];
     if (Number.isNaN(value)) return reject('nan_value', `${field} is NaN`);
-    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_COUNTER) {
+    if (!Number.isSafeInteger(value) || value < 0 || value > COUNTER_LIMITS[field]) {
       return reject(
         'out_of_range',
-        `${field} = ${value}; expected an integer in [0, ${MAX_COUNTER}]`,
+        `${field} = ${value}; expected an integer in [0, ${COUNTER_LIMITS[field]}]`,
       );
     }
   }
   const t = record.event_time;
   if (Number.isNaN(t)) return reject('nan_value', 'event_time is NaN');
   if (!Number.isSafeInteger(t) || t < 0 || t >= MAX_EVENT_TIME_MS) {
-    return reject('out_of_range', `event_time = ${t} ms is not an epoch-ms time in [1970, 2106)`);
+    return reject(
+      'out_of_range',
+      `event_time = ${t} ms is not an epoch-ms time in [1970, 2106-02-07)`,
+    );
   }
   normaliseNegativeZeros(record);
   return accept(record);

@@ -20,7 +20,14 @@ export function instanceName(service: string): string {
 /** Subscribes to every partition of `topic` (or the topic itself when not partitioned). */
 export async function subscribePartitions(
   client: PulsarClient,
-  opts: { topic: string; subscription: string; consumerName: string; receiverQueueSize?: number },
+  opts: {
+    topic: string;
+    subscription: string;
+    consumerName: string;
+    receiverQueueSize?: number;
+    /** 'deliver': undecodable entries reach the stage (decodeError set) for its DLQ. */
+    corruptMessages?: 'discard' | 'deliver';
+  },
 ): Promise<PartitionConsumer[]> {
   const count = await client.getPartitionCount(opts.topic);
   const topics =
@@ -41,6 +48,7 @@ export async function subscribePartitions(
         initialPosition: 'Earliest',
         consumerName: opts.consumerName,
         receiverQueueSize: opts.receiverQueueSize ?? 5000,
+        corruptMessages: opts.corruptMessages ?? 'discard',
       }),
     })),
   );

@@ -3,7 +3,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { MessageId, type PulsarClient } from '../../libs/pulsar/index.ts';
 import { Connection } from '../../libs/pulsar/connection.ts';
-import { CommandType } from '../../libs/pulsar/protocol/commands.ts';
+import {
+  CommandType,
+  type BaseCommand,
+  type MessageMetadata,
+} from '../../libs/pulsar/protocol/commands.ts';
 import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
 import { stack } from './stack.ts';
 
@@ -97,6 +101,59 @@ export async function resendAs(
     );
     await eventually(() => receipt !== undefined, 5000, 'the receipt of the resent message');
     return { lastSequenceId: ok.producer_success!.last_sequence_id, receiptLedgerId: receipt! };
+  } finally {
+    cnx.close();
+  }
+}
+
+/**
+ * Publishes entries with hand-written metadata (sizes, counts, codecs that may lie), in order,
+ * on one connection; resolves once the broker has stored them all.
+ */
+export async function publishRawEntries(
+  topic: string,
+  entries: { payload: Buffer; meta: Partial<MessageMetadata> }[],
+): Promise<void> {
+  const cnx = await Connection.open({
+    logicalUrl: PULSAR_URL,
+    physicalUrl: PULSAR_URL,
+    connectTimeoutMs: 10_000,
+    operationTimeoutMs: 15_000,
+    keepAliveIntervalMs: 30_000,
+  });
+  try {
+    const producerName = uniqueName('hostile');
+    await cnx.request(
+      (id): BaseCommand => ({
+        type: CommandType.PRODUCER,
+        producer: { topic, producer_id: 0n, request_id: id, producer_name: producerName },
+      }),
+      'create producer',
+    );
+    let receipts = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      cnx.addProducer(0n, {
+        onSendReceipt: () => ++receipts === entries.length && resolve(),
+        onSendError: (cmd) => reject(new Error(`send refused: ${cmd.send_error?.message ?? '?'}`)),
+        onDisconnected: (why) => reject(new Error(why)),
+      });
+    });
+    entries.forEach(({ payload, meta }, i) => {
+      const seq = BigInt(i);
+      cnx.write(
+        encodePayloadCommand(
+          { type: CommandType.SEND, send: { producer_id: 0n, sequence_id: seq, num_messages: 1 } },
+          {
+            producer_name: producerName,
+            sequence_id: seq,
+            publish_time: BigInt(Date.now()),
+            ...meta,
+          },
+          payload,
+        ),
+      );
+    });
+    await done;
   } finally {
     cnx.close();
   }

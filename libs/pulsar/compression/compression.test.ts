@@ -148,3 +148,32 @@ test('LZ4: consecutive blocks never match into an earlier call (one hash table f
     assert.ok(lz4Decompress(Buffer.from(packed), data.length).equals(data), `block ${k}`);
   }
 });
+
+test('a declared size above maxMessageSize is refused before any codec allocates', () => {
+  const data = compress(CompressionType.LZ4, Buffer.alloc(100, 7));
+  for (const type of codecs) {
+    // 4 GiB - 1, the largest uncompressed_size metadata can carry: no allocation happens.
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(
+      () => decompress(type, data, 0xffffffff),
+      (err: unknown) =>
+        err instanceof CompressionError &&
+        /above the 5242880-byte maxMessageSize/.test(err.message),
+    );
+    assert.ok(process.memoryUsage().arrayBuffers - before < 1 << 20, CompressionType[type]);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      assert.throws(() => decompress(type, data, bad), CompressionError);
+    }
+  }
+});
+
+test('the limit is configurable: at it a payload decodes, one byte over it is refused', () => {
+  const plain = Buffer.alloc(1000, 3);
+  for (const type of codecs) {
+    const packed = compress(type, plain);
+    assert.deepEqual(decompress(type, packed, 1000, 1000), plain);
+    assert.throws(() => decompress(type, packed, 1000, 999), /above the 999-byte maxMessageSize/);
+  }
+  // An uncompressed payload is bounded by its frame, not by a declared size.
+  assert.deepEqual(decompress(CompressionType.NONE, plain, 0, 10), plain);
+});

@@ -2,6 +2,7 @@
 // ZLIB and ZSTD come from node:zlib (zstd since Node 22.15, hence `engines`).
 import * as zlib from 'node:zlib';
 import { CompressionType } from '../protocol/commands.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/frame.ts';
 import { CompressionError } from './errors.ts';
 import { lz4Compress, lz4Decompress } from './lz4.ts';
 import { snappyCompress, snappyDecompress } from './snappy.ts';
@@ -39,8 +40,25 @@ export function compress(type: CompressionType, data: Buffer): Buffer {
   }
 }
 
-/** Decompresses to exactly `size` bytes or throws CompressionError. */
-export function decompress(type: CompressionType, data: Buffer, size: number): Buffer {
+/**
+ * Decompresses to exactly `size` bytes or throws CompressionError. `size` comes from the
+ * message's metadata, which anyone who can publish writes: above `maxSize` (the client's
+ * maxMessageSize) it is refused before any codec allocates its output.
+ */
+export function decompress(
+  type: CompressionType,
+  data: Buffer,
+  size: number,
+  maxSize = DEFAULT_MAX_MESSAGE_SIZE,
+): Buffer {
+  if (
+    type !== CompressionType.NONE &&
+    !(Number.isSafeInteger(size) && size >= 0 && size <= maxSize)
+  ) {
+    throw new CompressionError(
+      `metadata declares ${size} uncompressed bytes, above the ${maxSize}-byte maxMessageSize; refused before decompressing`,
+    );
+  }
   let out: Buffer;
   switch (type) {
     case CompressionType.NONE:

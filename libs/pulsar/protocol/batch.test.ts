@@ -134,3 +134,11 @@ test('a batch message without payload_size is refused with the field named', () 
   const data = Buffer.concat([Buffer.from([0, 0, 0, meta.length]), meta]);
   assert.throws(() => decodeBatch(data, 1), /required field payload_size is missing/);
 });
+
+test('a batch count the bytes cannot hold is refused before any item is built', () => {
+  const data = encodeBatchItem({}, Buffer.from('x'));
+  assert.equal(decodeBatch(data, 1).length, 1);
+  for (const count of [2 ** 31 - 1, 2 ** 32, 0, -1, 1.5]) {
+    assert.throws(() => decodeBatch(data, count), /batch declares/);
+  }
+});

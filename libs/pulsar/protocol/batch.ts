@@ -101,6 +101,9 @@ export function encodeBatch(items: readonly BatchInput[], firstSequenceId: numbe
   return w.copy();
 }
 
+/** Smallest message in a batch: a 4-byte metadata size and a 2-byte payload_size field. */
+const MIN_BATCH_ITEM_BYTES = 6;
+
 /**
  * Splits an uncompressed batch payload into its `count` messages. SingleMessageMetadata is
  * read by hand rather than through the generic decoder: a consumer does this once per message,
@@ -108,6 +111,12 @@ export function encodeBatch(items: readonly BatchInput[], firstSequenceId: numbe
  * Same rules as decodeMessage: unknown fields skipped, bad or truncated data a ProtocolError.
  */
 export function decodeBatch(data: Buffer, count: number): BatchItem[] {
+  // The count is the producer's word: refuse one the bytes cannot hold before building items.
+  if (!Number.isSafeInteger(count) || count < 1 || count * MIN_BATCH_ITEM_BYTES > data.length) {
+    throw new ProtocolError(
+      `batch declares ${count} messages; ${data.length} bytes hold at most ${Math.floor(data.length / MIN_BATCH_ITEM_BYTES)}`,
+    );
+  }
   const items: BatchItem[] = [];
   let p = 0;
   for (let i = 0; i < count; i++) {

@@ -33,4 +33,7 @@ export const spec = {
   TIME_MODE: oneOf(['event', 'ingest'] as const).default('event'),
   // The watermark trails the newest event time by this much; older records are late (→ DLQ).
   MAX_OUT_OF_ORDERNESS: duration({ max: '1h' }).default('5s'),
+  // Event times further ahead of this stage's clock are refused (DLQ reason `future`), so no
+  // device with a wrong clock can move a watermark past the present.
+  MAX_FUTURE_SKEW: duration({ max: '24h' }).default('10m'),
 };

@@ -143,3 +143,78 @@ test('ingest time mode stamps the ingest clock instead of the payload time', () 
   const e = envelopes(out).get(partitionForKey('sensor_12345', 4))!;
   assert.equal(e.records[0]!.event_time, T0 + 777);
 });
+
+test('a reading dated 2100 goes to the DLQ as future and later valid readings stay on time', () => {
+  const op = new IngestOperator(opts, T0);
+  const out = op.process(
+    [
+      msg(encodeSensorData(reading({ timestamp: T0 }))),
+      msg(encodeSensorData(reading({ timestamp: Date.UTC(2100, 0, 1) }))),
+      msg(encodeSensorData(reading({ timestamp: T0 + 1_000 }))),
+    ],
+    T0,
+    1,
+  );
+  assert.equal(out.dlq.length, 1);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'future');
+  assert.equal(out.stats.late, 0);
+  assert.deepEqual(out.stats.reasons, { future: 1 });
+  assert.equal(op.watermark, T0 + 1_000 - 5_000, 'the 2100 reading never reached the watermark');
+  const next = op.process([msg(encodeSensorData(reading({ timestamp: T0 + 2_000 })))], T0 + 5, 1);
+  assert.equal(recordCount(next), 1);
+  assert.equal(next.dlq.length, 0);
+});
+
+test('the future bound follows the clock and the configured skew', () => {
+  const op = new IngestOperator({ ...opts, maxFutureSkewMs: 60_000 }, T0);
+  const out = op.process(
+    [
+      msg(encodeSensorData(reading({ timestamp: T0 + 60_000 }))),
+      msg(encodeSensorData(reading({ timestamp: T0 + 60_001 }))),
+    ],
+    T0,
+    1,
+  );
+  assert.equal(recordCount(out), 1);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'future');
+  // A minute later the same reading is within the bound.
+  const later = op.process([msg(encodeSensorData(reading({ timestamp: T0 + 60_001 })))], T0 + 1, 1);
+  assert.equal(recordCount(later), 1);
+});
+
+test('timestamp 0 and seconds sent as milliseconds are invalid_timestamp, not late', () => {
+  const op = new IngestOperator(opts, T0);
+  const out = op.process(
+    [
+      msg(encodeSensorData(reading({ timestamp: T0 }))),
+      msg(encodeSensorData(reading({ timestamp: 0 }))),
+      msg(encodeSensorData(reading({ timestamp: Math.floor(T0 / 1000) }))),
+      msg(Buffer.from(JSON.stringify({ sensorId: 4, temperature: 20, timestamp: 0 }))),
+    ],
+    T0,
+    1,
+  );
+  assert.equal(recordCount(out), 1);
+  assert.deepEqual(
+    out.dlq.map((m) => m.properties[PROP.reason]),
+    ['invalid_timestamp', 'invalid_timestamp', 'invalid_timestamp'],
+  );
+  assert.equal(out.stats.late, 0);
+});
+
+test('an entry the Pulsar client could not decode goes to the DLQ raw, as undecodable', () => {
+  const op = new IngestOperator(opts, T0);
+  const raw = Buffer.from([0xf0, 0x01, 0x02]);
+  const out = op.process(
+    [
+      { ...msg(raw), decodeError: 'metadata declares 4294967295 uncompressed bytes' },
+      msg(encodeSensorData(reading())),
+    ],
+    T0,
+    1,
+  );
+  assert.equal(recordCount(out), 1);
+  assert.deepEqual(out.dlq[0]!.payload, raw);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'undecodable');
+  assert.match(out.dlq[0]!.properties[PROP.detail]!, /Pulsar client could not decode.*4294967295/);
+});

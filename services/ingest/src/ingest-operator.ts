@@ -13,7 +13,12 @@ import {
 } from '@iot/channel';
 import type { PartitionCommit, PartitionSnapshot } from '@iot/state';
 import { MessageId, partitionForKey } from '@iot/pulsar';
-import { decodeSensorMessage } from '@iot/schema';
+import {
+  checkEventTime,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  decodeSensorMessage,
+  reject,
+} from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
 
 export type TimeMode = 'event' | 'ingest';
@@ -24,6 +29,8 @@ export interface IngestOptions {
   maxOutOfOrdernessMs: number;
   /** Partitions of the records topic (records are routed by device_id, as Pulsar keys are). */
   recordsPartitions: number;
+  /** Event times further ahead of the clock go to the DLQ as `future` (default 10 min). */
+  maxFutureSkewMs?: number;
 }
 
 /** One message read from the source topic. */
@@ -34,6 +41,8 @@ export interface SourceMessage {
   eventTime?: number | null;
   publishTime: number;
   properties?: Readonly<Record<string, string>>;
+  /** The Pulsar client could not decode the entry (payload is its raw bytes): DLQ it. */
+  decodeError?: string;
 }
 
 export interface IngestStats {
@@ -145,11 +154,19 @@ export class IngestOperator {
         continue;
       }
       last = msg.id;
-      const decoded = decodeSensorMessage({
-        payload: msg.payload,
-        eventTime: msg.eventTime ?? null,
-        publishTime: msg.publishTime,
-      });
+      let decoded =
+        msg.decodeError === undefined
+          ? decodeSensorMessage({
+              payload: msg.payload,
+              eventTime: msg.eventTime ?? null,
+              publishTime: msg.publishTime,
+            })
+          : reject('undecodable', `the Pulsar client could not decode it: ${msg.decodeError}`);
+      // Before the watermark sees it: a 2100 reading would make the partition's later data late.
+      if (decoded.ok && this.opts.timeMode === 'event') {
+        const skew = this.opts.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+        decoded = checkEventTime(decoded.value.event_time, nowMs, skew) ?? decoded;
+      }
       if (!decoded.ok) {
         dlq.push(dlqMessage(msg, this.originOf(msg, epoch), decoded.reason, decoded.detail));
         stats.dlq++;

@@ -68,6 +68,9 @@ const sources = await subscribePartitions(client, {
   topic: config.PULSAR_TOPIC,
   subscription: config.PULSAR_SUBSCRIPTION,
   consumerName: instanceName('ingest'),
+  // An entry the client cannot decode (oversized, corrupt compression or batch) goes to the
+  // DLQ like any bad reading instead of being dropped with a log line.
+  corruptMessages: 'deliver',
 });
 const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
 
@@ -87,6 +90,7 @@ const supervisor = new PartitionSupervisor<number>({
           eventTime: m.eventTime ?? null,
           publishTime: m.publishTime,
           properties: m.properties,
+          decodeError: m.decodeError,
         }),
         { cumulative: true },
       ),
@@ -101,6 +105,7 @@ const supervisor = new PartitionSupervisor<number>({
         timeMode: config.TIME_MODE,
         maxOutOfOrdernessMs: config.MAX_OUT_OF_ORDERNESS,
         recordsPartitions: recordsOuts.length,
+        maxFutureSkewMs: config.MAX_FUTURE_SKEW,
       },
       now: Date.now,
       maxBatch: 5000,
