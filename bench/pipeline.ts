@@ -13,6 +13,7 @@
 //                             [--phases drain,sustained] [--heap-mb 0] [--cpu-prof DIR]
 //                             [--results FILE]   (default bench/results/pipeline.json)
 //                             [--node-args "--flag ..."]  (extra V8 flags for the services)
+//                             [--profile stress|realistic]  (the load generator's profile)
 //
 // --cpu-prof DIR profiles every service process into DIR (results go to DIR/pipeline.json).
 // --heap-mb N starts each service with --max-old-space-size=N (as NODE_OPTIONS in the k8s
@@ -33,7 +34,13 @@ import {
   type PipelineNames,
   type ServerUrls,
 } from '@iot/harness';
-import { generateStream, resolveParams, type GeneratorParams } from '@iot/loadgen';
+import {
+  generateStream,
+  LOAD_PROFILES,
+  resolveParams,
+  type GeneratorParams,
+  type LoadProfile,
+} from '@iot/loadgen';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 
@@ -62,6 +69,7 @@ const { values } = parseArgs({
     phases: { type: 'string', default: 'drain,sustained' },
     'heap-mb': { type: 'string', default: '0' },
     'node-args': { type: 'string' },
+    profile: { type: 'string', default: 'stress' },
     'cpu-prof': { type: 'string' },
     results: { type: 'string' },
   },
@@ -76,6 +84,10 @@ const nodeArgs = [
   ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
 ];
 const drainMessages = Number(values.drain);
+const profile = values.profile as LoadProfile;
+if (!LOAD_PROFILES.includes(profile)) {
+  throw new Error(`--profile must be one of ${LOAD_PROFILES.join(', ')}, got ${values.profile}`);
+}
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
@@ -145,6 +157,7 @@ async function startStages(names: PipelineNames, checkpoints: boolean) {
 function params(startMs: number, messages: number, ratePerSec: number): GeneratorParams {
   return resolveParams({
     seed: 7,
+    profile,
     devices: DEVICES,
     startMs,
     durationMs: Math.ceil((messages / ratePerSec) * 1000),
@@ -206,6 +219,7 @@ async function drain(checkpoints: boolean) {
   const msgPerSec = Math.round(drainMessages / elapsedS);
   log(`  ${msgPerSec} msg/s, ${rows} rows, ${report.split('\n')[0]}`);
   return {
+    profile,
     checkpoints,
     messages: drainMessages,
     elapsedS,
@@ -317,6 +331,7 @@ async function sustained(ratePerSec: number, durationS: number) {
   const maxRss = (svc: string) =>
     Math.round(Math.max(0, ...samples.map((s) => s.usage[svc]?.rssMb ?? 0)));
   const result = {
+    profile,
     rate: ratePerSec,
     seconds: durationS,
     heapMb: heapMb > 0 ? heapMb : 'V8 default',

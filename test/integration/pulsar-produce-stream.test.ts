@@ -28,6 +28,7 @@ describe('pulsar produceStream', () => {
       partitions: 4,
       maxOutOfOrdernessMs: 5_000,
       shares: { late: 0, outOfOrder: 0, duplicate: 0, legacyJson: 0, malformed: 0 },
+      profile: 'stress' as const,
     };
     assert.equal(await produceStream(client, topic, params), total);
     await eventually(

@@ -48,6 +48,7 @@ function verify(args: string[], env: Record<string, string> = {}): Promise<Run> 
 
 const params: GeneratorParams = {
   seed: 9,
+  profile: 'stress',
   devices: 20,
   firstSensorId: 1,
   startMs: Date.UTC(2025, 4, 1, 8, 0),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { decodeSensorMessage } from '@iot/schema';
-import { WatermarkTracker } from '@iot/windows';
+import { alertsFor, WatermarkTracker } from '@iot/windows';
 import {
   eventTimeBounds,
   generateStream,
@@ -184,4 +184,41 @@ test('eventTimeBounds holds every event time, late ones included', () => {
     assert.ok(m.eventTime >= fromMs && m.eventTime < toMs, `seq ${m.seq} at ${m.eventTime}`);
   }
   assert.ok(min < p.startMs - p.maxOutOfOrdernessMs - 30_000, 'late messages reach far back');
+});
+
+test("the 'realistic' profile: about 1 % alerts, silent and bursting devices, still deterministic", () => {
+  const params = {
+    seed: 5,
+    profile: 'realistic' as const,
+    devices: 1000,
+    durationMs: 60_000,
+    ratePerSec: 2000,
+  };
+  const perDevice = new Map<number, number>();
+  let alerts = 0;
+  let readings = 0;
+  for (const m of generateStream(params)) {
+    const decoded = decodeSensorMessage({ payload: m.payload, publishTime: m.eventTime });
+    assert.ok(decoded.ok);
+    readings++;
+    if (alertsFor(decoded.value).length > 0) alerts++;
+    const id = Number(m.key.slice('sensor_'.length));
+    perDevice.set(id, (perDevice.get(id) ?? 0) + 1);
+  }
+  const share = alerts / readings;
+  assert.ok(share > 0.005 && share < 0.02, `alert share ${share}`);
+  // Every 33rd device is silent; every 50th bursts with about a fifth of all readings.
+  const silent = [...Array(1000).keys()].map((i) => i + 1).filter((id) => !perDevice.has(id));
+  assert.deepEqual(
+    silent,
+    [...Array(30).keys()].map((k) => 33 * (k + 1)),
+  );
+  const burst = [...Array(20).keys()].reduce((n, k) => n + (perDevice.get(1 + 50 * k) ?? 0), 0);
+  assert.ok(
+    burst / readings > 0.18 && burst / readings < 0.25,
+    `bursting share ${burst / readings}`,
+  );
+  const again = [...generateStream(params)].map((m) => m.payload.toString('hex')).join();
+  const first = [...generateStream(params)].map((m) => m.payload.toString('hex')).join();
+  assert.equal(again, first);
 });

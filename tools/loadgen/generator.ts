@@ -34,8 +34,18 @@ export interface GeneratorShares {
   malformed: number;
 }
 
+/**
+ * 'stress': readings spread evenly over the devices, about 4 in 10 crossing an alert
+ * threshold (the heaviest load per reading). 'realistic': about 1 in 100 readings raises an
+ * alert, 3 % of the devices stay silent and 2 % burst with a fifth of all readings.
+ */
+export type LoadProfile = 'stress' | 'realistic';
+
+export const LOAD_PROFILES: readonly LoadProfile[] = ['stress', 'realistic'];
+
 export interface GeneratorParams {
   seed: number;
+  profile: LoadProfile;
   /** Number of devices; sensorIds are firstSensorId .. firstSensorId + devices − 1. */
   devices: number;
   firstSensorId: number;
@@ -54,6 +64,7 @@ export interface GeneratorParams {
 
 export const DEFAULT_PARAMS: Readonly<GeneratorParams> = Object.freeze({
   seed: 1,
+  profile: 'stress',
   devices: 1000,
   firstSensorId: 1,
   startMs: Date.UTC(2024, 0, 1),
@@ -98,6 +109,9 @@ export function resolveParams(params: Partial<GeneratorParams> = {}): GeneratorP
   if (p.firstSensorId + p.devices - 1 > 2 ** 31 - 1)
     throw new RangeError('sensorIds must fit an AVRO int');
   if (!(p.ratePerSec > 0)) throw new RangeError(`ratePerSec must be > 0, got ${p.ratePerSec}`);
+  if (!LOAD_PROFILES.includes(p.profile)) {
+    throw new RangeError(`profile must be one of ${LOAD_PROFILES.join(', ')}, got ${p.profile}`);
+  }
   const total = Object.values(p.shares).reduce((a, b) => a + b, 0);
   if (Object.values(p.shares).some((s) => !(s >= 0)) || total > 1) {
     throw new RangeError(
@@ -139,7 +153,13 @@ export function eventTimeBounds(params: Partial<GeneratorParams> = {}): {
   };
 }
 
-function reading(rng: Rng, sensorId: number, timestamp: number): SensorData {
+function reading(rng: Rng, sensorId: number, timestamp: number, profile: LoadProfile): SensorData {
+  return profile === 'stress'
+    ? stressReading(rng, sensorId, timestamp)
+    : realisticReading(rng, sensorId, timestamp);
+}
+
+function stressReading(rng: Rng, sensorId: number, timestamp: number): SensorData {
   const roll = rng();
   return {
     sensorId,
@@ -151,6 +171,36 @@ function reading(rng: Rng, sensorId: number, timestamp: number): SensorData {
     batteryLevel: round2(5 + rng() * 95),
     status: roll < 0.85 ? 1 : roll < 0.9 ? 2 : roll < 0.95 ? 3 : 4,
   };
+}
+
+/** Values inside the alert thresholds, with rare excursions: about 1 % of readings alert. */
+function realisticReading(rng: Rng, sensorId: number, timestamp: number): SensorData {
+  const roll = rng();
+  const excursion = rng();
+  return {
+    sensorId,
+    sensorType: 1 + (sensorId % 8),
+    timestamp,
+    temperature: round2(15 + rng() * 15 + (excursion < 0.004 ? 21 : 0)),
+    humidity: round2(excursion >= 0.004 && excursion < 0.007 ? 81 + rng() * 15 : 30 + rng() * 45),
+    pressure: round2(990 + rng() * 40),
+    batteryLevel: round2(excursion >= 0.007 && excursion < 0.01 ? 5 + rng() * 14 : 25 + rng() * 75),
+    status: roll < 0.97 ? 1 : roll < 0.98 ? 2 : roll < 0.99 ? 3 : 4,
+  };
+}
+
+/**
+ * Picks the device of the next reading. 'stress': uniform. 'realistic': every 33rd device is
+ * silent (sends nothing), every 50th bursts (together a fifth of all readings).
+ */
+function pickDevice(rng: Rng, p: GeneratorParams): number {
+  if (p.profile === 'stress') return p.firstSensorId + randInt(rng, p.devices);
+  const bursting = Math.max(1, Math.floor(p.devices / 50));
+  if (rng() < 0.2) return p.firstSensorId + 50 * randInt(rng, bursting);
+  for (;;) {
+    const i = randInt(rng, p.devices);
+    if (i % 33 !== 32 || p.devices < 33) return p.firstSensorId + i;
+  }
 }
 
 const STATUS_NAMES = ['online', 'offline', 'maintenance', 'error'];
@@ -264,7 +314,7 @@ export function* generateStream(
     let planned: MessageKind = index < 0 ? 'good' : (plannedKinds[index] as MessageKind);
     if (planned === 'duplicate' && recent.length === 0) planned = 'good';
 
-    let sensorId = p.firstSensorId + randInt(rng, p.devices);
+    let sensorId = pickDevice(rng, p);
     let timestamp = base;
     let payload: Buffer;
     let expectedReason: RejectionReason | undefined;
@@ -275,7 +325,7 @@ export function* generateStream(
       if (planned === 'out_of_order') timestamp = base - randInt(rng, p.maxOutOfOrdernessMs + 1);
       if (planned === 'late')
         timestamp = Math.max(0, base - p.maxOutOfOrdernessMs - 1_000 - randInt(rng, 60_000));
-      const r = reading(rng, sensorId, timestamp);
+      const r = reading(rng, sensorId, timestamp, p.profile);
       if (planned === 'legacy_json') payload = legacyJson(rng, r);
       else if (planned === 'malformed') ({ payload, reason: expectedReason } = malformed(rng, r));
       else payload = encodeSensorData(r);

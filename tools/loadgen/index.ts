@@ -1,5 +1,6 @@
 export {
   DEFAULT_PARAMS,
+  LOAD_PROFILES,
   generateStream,
   messageCount,
   partitionFor,
@@ -8,6 +9,7 @@ export {
   type GeneratedMessage,
   type GeneratorParams,
   type GeneratorShares,
+  type LoadProfile,
   type MessageKind,
   type StreamSummary,
 } from './generator.ts';

@@ -8,7 +8,12 @@
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@iot/config';
-import { resolveParams, type GeneratorParams } from './generator.ts';
+import {
+  LOAD_PROFILES,
+  resolveParams,
+  type GeneratorParams,
+  type LoadProfile,
+} from './generator.ts';
 
 /** A bad flag or variable: the CLI prints the message on one line and exits 2. */
 export class UsageError extends Error {
@@ -29,6 +34,7 @@ export const GENERATOR_FLAGS = {
   duration: 'LOADGEN_DURATION',
   messages: 'LOADGEN_MESSAGES',
   seed: 'LOADGEN_SEED',
+  profile: 'LOADGEN_PROFILE',
   start: 'LOADGEN_START',
   late: 'LOADGEN_LATE',
   'out-of-order': 'LOADGEN_OUT_OF_ORDER',
@@ -185,6 +191,7 @@ export function generatorOptions(
   const firstSensorId = orDefault('first-sensor-id', (g) => intValue(g, 0, 2 ** 31 - 1), 1);
   const rate = orDefault('rate', positiveNumber, 30_000);
   const seed = orDefault('seed', (g) => intValue(g, 0, 2 ** 32 - 1), 1);
+  const profile = orDefault('profile', loadProfile, 'stress');
   const startGot = get('start');
   if (startGot === undefined && defaults.requireStart === true)
     throw new UsageError(
@@ -225,6 +232,7 @@ export function generatorOptions(
   }
   const params = {
     seed,
+    profile,
     devices,
     firstSensorId,
     startMs: start,
@@ -276,8 +284,13 @@ export function paramsFromJson(value: unknown, source: string): GeneratorParams 
     if (typeof v !== 'number') throw new UsageError(`${source}: shares.${k} must be a number`);
     return v;
   };
+  const profile = obj.profile ?? 'stress';
+  if (typeof profile !== 'string' || !LOAD_PROFILES.includes(profile as LoadProfile)) {
+    throw new UsageError(`${source}: profile must be one of ${LOAD_PROFILES.join(', ')}`);
+  }
   const p: GeneratorParams = {
     seed: obj.seed as number,
+    profile: profile as LoadProfile,
     devices: obj.devices as number,
     firstSensorId: obj.firstSensorId as number,
     startMs: obj.startMs as number,
@@ -298,6 +311,15 @@ export function paramsFromJson(value: unknown, source: string): GeneratorParams 
   } catch (err) {
     throw new UsageError(`${source}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+function loadProfile(g: { text: string; source: string }): LoadProfile {
+  if (!LOAD_PROFILES.includes(g.text as LoadProfile)) {
+    throw new UsageError(
+      `${g.source}: expected one of ${LOAD_PROFILES.join(', ')}, got "${g.text}"`,
+    );
+  }
+  return g.text as LoadProfile;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
