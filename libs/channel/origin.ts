@@ -1,5 +1,5 @@
 // Where a record came from: the source partition, its position there, and the owner epoch of
-// the stage that read it (DESIGN.md §4). Downstream skips anything not beyond what it applied.
+// the stage that read it (docs/architecture.md, "Exactly once"). Downstream skips anything not beyond what it applied.
 import { MessageId } from '@iot/pulsar';
 
 export interface Origin {

@@ -1,4 +1,4 @@
-// S3 adapter for checkpoint storage (DESIGN.md §5): partition snapshots, epoch manifests,
+// S3 adapter for checkpoint storage (docs/architecture.md, "Checkpoints"): partition snapshots, epoch manifests,
 // listing of complete epochs, deletion and retention. Constructed with an S3Client, so it
 // works with AWS S3, MinIO or the local stack's S3Proxy alike.
 import {

@@ -1,4 +1,4 @@
-// Where things live in the checkpoint bucket (DESIGN.md §5), below an optional prefix:
+// Where things live in the checkpoint bucket (docs/architecture.md, "Checkpoints"), below an optional prefix:
 //   checkpoints/epoch-<N>/<service>/<partition>     one partition snapshot
 //   checkpoints/epoch-<N>/_manifest.json            written last: the epoch exists iff present
 //   savepoints/<name>/<service>/<partition>         same, for a savepoint (never expired)

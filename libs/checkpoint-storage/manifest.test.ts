@@ -16,7 +16,7 @@ function manifest(epoch: number, kind: Manifest['kind'] = 'checkpoint', name?: s
   };
 }
 
-test('layout: keys per DESIGN.md §5 and parsed back', () => {
+test('layout: keys per docs/architecture.md (checkpoints) and parsed back', () => {
   assert.equal(
     partPath({ kind: 'checkpoint', epoch: 12 }, 'aggregator', 3),
     'checkpoints/epoch-12/aggregator/3',

@@ -1,5 +1,5 @@
 // The epoch manifest: written last, so an epoch exists exactly when its manifest does
-// (DESIGN.md §5). Parsing validates every field, so a foreign or truncated object is refused
+// (docs/architecture.md, "Checkpoints"). Parsing validates every field, so a foreign or truncated object is refused
 // with a message naming it instead of restoring garbage.
 import { checkName, type EpochLocation } from './layout.ts';
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { PartitionSnapshot } from '@iot/state';
 
-/** What is stored besides the state itself (DESIGN.md §5: state + positions + owner epoch). */
+/** What is stored besides the state itself (docs/architecture.md, "Checkpoints": state + positions + owner epoch). */
 export interface SnapshotInfo {
   /** The owner epoch of the instance that took the snapshot. */
   ownerEpoch?: number;

@@ -1,4 +1,4 @@
-// Settings several services share. Names and defaults follow DESIGN.md §1 and §7 and the
+// Settings several services share. Names and defaults follow docs/architecture.md and the
 // local stack (CONTRIBUTING.md): defaults pointing at 127.0.0.1 are local-only, so
 // deployment manifests must set those variables (deploymentVariables()).
 
@@ -63,7 +63,7 @@ export function pulsarCredentials(config: {
   };
 }
 
-/** Topic names from DESIGN.md §1; each service picks the ones it reads or writes. */
+/** Topic names (docs/architecture.md, "Services and topics"); each service picks the ones it reads or writes. */
 export const topics = {
   PULSAR_TOPIC: topic().default('persistent://public/default/iot-sensor-data'),
   RECORDS_TOPIC: topic().default('persistent://public/default/iot-sensor-records'),
@@ -75,7 +75,7 @@ export const topics = {
 /**
  * Compression of the envelopes a stage publishes on the internal topics (records, alerts,
  * aggregates). Off by default: measured on a co-located broker, it costs more CPU than the
- * bytes it saves (docs/design-notes.md, "Envelopes"); a remote broker may want lz4.
+ * bytes it saves (docs/architecture.md, "Envelopes"); a remote broker may want lz4.
  */
 export const envelopeSpec = {
   INTERNAL_COMPRESSION: oneOf(['none', 'lz4', 'zstd', 'zlib', 'snappy'] as const).default('none'),

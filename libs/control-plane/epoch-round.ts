@@ -1,4 +1,4 @@
-// One checkpoint epoch as a pure state machine (DESIGN.md §5, §6): the partitions expected to
+// One checkpoint epoch as a pure state machine (docs/architecture.md, "Checkpoints"): the partitions expected to
 // report are fixed at the start (from membership); reports come in; the epoch completes when
 // every expected partition stored its snapshot, and is abandoned on an error report or when
 // the deadline passes. No I/O and no clock: the adapter feeds it reports and the time.

@@ -1,4 +1,4 @@
-// One active instance per role (DESIGN.md §5: one checkpointer leads) with a lease in a
+// One active instance per role (docs/architecture.md, "Checkpoints": one checkpointer leads) with a lease in a
 // JetStream KV bucket. Every write is a compare-and-set on the key's revision, so two
 // candidates can never both take the lease. Expiry needs no synchronized clocks: the leader
 // renews (a new revision) every `renewMs`; a candidate that sees the *same* revision for

@@ -1,4 +1,4 @@
-// Who is alive and what they own (DESIGN.md §6): every instance publishes a heartbeat with
+// Who is alive and what they own (docs/architecture.md, "Control plane"): every instance publishes a heartbeat with
 // its owned partitions; the registry keeps the latest per instance and forgets an instance
 // silent for longer than `expiryMs`. The checkpointer's expected participants come from here.
 import type { NatsConnection, Subscription } from 'nats';

@@ -1,4 +1,4 @@
-// The partition owner's side of checkpoints and control (DESIGN.md §5, §6). One per process:
+// The partition owner's side of checkpoints and control (docs/architecture.md, "Checkpoints"). One per process:
 // it heartbeats the partitions this instance owns, takes triggers, and answers suspend,
 // resume and status. Each owned partition gets a handle whose `atBoundary()` the partition
 // loop calls between micro-batches: there it takes the snapshot a pending trigger asked for

@@ -1,4 +1,4 @@
-// Restore of one partition from checkpoint storage (DESIGN.md §5): used by an owner whose
+// Restore of one partition from checkpoint storage (docs/architecture.md, "Checkpoints"): used by an owner whose
 // Redis state is missing (after `acquire()` found nothing), and by iotctl. The caller then
 // seeks its subscription to the positions in the restored meta.
 import type { CheckpointStore, Manifest, ManifestPart } from '@iot/checkpoint-storage';

@@ -1,4 +1,4 @@
-// NATS subjects of the control plane (DESIGN.md §6), all below one prefix (`iot` in
+// NATS subjects of the control plane (docs/architecture.md, "Control plane"), all below one prefix (`iot` in
 // production; tests pass a unique one so runs never see each other). README lists them.
 import { checkName } from '@iot/checkpoint-storage';
 

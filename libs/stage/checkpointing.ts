@@ -1,4 +1,4 @@
-// A stage's part in checkpoints (DESIGN.md §5): one CheckpointParticipant per process,
+// A stage's part in checkpoints (docs/architecture.md, "Checkpoints"): one CheckpointParticipant per process,
 // snapshots of each owned partition's Redis state at micro-batch boundaries, uploaded to S3
 // when the checkpointer triggers an epoch; and restore of a partition whose Redis state is
 // gone from the newest complete epoch, or from a named epoch when an operator asks (iotctl).

@@ -1,4 +1,4 @@
-// The Redis state backend of one partition owner (DESIGN.md §4): keyed entries (e.g. window
+// The Redis state backend of one partition owner (docs/architecture.md, "Exactly once"): keyed entries (e.g. window
 // accumulators), metadata (source positions, watermarks, per-channel epochs) and pending
 // outputs, written together in one atomic, fenced step per micro-batch.
 import type { Redis } from 'ioredis';

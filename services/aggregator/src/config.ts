@@ -1,4 +1,4 @@
-// aggregator's environment (DESIGN.md §1, §3): reads records, keeps 1-minute windows in Redis,
+// aggregator's environment (docs/architecture.md, "Services and topics"): reads records, keeps 1-minute windows in Redis,
 // closes them on the watermark, writes aggregates and alerts, snapshots to S3 on NATS triggers.
 import {
   controlPlaneSpec,

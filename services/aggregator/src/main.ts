@@ -1,6 +1,6 @@
 // aggregator: per-device tumbling windows over the records topic, state in Redis, closed on
 // the watermark; results to the aggregates topic, alerts to the alerts topic, late → DLQ.
-// One loop per owned records partition (Failover) (DESIGN.md §1, §3, §4).
+// One loop per owned records partition (Failover) (docs/architecture.md).
 import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';

@@ -2,7 +2,7 @@
 // the window operator, re-publishes outputs left pending by a crash, then loops over
 // micro-batches: read → operator → commit (state + positions + pending outputs, atomically)
 // → publish → forget pending → ack. Pulsar is behind the two ports below, so the order of
-// these steps is the whole exactly-once argument and lives here alone (DESIGN.md §4).
+// these steps is the whole exactly-once argument and lives here alone (docs/architecture.md, "Exactly once").
 import { decodeChannelMessage, ChannelFormatError, PROP, type RecordsEnvelope } from '@iot/channel';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
@@ -43,7 +43,7 @@ export interface PartitionTaskDeps {
   maxBatch: number;
   batchTimeoutMs: number;
   onBatch?: (stats: BatchStats & { malformed: number; watermark: number | null }) => void;
-  /** Loads the newest checkpoint into `state` when Redis has none (DESIGN.md §5). */
+  /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;

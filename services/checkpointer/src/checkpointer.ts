@@ -1,4 +1,4 @@
-// The checkpointer's work while it leads (DESIGN.md §5): every interval, epoch N over NATS
+// The checkpointer's work while it leads (docs/architecture.md, "Checkpoints"): every interval, epoch N over NATS
 // with the partitions membership says are owned; the manifest is written last, only if every
 // one reported and the lease is still ours; an abandoned epoch's objects are deleted; then
 // retention. Savepoints are the same epoch on request, never expired. Standbys only watch.

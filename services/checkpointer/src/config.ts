@@ -1,4 +1,4 @@
-// checkpointer's environment (DESIGN.md §5, §6): triggers snapshot epochs over NATS, writes
+// checkpointer's environment (docs/architecture.md, "Checkpoints"): triggers snapshot epochs over NATS, writes
 // each epoch's manifest to S3 once every owner reported, keeps the last K epochs, and sets
 // Pulsar retention so every kept epoch can be replayed.
 import {

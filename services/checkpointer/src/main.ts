@@ -1,5 +1,5 @@
 // checkpointer: snapshot epochs over NATS, manifests in S3, retention of the last K epochs,
-// Pulsar retention for replay (DESIGN.md §4, §5, §6). Every replica runs this; the one
+// Pulsar retention for replay (docs/architecture.md). Every replica runs this; the one
 // holding the lease (JetStream KV) triggers epochs, the others stand by.
 import { hostname } from 'node:os';
 import { connect, type NatsConnection } from 'nats';

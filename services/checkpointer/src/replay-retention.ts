@@ -1,4 +1,4 @@
-// Pulsar retention so any kept epoch can be replayed (DESIGN.md §4 "Replay is possible"): the
+// Pulsar retention so any kept epoch can be replayed (docs/architecture.md, "Exactly once": replay): the
 // oldest kept epoch is CHECKPOINT_RETAIN intervals old, so acknowledged input must stay at
 // least that long; we keep twice that. Only the pipeline's own topics are touched, by
 // topic-level policies, and only when the policy in force on them (the topic's, else the

@@ -1,4 +1,4 @@
-// ingest's environment (DESIGN.md §1, §3): reads raw readings, writes records and the DLQ,
+// ingest's environment (docs/architecture.md, "Services and topics"): reads raw readings, writes records and the DLQ,
 // keeps positions and watermarks in Redis, snapshots to S3 on NATS checkpoint triggers.
 import {
   controlPlaneSpec,

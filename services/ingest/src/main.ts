@@ -1,5 +1,5 @@
 // ingest: raw readings → SensorRecords with event time and watermarks; bad or late input → DLQ.
-// One loop per owned source partition (Failover), state in Redis (DESIGN.md §1, §3, §4).
+// One loop per owned source partition (Failover), state in Redis (docs/architecture.md).
 import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';

@@ -40,7 +40,7 @@ export interface IngestTaskDeps {
   maxBatch: number;
   batchTimeoutMs: number;
   onBatch?: (stats: IngestStats) => void;
-  /** Loads the newest checkpoint into `state` when Redis has none (DESIGN.md §5). */
+  /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;

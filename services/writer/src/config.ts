@@ -1,4 +1,4 @@
-// writer's environment (DESIGN.md §1, §4): reads aggregates and alerts, inserts them into
+// writer's environment (docs/architecture.md, "Services and topics"): reads aggregates and alerts, inserts them into
 // ClickHouse in batches (5,000 rows or 1 s, as the seed), acks only after ClickHouse confirmed.
 import { clickhouseSpec, duration, int, pulsarSpec, serviceSpec, str, topics } from '@iot/config';
 

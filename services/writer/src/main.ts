@@ -1,5 +1,5 @@
 // writer: aggregates and alerts → ClickHouse in batches (WRITER_BATCH_ROWS or
-// WRITER_FLUSH_INTERVAL), idempotently; acks only after ClickHouse confirmed (DESIGN.md §4).
+// WRITER_FLUSH_INTERVAL), idempotently; acks only after ClickHouse confirmed (docs/architecture.md, "Exactly once").
 import { createClient } from '@clickhouse/client';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
