@@ -182,22 +182,24 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
       `records envelope has a non-integer epoch ${epoch} or watermark ${wm}`,
     );
   }
-  let positions: string[] | null = null;
+  // Each position decoded on first use: the aggregator reads the first record's position of
+  // every envelope (to spot a replayed prefix), the others only in the rare straddle or late.
+  const positions = new Array<string | undefined>(n);
+  const pr = new BinaryReader(payload, 'records envelope');
   return {
     origin: { partition, epoch, position },
     watermark: Number.isNaN(wm) ? null : wm,
     records,
     positionOf(i) {
-      if (positions === null) {
-        const pr = new BinaryReader(payload, 'records envelope');
-        positions = positionsAt.map((at) => {
-          pr.pos = at;
-          // MessageId.serialize()'s form: ledger:entry:partition:batchIndex:batchSize.
-          return `${pr.varint()}:${pr.varint()}:${pr.varint() - 1}:${pr.varint() - 1}:${pr.varint()}`;
-        });
+      const at = positionsAt[i];
+      if (at === undefined) throw new RangeError(`no record ${i} in an envelope of ${n}`);
+      let p = positions[i];
+      if (p === undefined) {
+        pr.pos = at;
+        // MessageId.serialize()'s form: ledger:entry:partition:batchIndex:batchSize.
+        p = `${pr.varint()}:${pr.varint()}:${pr.varint() - 1}:${pr.varint() - 1}:${pr.varint()}`;
+        positions[i] = p;
       }
-      const p = positions[i];
-      if (p === undefined) throw new RangeError(`no record ${i} in an envelope of ${n}`);
       return p;
     },
   };
