@@ -4,12 +4,16 @@
 // truncated or foreign payload is refused with ChannelFormatError instead of misread.
 import { ChannelFormatError } from './errors.ts';
 
-const INITIAL_BYTES = 64 * 1024;
-
 export class BinaryWriter {
-  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private buf: Buffer;
+  private view: DataView;
   private pos = 0;
+
+  /** `initialBytes`: the buffer grows by doubling; a reused writer keeps its size. */
+  constructor(initialBytes = 4096) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
 
   /** Starts a new payload, keeping the buffer. */
   reset(): void {
@@ -93,6 +97,11 @@ export class BinaryReader {
     return this.buf.length - this.pos;
   }
 
+  /** A ChannelFormatError that names what is being read. */
+  error(problem: string): ChannelFormatError {
+    return new ChannelFormatError(`${this.what} ${problem}`);
+  }
+
   private need(bytes: number): void {
     if (this.pos + bytes > this.buf.length) {
       throw new ChannelFormatError(
@@ -151,5 +160,48 @@ export class BinaryReader {
         `${this.what} has ${this.buf.length - this.pos} unexpected bytes after its end`,
       );
     }
+  }
+}
+
+/**
+ * The string table of an envelope: each distinct string is written once, in the header, and
+ * referred to by its index (one byte for the first 128) wherever it occurs.
+ */
+export class StringTable {
+  private readonly index = new Map<string, number>();
+
+  /** Writes the index of `s` into `body`, adding `s` to the table when it is new. */
+  ref(body: BinaryWriter, s: string): void {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.index.size;
+      this.index.set(s, i);
+    }
+    body.varint(i);
+  }
+
+  /** Writes the table: its size, then each string. */
+  write(head: BinaryWriter): void {
+    head.varint(this.index.size);
+    for (const s of this.index.keys()) head.string(s);
+  }
+
+  clear(): void {
+    this.index.clear();
+  }
+
+  /** Reads a table written by write(); `lookup` then resolves an index read from `r`. */
+  static read(r: BinaryReader): { lookup: () => string } {
+    const n = r.count(1, 'strings');
+    const table = new Array<string>(n);
+    for (let i = 0; i < n; i++) table[i] = r.string();
+    return {
+      lookup: () => {
+        const i = r.varint();
+        const s = table[i];
+        if (s === undefined) throw r.error(`refers to string ${i} of ${n}`);
+        return s;
+      },
+    };
   }
 }

@@ -1,5 +1,4 @@
 export {
-  advance,
   comparePositions,
   judgeOrigin,
   type ChannelProgress,

@@ -1,5 +1,7 @@
-// Where a record came from: the source partition, its position there, and the owner epoch of
-// the stage that read it (docs/architecture.md, "Exactly once"). Downstream skips anything not beyond what it applied.
+// Where records came from: the source partition, the position there, and the owner epoch of
+// the stage that read them (docs/architecture.md, "Exactly once"). For a records envelope the
+// position is the last one its ingest batch consumed. Downstream skips anything not beyond
+// what it applied.
 import { MessageId } from '@iot/pulsar';
 
 export interface Origin {
@@ -36,9 +38,4 @@ export function judgeOrigin(progress: ChannelProgress | undefined, origin: Origi
 /** Orders two serialized MessageIds of one partition (without parsing them). */
 export function comparePositions(a: string, b: string): number {
   return MessageId.compareSerialized(a, b);
-}
-
-/** The progress after applying `origin` (call only for 'apply'). */
-export function advance(progress: ChannelProgress | undefined, origin: Origin): ChannelProgress {
-  return { position: origin.position, epoch: Math.max(progress?.epoch ?? 0, origin.epoch) };
 }

@@ -9,7 +9,7 @@
 //                varint source (string-table indexes), f64 value, f64 threshold
 //   aggregates:  u8 0x04 (AGGREGATES_ENVELOPE_V1), then a UTF-8 JSON array of AggregateRow
 import type { AggregateRow, Alert, AlertKind, AlertSource } from '@iot/windows';
-import { BinaryReader, BinaryWriter } from './binary.ts';
+import { BinaryReader, BinaryWriter, StringTable } from './binary.ts';
 import { ChannelFormatError } from './errors.ts';
 
 export const ALERTS_ENVELOPE_V1 = 0x03;
@@ -23,28 +23,19 @@ const ALERT_KINDS: ReadonlySet<string> = new Set<AlertKind>([
 const ALERT_SOURCES: ReadonlySet<string> = new Set<AlertSource>(['reading', 'window_avg']);
 
 export function encodeAlertsEnvelope(alerts: readonly Alert[]): Buffer {
-  const strings = new Map<string, number>();
+  const strings = new StringTable();
   const body = new BinaryWriter();
-  const ref = (s: string): void => {
-    let i = strings.get(s);
-    if (i === undefined) {
-      i = strings.size;
-      strings.set(s, i);
-    }
-    body.varint(i);
-  };
   for (const a of alerts) {
-    ref(a.device_id);
+    strings.ref(body, a.device_id);
     body.f64(a.event_time);
-    ref(a.kind);
-    ref(a.source);
+    strings.ref(body, a.kind);
+    strings.ref(body, a.source);
     body.f64(a.value);
     body.f64(a.threshold);
   }
   const head = new BinaryWriter();
   head.u8(ALERTS_ENVELOPE_V1);
-  head.varint(strings.size);
-  for (const s of strings.keys()) head.string(s);
+  strings.write(head);
   head.varint(alerts.length);
   return Buffer.concat([head.written(), body.written()]);
 }
@@ -60,17 +51,7 @@ export function decodeAlertsEnvelope(payload: Uint8Array): Alert[] {
       `alerts envelope has format byte ${version}; this build reads ${ALERTS_ENVELOPE_V1}`,
     );
   }
-  const nStrings = r.count(1, 'strings');
-  const table = new Array<string>(nStrings);
-  for (let i = 0; i < nStrings; i++) table[i] = r.string();
-  const str = (): string => {
-    const i = r.varint();
-    const s = table[i];
-    if (s === undefined) {
-      throw new ChannelFormatError(`alerts envelope refers to string ${i} of ${nStrings}`);
-    }
-    return s;
-  };
+  const str = StringTable.read(r).lookup;
   const n = r.count(MIN_ALERT_BYTES, 'alerts');
   const alerts = new Array<Alert>(n);
   for (let i = 0; i < n; i++) {

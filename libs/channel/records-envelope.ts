@@ -22,7 +22,7 @@
 import type { SensorRecord } from '@iot/schema';
 import type { MessageId } from '@iot/pulsar';
 import { validateRecord } from '@iot/schema';
-import { BinaryReader, BinaryWriter } from './binary.ts';
+import { BinaryReader, BinaryWriter, StringTable } from './binary.ts';
 import { ChannelFormatError } from './errors.ts';
 import type { Origin } from './origin.ts';
 
@@ -38,22 +38,11 @@ export type EnvelopeOrigin = Origin;
 export class RecordsEnvelopeBuilder {
   private readonly head = new BinaryWriter();
   private readonly body = new BinaryWriter();
-  private readonly strings = new Map<string, number>();
-  private readonly table: string[] = [];
+  private readonly strings = new StringTable();
   private count = 0;
 
   get size(): number {
     return this.count;
-  }
-
-  private ref(s: string): void {
-    let i = this.strings.get(s);
-    if (i === undefined) {
-      i = this.table.length;
-      this.strings.set(s, i);
-      this.table.push(s);
-    }
-    this.body.varint(i);
   }
 
   /** Appends a record read from the source message `id`. */
@@ -71,10 +60,10 @@ export class RecordsEnvelopeBuilder {
     w.varint(id.partition + 1);
     w.varint(id.batchIndex + 1);
     w.varint(id.batchSize);
-    this.ref(record.device_id);
-    this.ref(record.device_type);
-    this.ref(record.customer_id);
-    this.ref(record.site_id);
+    this.strings.ref(w, record.device_id);
+    this.strings.ref(w, record.device_type);
+    this.strings.ref(w, record.customer_id);
+    this.strings.ref(w, record.site_id);
     w.f64(record.latitude);
     w.f64(record.longitude);
     w.f64(record.altitude);
@@ -108,13 +97,11 @@ export class RecordsEnvelopeBuilder {
     head.f64(origin.epoch);
     head.f64(watermark ?? NaN);
     head.string(origin.position);
-    head.varint(this.table.length);
-    for (const s of this.table) head.string(s);
+    this.strings.write(head);
     head.varint(this.count);
     const bytes = Buffer.concat([head.written(), this.body.written()]);
     this.body.reset();
     this.strings.clear();
-    this.table.length = 0;
     this.count = 0;
     return bytes;
   }
@@ -146,16 +133,7 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
   const epoch = r.f64();
   const wm = r.f64();
   const position = r.string();
-  const nStrings = r.count(1, 'strings');
-  const table: string[] = new Array<string>(nStrings);
-  for (let i = 0; i < nStrings; i++) table[i] = r.string();
-  const str = (): string => {
-    const i = r.varint();
-    const s = table[i];
-    if (s === undefined)
-      throw new ChannelFormatError(`records envelope refers to string ${i} of ${nStrings}`);
-    return s;
-  };
+  const str = StringTable.read(r).lookup;
   const n = r.count(MIN_RECORD_BYTES, 'records');
   const records: SensorRecord[] = new Array<SensorRecord>(n);
   const positionsAt = new Array<number>(n);
@@ -204,22 +182,24 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
       `records envelope has a non-integer epoch ${epoch} or watermark ${wm}`,
     );
   }
-  let positions: string[] | null = null;
+  // Each position decoded on first use: the aggregator reads the first record's position of
+  // every envelope (to spot a replayed prefix), the others only in the rare straddle or late.
+  const positions = new Array<string | undefined>(n);
+  const pr = new BinaryReader(payload, 'records envelope');
   return {
     origin: { partition, epoch, position },
     watermark: Number.isNaN(wm) ? null : wm,
     records,
     positionOf(i) {
-      if (positions === null) {
-        const pr = new BinaryReader(payload, 'records envelope');
-        positions = positionsAt.map((at) => {
-          pr.pos = at;
-          // MessageId.serialize()'s form: ledger:entry:partition:batchIndex:batchSize.
-          return `${pr.varint()}:${pr.varint()}:${pr.varint() - 1}:${pr.varint() - 1}:${pr.varint()}`;
-        });
+      const at = positionsAt[i];
+      if (at === undefined) throw new RangeError(`no record ${i} in an envelope of ${n}`);
+      let p = positions[i];
+      if (p === undefined) {
+        pr.pos = at;
+        // MessageId.serialize()'s form: ledger:entry:partition:batchIndex:batchSize.
+        p = `${pr.varint()}:${pr.varint()}:${pr.varint() - 1}:${pr.varint() - 1}:${pr.varint()}`;
+        positions[i] = p;
       }
-      const p = positions[i];
-      if (p === undefined) throw new RangeError(`no record ${i} in an envelope of ${n}`);
       return p;
     },
   };

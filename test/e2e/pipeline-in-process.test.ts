@@ -99,13 +99,7 @@ test(
         const consumer = await subscribe(`${source}-partition-${p}`, 'ingest');
         const task = new IngestPartitionTask({
           state: new PartitionState(redis, 'ingest', p, name),
-          source: batchSource(consumer, (m) => ({
-            payload: m.payload,
-            id: m.messageId,
-            eventTime: m.eventTime ?? null,
-            publishTime: m.publishTime,
-            properties: m.properties,
-          })),
+          source: batchSource(consumer, (m) => m),
           sink: {
             publishEnvelopes: async (envelopes) => {
               await Promise.all(

@@ -28,7 +28,7 @@ const reading = (over: Partial<SensorData> = {}): SensorData => ({
 let entry = 0;
 const msg = (payload: Uint8Array): SourceMessage => ({
   payload,
-  id: MessageId.parse(`7:${entry++}:2:-1:0`),
+  messageId: MessageId.parse(`7:${entry++}:2:-1:0`),
   publishTime: T0 + 99_000,
 });
 
@@ -48,15 +48,15 @@ test('good AVRO becomes a record in the envelope of its device partition, stampe
   // The watermark moved, so every partition hears it; only the device's has the record.
   assert.deepEqual([...byPartition.keys()].sort(), [0, 1, 2, 3]);
   for (const [p, e] of byPartition) {
-    assert.deepEqual(e.origin, { partition: 2, position: m.id.serialize(), epoch: 4 });
+    assert.deepEqual(e.origin, { partition: 2, position: m.messageId.serialize(), epoch: 4 });
     assert.equal(e.watermark, T0 - 5_000);
     assert.equal(e.records.length, p === target ? 1 : 0);
   }
   const e = byPartition.get(target)!;
   assert.equal(e.records[0]!.device_type, 'temperature_sensor');
   assert.equal(e.records[0]!.event_time, T0);
-  assert.equal(e.positionOf(0), m.id.serialize());
-  assert.equal(out.commit.meta?.get('position'), m.id.serialize());
+  assert.equal(e.positionOf(0), m.messageId.serialize());
+  assert.equal(out.commit.meta?.get('position'), m.messageId.serialize());
 });
 
 test('records of many devices keep their source order and positions within each envelope', () => {
@@ -75,9 +75,13 @@ test('records of many devices keep their source order and positions within each 
     const expected = ms.filter((_, i) => partitionForKey(`sensor_${i}`, 4) === p);
     assert.deepEqual(
       e.records.map((_, i) => e.positionOf(i)),
-      expected.map((m) => m.id.serialize()),
+      expected.map((m) => m.messageId.serialize()),
     );
-    assert.equal(e.origin.position, ms.at(-1)!.id.serialize(), 'the origin is the batch end');
+    assert.equal(
+      e.origin.position,
+      ms.at(-1)!.messageId.serialize(),
+      'the origin is the batch end',
+    );
   }
 });
 

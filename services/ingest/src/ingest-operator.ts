@@ -33,11 +33,11 @@ export interface IngestOptions {
   maxFutureSkewMs?: number;
 }
 
-/** One message read from the source topic. */
+/** One message read from the source topic (a Pulsar Message is one, so no copy is made). */
 export interface SourceMessage {
   payload: Uint8Array;
   /** Its position on the source partition. */
-  id: MessageId;
+  messageId: MessageId;
   eventTime?: number | null;
   publishTime: number;
   properties?: Readonly<Record<string, string>>;
@@ -149,11 +149,11 @@ export class IngestOperator {
 
     for (const msg of batch) {
       // A redelivery of something already committed (acks can be lost): its outputs exist.
-      if (this.positionId !== null && msg.id.compare(this.positionId) <= 0) {
+      if (this.positionId !== null && msg.messageId.compare(this.positionId) <= 0) {
         stats.skipped++;
         continue;
       }
-      last = msg.id;
+      last = msg.messageId;
       let decoded =
         msg.decodeError === undefined
           ? decodeSensorMessage({
@@ -181,7 +181,7 @@ export class IngestOperator {
         stats.late++;
         continue;
       }
-      this.builders[this.route(record.device_id)]!.add(record, msg.id);
+      this.builders[this.route(record.device_id)]!.add(record, msg.messageId);
       stats.records++;
     }
 
@@ -205,7 +205,7 @@ export class IngestOperator {
   }
 
   private originOf(msg: SourceMessage, epoch: number): Origin {
-    return { partition: this.opts.sourcePartition, position: msg.id.serialize(), epoch };
+    return { partition: this.opts.sourcePartition, position: msg.messageId.serialize(), epoch };
   }
 }
 
