@@ -1,7 +1,7 @@
 // iotctl: what the seed did with kubectl patches (DESIGN.md §7) — status, epochs, savepoint,
 // suspend, resume, restore — over NATS, S3 and Redis. One line on stderr and exit 1 when a
 // server is unreachable (naming it and the variable), exit 2 on a usage error.
-//   node --import tsx tools/iotctl/src/main.ts <command> [options]
+//   npx iotctl <command> [options]   (bin/iotctl.js; `iotctl` in the service images)
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import {
