@@ -326,6 +326,105 @@ test(
   },
 );
 
+// ---- Dockerfile -------------------------------------------------------------------------------
+// No Docker engine here: what can be read from the file. test/deploy/compiled.test.ts runs the
+// same layout (production dependencies, dist/ only) with the local servers.
+
+interface Stage {
+  from: string;
+  name: string;
+  /** Instructions with continuation lines joined, comments dropped: ['RUN', 'npm ci …']. */
+  steps: [string, string][];
+}
+
+function dockerStages(source: string): Stage[] {
+  const stages: Stage[] = [];
+  const logical = source
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  for (const line of logical) {
+    const [, op = '', rest = ''] = /^\s*(\S+)\s+(.*)$/.exec(line) ?? [];
+    if (op.toUpperCase() === 'FROM') {
+      const [from = '', , name = ''] = rest.trim().split(/\s+/);
+      stages.push({ from, name, steps: [] });
+    } else stages.at(-1)?.steps.push([op.toUpperCase(), rest.trim()]);
+  }
+  return stages;
+}
+
+const stages = dockerStages(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+const runtime = stages.at(-1) as Stage;
+const steps = (stage: Stage, op: string): string[] =>
+  stage.steps.filter(([o]) => o === op).map(([, rest]) => rest);
+
+test('Dockerfile: the runtime stage is Node 24 slim or distroless', () => {
+  for (const stage of stages)
+    if (!stages.some((s) => s.name === stage.from))
+      assert.match(
+        stage.from,
+        /^(node:24-slim|gcr\.io\/distroless\/nodejs24-debian\d+)(@sha256:\w+)?$/,
+      );
+  assert.equal(runtime.name, 'runtime');
+});
+
+test('Dockerfile: runs the compiled service as a non-root user with node as PID 1', () => {
+  const user = steps(runtime, 'USER');
+  assert.equal(user.length, 1, 'one USER in the runtime stage');
+  assert.match(user[0] ?? '', /^(1000(:1000)?|node)$/);
+  // k8s runs the pods as uid 1000 (the base image's node user) with runAsNonRoot.
+  for (const service of Object.keys(SERVICES))
+    assert.equal(
+      at(k8sObject('Deployment', service), 'spec.template.spec.securityContext.runAsUser'),
+      1000,
+    );
+  assert.deepEqual(JSON.parse(steps(runtime, 'CMD')[0] ?? 'null'), ['node', 'dist/main.js']);
+  assert.deepEqual(steps(runtime, 'WORKDIR').at(-1), '/app/services/${SERVICE}');
+  const all = runtime.steps.map(([op, rest]) => `${op} ${rest}`).join('\n');
+  assert.doesNotMatch(all, /tsx|typescript|src\/main\.ts/, 'no tsx or sources at run time');
+  assert.match(all, /NODE_OPTIONS=--max-old-space-size=160/);
+});
+
+test('Dockerfile: the runtime gets production dependencies only, and dist/ from the build', () => {
+  const copies = steps(runtime, 'COPY');
+  const fromStage = (dest: string) => {
+    const copy = copies.find((c) => c.endsWith(` ${dest}`));
+    assert.ok(copy, `the runtime stage copies ${dest}`);
+    const name = /--from=(\S+)/.exec(copy)?.[1];
+    const stage = stages.find((s) => s.name === name);
+    assert.ok(stage, `${dest} comes from a stage of this file`);
+    return { copy, stage };
+  };
+  const deps = fromStage('./node_modules').stage;
+  const install = steps(deps, 'RUN').join('\n');
+  assert.match(install, /npm ci --omit=dev --ignore-scripts/);
+  assert.ok(!copies.some((c) => /^(?!--from)/.test(c)), 'nothing from the build context');
+  assert.match(
+    fromStage('services/${SERVICE}/dist').copy,
+    / \/src\/services\/\$\{SERVICE\}\/dist /,
+  );
+  // The build stage compiles every service and iotctl.
+  const build = stages.find((s) => s.name === 'build') as Stage;
+  assert.ok(steps(build, 'RUN').includes('node --import tsx tools/build/src/main.ts'));
+  assert.match(
+    steps(runtime, 'RUN').join('\n'),
+    /ln -s \/app\/tools\/iotctl\/bin\/iotctl\.js \/usr\/local\/bin\/iotctl/,
+  );
+});
+
+test('.dockerignore keeps the build inputs and leaves out node_modules and local builds', () => {
+  const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  for (const needed of ['libs', 'services', 'tools', 'tsconfig.json', 'package.json'])
+    assert.ok(!ignored.includes(needed), `${needed} is in the build context`);
+  for (const left of ['**/node_modules', '**/dist']) assert.ok(ignored.includes(left), left);
+});
+
 // ---- docs -------------------------------------------------------------------------------------
 
 for (const [service, spec] of Object.entries(SERVICES)) {
