@@ -183,6 +183,11 @@ export class PulsarAdmin {
     await this.call('PUT', `${this.topic(topic)}/partitions`, partitions);
   }
 
+  /** Raises a partitioned topic's partition count (Pulsar cannot lower one: HTTP 409). */
+  async updatePartitionedTopic(topic: string, partitions: number): Promise<void> {
+    await this.call('POST', `${this.topic(topic)}/partitions`, partitions);
+  }
+
   async createTopic(topic: string): Promise<void> {
     await this.call('PUT', this.topic(topic));
   }
