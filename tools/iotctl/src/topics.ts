@@ -63,7 +63,7 @@ export function planTopic(want: TopicWant, have: TopicHave, allowRepartition: bo
       line:
         `${topic}: raising ${have.partitions} → ${partitions} partitions moves devices to other ` +
         `aggregator partitions, whose state lacks their open windows; do it on a drained ` +
-        `pipeline with --repartition-records (k8s/README.md, Partitions)`,
+        `pipeline with --repartition-records (k8s/README.md, Topics and partitions)`,
     };
   return {
     action: 'raise',
