@@ -348,6 +348,8 @@ for (const [service, spec] of Object.entries(SERVICES)) {
     const s = composeService(service);
     assert.equal(at(s, 'build.args.SERVICE'), service);
     assert.equal(at(s, 'build.dockerfile'), 'Dockerfile');
+    assert.equal(s.read_only, true, `${service}: read-only root filesystem`);
+    assert.deepEqual(s.tmpfs, ['/tmp'], `${service}: /tmp writable`);
     const env = Object.fromEntries(
       Object.entries(obj(s.environment, `${service} environment`)).map(([k, v]) => [
         k,
