@@ -65,9 +65,9 @@ test('creates the topics, idempotently, even when several pods run it at once', 
 });
 
 test('raises a partition count; the records topic only with --repartition-records', async () => {
-  const raised = await ensure({ PULSAR_TOPIC_PARTITIONS: '5' });
-  assert.equal(raised.code, 0, raised.err);
-  assert.match(raised.out, /: raised from 3 to 5 partitions$/m);
+  const raising = await Promise.all([1, 2, 3].map(() => ensure({ PULSAR_TOPIC_PARTITIONS: '5' })));
+  for (const r of raising) assert.equal(r.code, 0, r.err);
+  assert.ok(raising.some((r) => /: raised from 3 to 5 partitions$/m.test(r.out)));
   assert.equal(await partitions(env.PULSAR_TOPIC), 5);
 
   const refused = await ensure({ PULSAR_TOPIC_PARTITIONS: '5', RECORDS_TOPIC_PARTITIONS: '4' });

@@ -93,7 +93,7 @@ async function apply(admin: PulsarAdmin, want: TopicWant, have: TopicHave): Prom
 /**
  * Brings every topic to its wanted shape; returns one line per topic, or throws with every
  * topic it refused to change. Another process doing the same at once (every pod's init step)
- * makes a create or raise answer 409: the topic is then read again and planned anew.
+ * can make a create answer 409 or a raise 422: the topic is then read again and planned anew.
  */
 export async function ensureTopics(
   admin: PulsarAdmin,
@@ -109,7 +109,8 @@ export async function ensureTopics(
       try {
         await apply(admin, want, have);
       } catch (err) {
-        if (!(err instanceof AdminError && err.status === 409)) throw err;
+        // 409: created meanwhile; 422: raised past the count meanwhile.
+        if (!(err instanceof AdminError && (err.status === 409 || err.status === 422))) throw err;
         step = planTopic(want, await inspect(admin, want.topic), allowRepartition);
         if (step.action === 'create' || step.action === 'raise')
           throw new Error(`${want.topic}: ${err.message}`, { cause: err });
