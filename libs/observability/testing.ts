@@ -1,5 +1,5 @@
-// Test helpers for service mains: run one as a child process the way `npm start` does and
-// check the contract every service keeps (bad config → one line + exit 1; good config →
+// Test helpers for service mains: run one as a child process the way `npm start` (or, compiled,
+// the image) does and check the contract every service keeps (bad config → one line + exit 1; good config →
 // /healthz answers; SIGTERM → clean exit). Imported as '@iot/observability/testing'.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,10 +24,14 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node --import tsx <main>` in the service's folder with `env` over the parent's environment. */
+/**
+ * Starts `node --import tsx <main>` (a TypeScript source) or `node <main>` (compiled JavaScript,
+ * as the images run it) in the service's folder with `env` over the parent's environment.
+ */
 export function spawnService(main: string | URL, env: Record<string, string>): ServiceProcess {
   const mainPath = main instanceof URL ? fileURLToPath(main) : main;
-  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+  const args = mainPath.endsWith('.ts') ? ['--import', 'tsx', mainPath] : [mainPath];
+  const child = spawn(process.execPath, args, {
     cwd: dirname(dirname(mainPath)),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

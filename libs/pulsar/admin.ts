@@ -183,6 +183,11 @@ export class PulsarAdmin {
     await this.call('PUT', `${this.topic(topic)}/partitions`, partitions);
   }
 
+  /** Raises a partitioned topic's partition count (the same count is a no-op; a lower one, HTTP 422). */
+  async updatePartitionedTopic(topic: string, partitions: number): Promise<void> {
+    await this.call('POST', `${this.topic(topic)}/partitions`, partitions);
+  }
+
   async createTopic(topic: string): Promise<void> {
     await this.call('PUT', this.topic(topic));
   }

@@ -1,18 +1,5 @@
 import { testServiceLifecycle } from '@iot/observability/testing';
+import { useLifecycleTestEnv } from './lifecycle-test-env.ts';
 
-// The lifecycle tests spawn main.ts with this process's environment: point it at a test
-// namespace, subjects, lease bucket and S3 prefix so it never touches a real pipeline's
-// (it sets Pulsar retention and campaigns for the lease at start).
-const admin = process.env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080';
-const namespace = 'public/iot-checkpointer-test';
-const res = await fetch(`${admin}/admin/v2/namespaces/${namespace}`, { method: 'PUT' });
-if (!res.ok && res.status !== 409) throw new Error(`creating ${namespace}: HTTP ${res.status}`);
-Object.assign(process.env, {
-  PULSAR_TOPIC: `persistent://${namespace}/lifecycle-data`,
-  RECORDS_TOPIC: `persistent://${namespace}/lifecycle-records`,
-  CONTROL_SUBJECT_PREFIX: 'test.checkpointer.lifecycle',
-  CHECKPOINT_LEASE_BUCKET: 'test_checkpointer_lifecycle',
-  CHECKPOINT_S3_PREFIX: 'test-checkpointer-lifecycle',
-});
-
+await useLifecycleTestEnv();
 testServiceLifecycle('checkpointer', new URL('./main.ts', import.meta.url));

@@ -236,9 +236,7 @@ try {
   const width = Math.max(...table.map(([k]) => k.length));
   process.stdout.write(table.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
   if (!exact) process.stdout.write(report + '\n');
-  process.stdout.write(
-    `list them: CHECKPOINT_S3_PREFIX=${names.name} node --import tsx tools/iotctl/src/main.ts epochs\n`,
-  );
+  process.stdout.write(`list them: CHECKPOINT_S3_PREFIX=${names.name} npx iotctl epochs\n`);
   exitCode = exact && dlqExact ? 0 : 1;
 } finally {
   progress?.stop();

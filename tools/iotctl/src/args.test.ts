@@ -9,6 +9,9 @@ test('parses commands and flags', () => {
   assert.equal(a.flags.get('timeout'), '90s');
   assert.equal(parseArgs(['status', '--json']).flags.get('json'), true);
   assert.equal(parseArgs(['restore', '--from', '12']).flags.get('from'), '12');
+  const t = parseArgs(['topics', 'ensure', '--repartition-records']);
+  assert.equal(t.command, 'topics');
+  assert.equal(t.flags.get('repartition-records'), true);
 });
 
 test('usage errors say what is wrong', () => {
@@ -17,4 +20,6 @@ test('usage errors say what is wrong', () => {
   assert.throws(() => parseArgs(['restore']), /restore needs --from/);
   assert.throws(() => parseArgs(['savepoint', '--name']), /--name needs a value/);
   assert.throws(() => parseArgs(['status', '--bogus']), /unknown option --bogus/);
+  assert.throws(() => parseArgs(['topics']), /topics needs one of: ensure/);
+  assert.throws(() => parseArgs(['topics', 'delete']), /topics needs one of: ensure/);
 });

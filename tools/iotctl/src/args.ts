@@ -9,11 +9,23 @@ export const USAGE = `usage: iotctl <command> [options]
   restore --from EPOCH|NAME restore a complete epoch or savepoint: running owners reload it at a
                             micro-batch boundary (suspend, restore, resume); with no service
                             running, its snapshots are written into Redis for the next start
+  topics ensure             create the pipeline's topics (PULSAR_TOPIC_PARTITIONS and
+                            RECORDS_TOPIC_PARTITIONS partitions) or raise their partition counts;
+                            idempotent. Raising the records topic's needs --repartition-records
 options: --json (status, epochs), --timeout DURATION (savepoint, suspend, resume, restore)
 environment: NATS_URL, S3_ENDPOINT, S3_BUCKET, S3_*, REDIS_URL, CONTROL_SUBJECT_PREFIX,
-             CHECKPOINT_S3_PREFIX, STATE_NAMESPACE (defaults: the local stack)`;
+             CHECKPOINT_S3_PREFIX, STATE_NAMESPACE, PULSAR_ADMIN_URL, PULSAR_AUTH_TOKEN, *_TOPIC
+             (defaults: the local stack)`;
 
-export const COMMANDS = ['status', 'epochs', 'savepoint', 'suspend', 'resume', 'restore'] as const;
+export const COMMANDS = [
+  'status',
+  'epochs',
+  'savepoint',
+  'suspend',
+  'resume',
+  'restore',
+  'topics',
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Args {
@@ -24,7 +36,9 @@ export interface Args {
 export class UsageError extends Error {}
 
 const VALUE_FLAGS = new Set(['name', 'from', 'timeout']);
-const BOOL_FLAGS = new Set(['json']);
+const BOOL_FLAGS = new Set(['json', 'repartition-records']);
+// Commands with a sub-command: `topics ensure`.
+const SUBCOMMANDS: Partial<Record<Command, readonly string[]>> = { topics: ['ensure'] };
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
@@ -32,6 +46,9 @@ export function parseArgs(argv: readonly string[]): Args {
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(`unknown command "${command}"`);
   }
+  const subcommands = SUBCOMMANDS[command as Command];
+  if (subcommands !== undefined && !subcommands.includes(rest.shift() ?? ''))
+    throw new UsageError(`${command} needs one of: ${subcommands.join(', ')}`);
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';

@@ -1,7 +1,7 @@
 // iotctl: what the seed did with kubectl patches (docs/architecture.md, "Operating it") — status, epochs, savepoint,
 // suspend, resume, restore — over NATS, S3 and Redis. One line on stderr and exit 1 when a
 // server is unreachable (naming it and the variable), exit 2 on a usage error.
-//   node --import tsx tools/iotctl/src/main.ts <command> [options]
+//   npx iotctl <command> [options]   (bin/iotctl.js; `iotctl` in the service images)
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import {
@@ -12,11 +12,19 @@ import {
   totalBytes,
   type Manifest,
 } from '@iot/checkpoint-storage';
-import { loadConfig, parseDuration, ConfigError, type ConfigOf } from '@iot/config';
+import {
+  loadConfig,
+  parseDuration,
+  pulsarCredentials,
+  ConfigError,
+  type ConfigOf,
+} from '@iot/config';
+import { AdminError, PulsarAdmin } from '@iot/pulsar';
 import { ControlClient, subjects } from '@iot/control-plane';
 import { PartitionState } from '@iot/state';
 import { USAGE, UsageError, parseArgs, type Args } from './args.ts';
 import { spec } from './config.ts';
+import { ensureTopics, type TopicWant } from './topics.ts';
 
 type Config = ConfigOf<typeof spec>;
 
@@ -330,6 +338,37 @@ async function restoreLive(
   );
 }
 
+async function ensurePipelineTopics(config: Config, args: Args): Promise<void> {
+  const admin = new PulsarAdmin({
+    adminUrl: config.PULSAR_ADMIN_URL,
+    ...pulsarCredentials(config),
+  });
+  const wants: TopicWant[] = [
+    {
+      variable: 'PULSAR_TOPIC',
+      topic: config.PULSAR_TOPIC,
+      partitions: config.PULSAR_TOPIC_PARTITIONS,
+    },
+    {
+      variable: 'RECORDS_TOPIC',
+      topic: config.RECORDS_TOPIC,
+      partitions: config.RECORDS_TOPIC_PARTITIONS,
+      keyedState: true,
+    },
+    { variable: 'AGGREGATES_TOPIC', topic: config.AGGREGATES_TOPIC, partitions: 0 },
+    { variable: 'ALERTS_TOPIC', topic: config.ALERTS_TOPIC, partitions: 0 },
+    { variable: 'DLQ_TOPIC', topic: config.DLQ_TOPIC, partitions: 0 },
+  ];
+  try {
+    for (const line of await ensureTopics(admin, wants, args.flags.has('repartition-records')))
+      out(line);
+  } catch (err) {
+    if (err instanceof AdminError && err.status === 0)
+      throw new CliError(`${err.message} (is Pulsar running? set PULSAR_ADMIN_URL)`);
+    throw err;
+  }
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   let args: Args;
   let config: Config;
@@ -364,6 +403,9 @@ async function run(argv: readonly string[]): Promise<number> {
         break;
       case 'restore':
         await restore(config, args);
+        break;
+      case 'topics':
+        await ensurePipelineTopics(config, args);
         break;
     }
     return 0;

@@ -1,4 +1,4 @@
-// `iot-loadgen`: publishes the deterministic generated stream (../generator.ts) to Pulsar,
+// `loadgen`: publishes the deterministic generated stream (../generator.ts) to Pulsar,
 // paced to a target rate. Usage: see HELP below or tools/loadgen/README.md.
 // Exit codes: 0 done, 1 publishing failed, 2 bad flags or Pulsar unreachable, 130 interrupted.
 import { writeFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import {
 import { achievedRate, formatProgress } from '../progress.ts';
 import { publishStream, type PublishState } from '../publish.ts';
 
-const HELP = `Usage: iot-loadgen [flags]   (npm run start -w @iot/loadgen -- [flags])
+const HELP = `Usage: loadgen [flags]   (npx loadgen [flags] in a checkout)
 
 Publishes a deterministic stream of SensorData messages to a Pulsar topic, each to the
 partition the generator names, paced to --rate msg/s of wall-clock time.

@@ -1,4 +1,4 @@
-// `iot-verify`: did the pipeline write exactly the rows (and DLQ entries) a generated stream
+// `verify`: did the pipeline write exactly the rows (and DLQ entries) a generated stream
 // must produce? Regenerates the stream from loadgen's parameters, reads ClickHouse through
 // FINAL, compares row by row; optionally counts the DLQ by reason. See tools/verify/README.md.
 // Exit codes: 0 exact, 1 differences, 2 bad flags or a server unreachable.
@@ -27,8 +27,8 @@ import { DlqTally, formatCounts } from '../dlq.ts';
 import { expectedFromParams } from '../expected.ts';
 import { scopeFilter, streamScope } from '../scope.ts';
 
-const HELP = `Usage: iot-verify --params FILE [flags]   (npm run start -w @iot/verify -- …)
-       iot-verify --start T --partitions N [generator flags as for loadgen] [flags]
+const HELP = `Usage: verify --params FILE [flags]   (npx verify … in a checkout)
+       verify --start T --partitions N [generator flags as for loadgen] [flags]
 
 Regenerates the stream loadgen published, computes the rows the pipeline must have written,
 reads them from ClickHouse (FINAL, only the stream's devices and windows) and compares.

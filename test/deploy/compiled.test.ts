@@ -1,0 +1,82 @@
+// The compiled services as the images run them (Dockerfile, runtime stage), without Docker:
+// `npm run build` bundles each service into services/<svc>/dist/main.js; this test lays out
+// an /app like the image's in a temporary folder (the package manifests, production
+// dependencies only from `npm ci --omit=dev --ignore-scripts`, each service's dist/ and
+// iotctl's bin/ and dist/, no sources) and runs them with plain `node dist/main.js`. They must
+// keep the same process contract as the sources (services/*/src/main.test.ts): a bad variable
+// exits 1 with one line, /healthz answers, SIGTERM stops them cleanly. Needs the local stack.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { testServiceLifecycle } from '@iot/observability/testing';
+
+import { useLifecycleTestEnv } from '../../services/checkpointer/src/lifecycle-test-env.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const SERVICES = ['ingest', 'aggregator', 'writer', 'checkpointer'];
+
+function run(command: string, args: string[], cwd: string): string {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+run(process.execPath, ['--import', 'tsx', 'tools/build/src/main.ts'], root);
+
+const app = mkdtempSync(join(tmpdir(), 'iot-image-'));
+after(() => rmSync(app, { recursive: true, force: true }));
+for (const file of ['package.json', 'package-lock.json']) cpSync(join(root, file), join(app, file));
+for (const group of ['libs', 'services', 'tools'])
+  for (const name of readdirSync(join(root, group))) {
+    const manifest = join(group, name, 'package.json');
+    if (existsSync(join(root, manifest))) cpSync(join(root, manifest), join(app, manifest));
+  }
+// --prefer-offline: the checkout's own `npm ci` has filled the cache.
+run(
+  'npm',
+  ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
+  app,
+);
+rmSync(join(app, 'node_modules/@iot'), { recursive: true, force: true });
+rmSync(join(app, 'node_modules/.bin'), { recursive: true, force: true });
+for (const dir of [
+  ...SERVICES.map((s) => `services/${s}/dist`),
+  'tools/iotctl/bin',
+  'tools/iotctl/dist',
+])
+  cpSync(join(root, dir), join(app, dir), { recursive: true });
+
+// The checkpointer's test namespace, subjects, bucket and prefix, as for its source test.
+await useLifecycleTestEnv();
+
+test('the image layout has production dependencies only and no sources', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  for (const name of [...Object.keys(pkg.devDependencies), 'tsx', 'typescript', 'esbuild'])
+    assert.ok(!existsSync(join(app, 'node_modules', name)), `${name} is not installed`);
+  for (const name of Object.keys(pkg.dependencies))
+    assert.ok(existsSync(join(app, 'node_modules', name)), `${name} is installed`);
+  const sources = readdirSync(app, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.endsWith('.ts') && !f.startsWith('node_modules'),
+  );
+  assert.deepEqual(sources, [], 'no TypeScript outside node_modules');
+});
+
+for (const service of SERVICES)
+  testServiceLifecycle(service, pathToFileURL(join(app, 'services', service, 'dist/main.js')));
+
+test('the iotctl command runs the compiled dist/main.js where there are no sources', () => {
+  const r = spawnSync(join(app, 'tools/iotctl/bin/iotctl.js'), ['no-such-command'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /usage: iotctl <command>/);
+});
