@@ -470,7 +470,7 @@ test('Dockerfile: runs the compiled service as a non-root user with node as PID 
   assert.deepEqual(steps(runtime, 'WORKDIR').at(-1), '/app/services/${SERVICE}');
   const all = runtime.steps.map(([op, rest]) => `${op} ${rest}`).join('\n');
   assert.doesNotMatch(all, /tsx|typescript|src\/main\.ts/, 'no tsx or sources at run time');
-  assert.match(all, /NODE_OPTIONS=--max-old-space-size=160/);
+  assert.match(all, /NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=16"/);
 });
 
 test('Dockerfile: the runtime gets production dependencies only, and dist/ from the build', () => {
