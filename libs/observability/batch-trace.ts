@@ -75,8 +75,11 @@ export class BatchTrace {
     return this.span !== undefined;
   }
 
-  /** Notes messages received into the batch being gathered; `at` = when receiving started. */
-  received(messages: Received, at: number = performance.now()): void {
+  /**
+   * Notes messages received into the batch being gathered; `at` = when receiving started, in
+   * epoch ms (whole: Zipkin refuses fractional microseconds, which performance.now() makes).
+   */
+  received(messages: Received, at: number = Date.now()): void {
     if (messages.length === 0) return;
     this.firstAt ??= at;
     this.gathered.push(messages);
@@ -88,7 +91,7 @@ export class BatchTrace {
    */
   begin(attributes?: () => Attributes, firstPhase = 'receive'): void {
     if (this.traceparent !== undefined) return;
-    const startTime = this.firstAt ?? performance.now();
+    const startTime = this.firstAt ?? Date.now();
     const parent = this.opts.upstream === 'parent' ? this.parentContext() : ROOT_CONTEXT;
     const span = this.tracer.startSpan(this.name, { startTime }, parent);
     const sc = span.spanContext();
@@ -237,7 +240,7 @@ export function tracedSource<B extends BatchLike>(
 ): BatchSourceLike<B> {
   return {
     async receiveBatch(maxMessages, timeoutMs) {
-      const at = performance.now();
+      const at = Date.now();
       const batch = await source.receiveBatch(maxMessages, timeoutMs);
       if (batch.messages.length === 0) return batch;
       bt.received(batch.messages, at);

@@ -33,8 +33,8 @@ export type TracesSamplerName =
   | 'always_on'
   | 'always_off';
 
-/** Zipkin's own default collector URL (what the SDK uses when the variable is unset). */
-export const DEFAULT_ZIPKIN_ENDPOINT = 'http://localhost:9411/api/v2/spans';
+/** The local stack's Zipkin (the SDK's default says localhost, which may resolve to ::1 first). */
+export const DEFAULT_ZIPKIN_ENDPOINT = 'http://127.0.0.1:9411/api/v2/spans';
 
 export interface TracingOptions {
   serviceName: string;
@@ -98,7 +98,7 @@ function exporterFor(opts: TracingOptions): { name: string; exporter?: SpanExpor
         exporter: new ZipkinExporter({ url: opts.zipkinEndpoint ?? DEFAULT_ZIPKIN_ENDPOINT }),
       };
     case 'otlp': {
-      const base = (opts.otlpEndpoint ?? 'http://localhost:4318').replace(/\/+$/, '');
+      const base = (opts.otlpEndpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '');
       return { name, exporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }) };
     }
   }

@@ -122,6 +122,12 @@ const supervisor = new PartitionSupervisor<number>({
       ),
       sink: {
         publish: async (outputs) => {
+          // Windows closed by time alone (no input in the batch), or outputs republished at
+          // start: a batch span of its own (a root).
+          trace.begin(
+            () => ({ 'iot.partition': partition, 'iot.owner_epoch': state.ownerEpoch }),
+            'publish',
+          );
           for (const o of outputs) trace.inject(o.message.properties);
           await Promise.all(outputs.map((o) => outs[o.topic].send(o.message)));
         },
@@ -162,7 +168,11 @@ const supervisor = new PartitionSupervisor<number>({
       },
     });
     return checkpointing.wrap(partition, state, {
-      start: () => task.start(),
+      start: async () => {
+        const started = await task.start();
+        trace.end(() => ({ 'iot.republished': started.republished }));
+        return started;
+      },
       step: tracedStep(trace, () => task.step()),
     });
   },
