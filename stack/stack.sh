@@ -92,6 +92,17 @@ start_bg() { # start_bg NAME CWD CMD...: start a server in the background, recor
   echo $! >"$RUN_DIR/$name.pid"
 }
 
+maven_jar() { # maven_jar NAME WHAT GROUP:ARTIFACT:VERSION:jar:CLASSIFIER JAR: one jar from Maven Central, once
+  local name="$1" what="$2" artifact="$3" jar="$4"
+  [[ -f "$jar" ]] && return 0
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch $what from Maven Central"
+  say "fetching $what from Maven Central"
+  mkdir -p "$(dirname "$jar")"
+  mvn -q -B -s "$STACK_SRC/pulsar/settings.xml" dependency:copy -Dartifact="$artifact" \
+    -DoutputDirectory="$(dirname "$jar")" >"$LOG_DIR/$name-install.log" 2>&1 ||
+    die "fetching $what failed; see $LOG_DIR/$name-install.log"
+}
+
 # --- Pulsar ------------------------------------------------------------------------------
 
 pulsar_ready() {
@@ -248,14 +259,8 @@ s3_ready() {
 }
 
 s3_install() {
-  local jar="$STACK_DIR/s3/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
-  [[ -f "$jar" ]] && return 0
-  say "fetching S3Proxy $S3PROXY_VERSION from Maven Central"
-  mkdir -p "$STACK_DIR/s3"
-  mvn -q -B -s "$STACK_SRC/pulsar/settings.xml" dependency:copy \
-    -Dartifact="org.gaul:s3proxy:$S3PROXY_VERSION:jar:jar-with-dependencies" \
-    -DoutputDirectory="$STACK_DIR/s3" >"$LOG_DIR/s3-install.log" 2>&1 ||
-    die "fetching S3Proxy failed; see $LOG_DIR/s3-install.log"
+  maven_jar s3 "S3Proxy $S3PROXY_VERSION" "org.gaul:s3proxy:$S3PROXY_VERSION:jar:jar-with-dependencies" \
+    "$STACK_DIR/s3/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
 }
 
 s3_start() {
@@ -273,14 +278,8 @@ zipkin_ready() {
 }
 
 zipkin_install() {
-  local jar="$STACK_DIR/zipkin/zipkin-server-$ZIPKIN_VERSION-exec.jar"
-  [[ -f "$jar" ]] && return 0
-  say "fetching Zipkin server $ZIPKIN_VERSION from Maven Central"
-  mkdir -p "$STACK_DIR/zipkin"
-  mvn -q -B -s "$STACK_SRC/pulsar/settings.xml" dependency:copy \
-    -Dartifact="io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" \
-    -DoutputDirectory="$STACK_DIR/zipkin" >"$LOG_DIR/zipkin-install.log" 2>&1 ||
-    die "fetching Zipkin failed; see $LOG_DIR/zipkin-install.log"
+  maven_jar zipkin "Zipkin server $ZIPKIN_VERSION" "io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" \
+    "$STACK_DIR/zipkin/zipkin-server-$ZIPKIN_VERSION-exec.jar"
 }
 
 zipkin_start() {
