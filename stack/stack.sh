@@ -9,7 +9,7 @@
 #   stack.sh logs [server]       where the logs are, or the tail of one
 #   stack.sh token [role]        a JWT for the broker's token auth (sub = role, default admin)
 #
-# Servers: pulsar clickhouse redis nats s3. Data, logs and pid files live under $IOT_STACK_DIR
+# Servers: pulsar clickhouse redis nats s3 zipkin. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
 set -euo pipefail
 
@@ -22,6 +22,7 @@ RUN_DIR="$STACK_DIR/run"
 
 PULSAR_VERSION="4.2.4"
 S3PROXY_VERSION="3.0.0"
+ZIPKIN_VERSION="3.5.1"
 PULSAR_PORT=6650
 PULSAR_TLS_PORT=6651
 PULSAR_ADMIN_PORT=8080
@@ -34,10 +35,11 @@ REDIS_PORT="${STACK_REDIS_PORT:-6380}"
 NATS_PORT=4222
 S3_PORT=9100
 S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
+ZIPKIN_PORT=9411
 # Heap for a 2-core, 24 GiB machine that also runs ClickHouse and the pipeline.
 PULSAR_JAVA_OPTS="${PULSAR_JAVA_OPTS:--Xms512m -Xmx1536m -XX:MaxDirectMemorySize=1536m -XX:+UseG1GC}"
 
-ALL_SERVERS=(pulsar clickhouse redis nats s3)
+ALL_SERVERS=(pulsar clickhouse redis nats s3 zipkin)
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 
@@ -88,6 +90,17 @@ start_bg() { # start_bg NAME CWD CMD...: start a server in the background, recor
   shift 2
   (cd "$cwd" && exec setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
   echo $! >"$RUN_DIR/$name.pid"
+}
+
+maven_jar() { # maven_jar NAME WHAT GROUP:ARTIFACT:VERSION:jar:CLASSIFIER JAR: one jar from Maven Central, once
+  local name="$1" what="$2" artifact="$3" jar="$4"
+  [[ -f "$jar" ]] && return 0
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch $what from Maven Central"
+  say "fetching $what from Maven Central"
+  mkdir -p "$(dirname "$jar")"
+  mvn -q -B -s "$STACK_SRC/pulsar/settings.xml" dependency:copy -Dartifact="$artifact" \
+    -DoutputDirectory="$(dirname "$jar")" >"$LOG_DIR/$name-install.log" 2>&1 ||
+    die "fetching $what failed; see $LOG_DIR/$name-install.log"
 }
 
 # --- Pulsar ------------------------------------------------------------------------------
@@ -246,14 +259,8 @@ s3_ready() {
 }
 
 s3_install() {
-  local jar="$STACK_DIR/s3/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
-  [[ -f "$jar" ]] && return 0
-  say "fetching S3Proxy $S3PROXY_VERSION from Maven Central"
-  mkdir -p "$STACK_DIR/s3"
-  mvn -q -B -s "$STACK_SRC/pulsar/settings.xml" dependency:copy \
-    -Dartifact="org.gaul:s3proxy:$S3PROXY_VERSION:jar:jar-with-dependencies" \
-    -DoutputDirectory="$STACK_DIR/s3" >"$LOG_DIR/s3-install.log" 2>&1 ||
-    die "fetching S3Proxy failed; see $LOG_DIR/s3-install.log"
+  maven_jar s3 "S3Proxy $S3PROXY_VERSION" "org.gaul:s3proxy:$S3PROXY_VERSION:jar:jar-with-dependencies" \
+    "$STACK_DIR/s3/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
 }
 
 s3_start() {
@@ -262,6 +269,30 @@ s3_start() {
   sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/s3proxy/s3proxy.conf" >"$dir/s3proxy.conf"
   start_bg s3 "$dir" java -Xmx256m -jar "$dir/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar" \
     --properties "$dir/s3proxy.conf"
+}
+
+# --- Zipkin (trace backend, in-memory storage) -------------------------------------------
+
+zipkin_ready() {
+  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ZIPKIN_PORT/health")" == 200 ]]
+}
+
+zipkin_install() {
+  maven_jar zipkin "Zipkin server $ZIPKIN_VERSION" "io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" \
+    "$STACK_DIR/zipkin/zipkin-server-$ZIPKIN_VERSION-exec.jar"
+}
+
+zipkin_start() {
+  local dir="$STACK_DIR/zipkin"
+  # Zipkin's defaults listen on every interface and pick up collectors from variables such as
+  # PULSAR_SERVICE_URL or KAFKA_BOOTSTRAP_SERVERS: bind to loopback, keep the HTTP collector
+  # and the query API/UI, in-memory storage (traces are gone after a restart), nothing else.
+  start_bg zipkin "$dir" env -u PULSAR_SERVICE_URL -u KAFKA_BOOTSTRAP_SERVERS -u RABBIT_ADDRESSES \
+    -u RABBIT_URI -u ACTIVEMQ_URL -u EUREKA_SERVICE_URL \
+    STORAGE_TYPE=mem MEM_MAX_SPANS=200000 COLLECTOR_GRPC_ENABLED=false \
+    java -Xmx384m -jar "$dir/zipkin-server-$ZIPKIN_VERSION-exec.jar" \
+    --armeria.ports[0].ip=127.0.0.1 --armeria.ports[0].port="$ZIPKIN_PORT" \
+    '--armeria.ports[0].protocols[0]=http'
 }
 
 # --- commands ----------------------------------------------------------------------------
@@ -274,10 +305,11 @@ port_of() {
   redis) echo "$REDIS_PORT" ;;
   nats) echo "$NATS_PORT" ;;
   s3) echo "$S3_PORT (bucket $S3_BUCKET)" ;;
+  zipkin) echo "$ZIPKIN_PORT (UI http://127.0.0.1:$ZIPKIN_PORT/zipkin/)" ;;
   esac
 }
 
-check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
+check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3 | zipkin) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
 
 # --- Tools the tests use besides the servers --------------------------------------------------
 

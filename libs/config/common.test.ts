@@ -39,8 +39,26 @@ test('shared settings default to the local stack', () => {
   assert.equal(config.LOG_LEVEL, 'info');
   assert.equal(config.SHUTDOWN_TIMEOUT, 10_000);
   assert.equal(config.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
+  assert.equal(config.OTEL_TRACES_EXPORTER, undefined);
+  assert.equal(config.OTEL_TRACES_SAMPLER, 'parentbased_traceidratio');
+  assert.equal(config.OTEL_TRACES_SAMPLER_ARG, 0.01);
   assert.equal(config.PULSAR_AUTH_TOKEN, undefined);
   assert.equal(config.PULSAR_TLS_TRUST_CERTS, undefined);
+});
+
+test('tracing settings take the OpenTelemetry SDK names and refuse what the SDK would not', () => {
+  const config = loadConfig(all, {
+    OTEL_TRACES_EXPORTER: 'zipkin',
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://zipkin:9411/api/v2/spans',
+    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_TRACES_SAMPLER_ARG: '1',
+  });
+  assert.equal(config.OTEL_TRACES_EXPORTER, 'zipkin');
+  assert.equal(config.OTEL_TRACES_SAMPLER, 'always_on');
+  assert.throws(
+    () => loadConfig(all, { OTEL_TRACES_EXPORTER: 'jaeger', OTEL_TRACES_SAMPLER_ARG: '2' }),
+    /OTEL_TRACES_EXPORTER="jaeger" is not an accepted value.*OTEL_TRACES_SAMPLER_ARG="2" is above/,
+  );
 });
 
 test("the seed's CLICKHOUSE_URL is accepted and converted", () => {

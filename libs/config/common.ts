@@ -11,6 +11,7 @@ import {
   custom,
   duration,
   int,
+  num,
   oneOf,
   str,
   topic,
@@ -109,13 +110,33 @@ export const s3Spec = {
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
+/** OTEL_TRACES_EXPORTER values we support (the OpenTelemetry SDK environment names). */
+export const TRACES_EXPORTERS = ['otlp', 'zipkin', 'console', 'none'] as const;
+/** OTEL_TRACES_SAMPLER values (the OpenTelemetry SDK environment names). */
+export const TRACES_SAMPLERS = [
+  'parentbased_traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'traceidratio',
+  'always_on',
+  'always_off',
+] as const;
+
 /** What every service process needs to run: its ops port, logging, tracing, shutdown. */
 export function serviceSpec(defaultHttpPort: number) {
   return {
     // 0 picks a free port (tests); the start log line names the port actually bound.
     HTTP_PORT: int({ min: 0, max: 65535 }).default(String(defaultHttpPort)),
     LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+    // Tracing, with the OpenTelemetry SDK's own variable names (libs/observability/tracing.ts).
+    // Unset exporter: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.
+    OTEL_TRACES_EXPORTER: oneOf(TRACES_EXPORTERS).optional(),
     OTEL_EXPORTER_OTLP_ENDPOINT: url({ example: 'http://otel-collector:4318' }).optional(),
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT: url({ example: 'http://zipkin:9411/api/v2/spans' }).optional(),
+    // Spans are per micro-batch; 1 % of the batches that start a trace (ingest) keeps the cost
+    // low, and every later stage follows the upstream decision (parent-based).
+    OTEL_TRACES_SAMPLER: oneOf(TRACES_SAMPLERS).default('parentbased_traceidratio'),
+    OTEL_TRACES_SAMPLER_ARG: num({ min: 0, max: 1 }).default('0.01'),
     // Below the orchestrator's grace period (Kubernetes: 30 s) so our own deadline fires first.
     SHUTDOWN_TIMEOUT: duration({ min: '100ms', max: '10m' }).default('10s'),
     // /healthz fails when the event loop was blocked longer than this (a liveness restart

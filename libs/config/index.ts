@@ -26,6 +26,8 @@ export { formatDuration, parseDuration } from './duration.ts';
 export { normalizeClickHouseUrl } from './clickhouse-url.ts';
 export {
   LOG_LEVELS,
+  TRACES_EXPORTERS,
+  TRACES_SAMPLERS,
   clickhouseSpec,
   controlPlaneSpec,
   envelopeSpec,

@@ -28,6 +28,23 @@ export {
 export { Readiness, type CheckResult, type ReadinessReport } from './readiness.ts';
 export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.ts';
 export { Shutdown, type ShutdownOptions, type SignalSource } from './shutdown.ts';
-export { setupTracing, type Tracing, type TracingOptions } from './tracing.ts';
+export {
+  DEFAULT_ZIPKIN_ENDPOINT,
+  samplerFor,
+  setupTracing,
+  type TracesExporterName,
+  type TracesSamplerName,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.ts';
+export {
+  BatchTrace,
+  TRACEPARENT,
+  isSampledTraceparent,
+  tracedSource,
+  tracedStep,
+  type BatchSourceLike,
+  type BatchTraceOptions,
+} from './batch-trace.ts';
 export { extractTraceContext, injectTraceContext } from './trace-context.ts';
 export { startService, type ServiceOptions, type ServiceRuntime } from './service.ts';

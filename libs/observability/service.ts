@@ -83,7 +83,11 @@ export async function startService<S extends Spec & ServiceSpec>(
   // After the port is ours: a process that cannot serve exits without a tracer to unwind.
   const tracing = setupTracing({
     serviceName: service,
+    exporterName: base.OTEL_TRACES_EXPORTER,
     otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT,
+    zipkinEndpoint: base.OTEL_EXPORTER_ZIPKIN_ENDPOINT,
+    sampler: base.OTEL_TRACES_SAMPLER,
+    samplerArg: base.OTEL_TRACES_SAMPLER_ARG,
     log,
     ...(opts.version === undefined ? {} : { serviceVersion: opts.version }),
   });
@@ -126,7 +130,7 @@ export async function startService<S extends Spec & ServiceSpec>(
     port: ops.port,
     pid: process.pid,
     node: process.version,
-    tracing: tracing.exporting ? 'otlp' : 'local',
+    tracing: tracing.exporterName,
     config: describeConfig(spec, config),
   });
   return { config, log, metrics, readiness, health, shutdown, tracer: tracing.tracer, ops };

@@ -41,7 +41,7 @@ test('properties without trace context give the base context back', () => {
 
 test('a consumer span continues the producer trace across the properties', async () => {
   const exporter = new InMemorySpanExporter();
-  const tracing = setupTracing({ serviceName: 'test', exporter });
+  const tracing = setupTracing({ serviceName: 'test', exporter, sampler: 'always_on' });
   try {
     const producer = tracing.tracer.startSpan('publish');
     const props = injectTraceContext({}, trace.setSpan(ROOT_CONTEXT, producer));
@@ -87,7 +87,11 @@ test('with an endpoint spans go to OTLP/HTTP <endpoint>/v1/traces', async () => 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  const tracing = setupTracing({ serviceName: 'otlp', otlpEndpoint: `http://127.0.0.1:${port}/` });
+  const tracing = setupTracing({
+    serviceName: 'otlp',
+    otlpEndpoint: `http://127.0.0.1:${port}/`,
+    sampler: 'always_on',
+  });
   try {
     assert.equal(tracing.exporting, true);
     tracing.tracer.startSpan('sent').end();

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource } from '@iot/channel';
-import { startService } from '@iot/observability';
+import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { MessageId, PulsarClient } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import {
@@ -95,21 +95,44 @@ const supervisor = new PartitionSupervisor<number>({
   create: (partition) => {
     const consumer = byPartition.get(partition)!;
     const state = new PartitionState(redis, 'aggregator', partition, config.STATE_NAMESPACE);
+    // One span per micro-batch, child of the first sampled records envelope it consumed and
+    // linked to the others; each aggregates and alerts envelope carries its traceparent on.
+    const trace = new BatchTrace(svc.tracer, 'aggregator batch', { upstream: 'parent' });
     const task = new AggregatorPartitionTask({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
-      source: batchSource(
-        consumer,
-        (m) => ({
-          payload: m.payload,
-          properties: m.properties,
-          position: m.messageId.serialize(),
-        }),
-        { cumulative: true },
+      source: tracedSource(
+        batchSource(
+          consumer,
+          (m) => ({
+            payload: m.payload,
+            properties: m.properties,
+            position: m.messageId.serialize(),
+          }),
+          { cumulative: true },
+        ),
+        trace,
+        {
+          next: 'apply',
+          attributes: ({ messages }) => ({
+            'iot.partition': partition,
+            'iot.owner_epoch': state.ownerEpoch,
+            'iot.envelopes': messages.length,
+            'iot.position.first': messages[0]!.position,
+            'iot.position.last': messages.at(-1)!.position,
+          }),
+        },
       ),
       sink: {
         publish: async (outputs) => {
+          // Windows closed by time alone (no input in the batch), or outputs republished at
+          // start: a batch span of its own (a root).
+          trace.begin(
+            () => ({ 'iot.partition': partition, 'iot.owner_epoch': state.ownerEpoch }),
+            'publish',
+          );
+          for (const o of outputs) trace.inject(o.message.properties);
           await Promise.all(outputs.map((o) => outs[o.topic].send(o.message)));
         },
       },
@@ -122,7 +145,16 @@ const supervisor = new PartitionSupervisor<number>({
       now: Date.now,
       maxBatch: ENVELOPES_PER_BATCH,
       batchTimeoutMs: 100,
+      onPhase: (phase) => trace.phase(phase),
       onBatch: (s) => {
+        trace.end(() => ({
+          'iot.records_applied': s.applied,
+          'iot.duplicates': s.duplicates,
+          'iot.late': s.late,
+          'iot.windows_closed': s.windowsClosed,
+          'iot.alerts': s.alerts,
+          ...(s.watermark === null ? {} : { 'iot.watermark': s.watermark }),
+        }));
         applied.inc(s.applied);
         dropped.inc({ why: 'duplicate' }, s.duplicates);
         dropped.inc({ why: 'fenced' }, s.fenced);
@@ -139,7 +171,14 @@ const supervisor = new PartitionSupervisor<number>({
         }
       },
     });
-    return checkpointing.wrap(partition, state, task);
+    return checkpointing.wrap(partition, state, {
+      start: async () => {
+        const started = await task.start();
+        trace.end(() => ({ 'iot.republished': started.republished }));
+        return started;
+      },
+      step: tracedStep(trace, () => task.step()),
+    });
   },
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,

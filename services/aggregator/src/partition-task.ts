@@ -43,6 +43,8 @@ export interface PartitionTaskDeps {
   maxBatch: number;
   batchTimeoutMs: number;
   onBatch?: (stats: BatchStats & { malformed: number; watermark: number | null }) => void;
+  /** Told when a batch moves on to committing, then to publishing (trace phases). */
+  onPhase?: (phase: 'commit' | 'publish') => void;
   /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
@@ -111,6 +113,7 @@ export class AggregatorPartitionTask {
     const meta = new Map(result.commit.meta);
     const last = batch.messages.at(-1)?.position;
     if (last !== undefined) meta.set(META_INPUT_POSITION, last);
+    this.deps.onPhase?.('commit');
     await this.deps.state.commit({
       ...result.commit,
       meta,
@@ -118,6 +121,7 @@ export class AggregatorPartitionTask {
       appendPending: [...malformed.map(serializeOutput), ...(result.commit.appendPending ?? [])],
     });
     if (outputs.length > 0) {
+      this.deps.onPhase?.('publish');
       await this.deps.sink.publish(outputs);
       await this.deps.state.trimPending(outputs.length);
     }

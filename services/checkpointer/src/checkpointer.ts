@@ -21,7 +21,8 @@ import {
   type Membership,
   type Subjects,
 } from '@iot/control-plane';
-import type { Logger } from '@iot/observability';
+import type { Tracer } from '@opentelemetry/api';
+import { BatchTrace, type Logger } from '@iot/observability';
 
 export interface CheckpointerMetrics {
   epochDone(
@@ -48,6 +49,8 @@ export interface CheckpointerOptions {
   intervalMs: number;
   timeoutMs: number;
   retain: number;
+  /** One span per epoch (phases trigger, snapshots, manifest, retention) when sampled. */
+  tracer?: Tracer;
 }
 
 export class Checkpointer {
@@ -56,9 +59,11 @@ export class Checkpointer {
   private leadership: AbortController | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private running: Promise<CompleteMsg> | undefined;
+  private readonly trace: BatchTrace | undefined;
   lastEpoch = -1;
 
   constructor(private readonly o: CheckpointerOptions) {
+    if (o.tracer) this.trace = new BatchTrace(o.tracer, 'checkpointer epoch', { upstream: 'link' });
     o.election.on('elected', ({ revision }) => this.onElected(revision));
     o.election.on('lost', ({ reason }) => this.onLost(reason));
   }
@@ -141,6 +146,9 @@ export class Checkpointer {
     this.running = run;
     try {
       return await run;
+    } catch (err) {
+      this.trace?.fail(err);
+      throw err;
     } finally {
       this.running = undefined;
     }
@@ -152,11 +160,24 @@ export class Checkpointer {
     signal: AbortSignal,
   ): Promise<CompleteMsg> {
     const { store, counter, coordinator, membership, log, metrics } = this.o;
+    const trace = this.trace;
+    trace?.begin(
+      () => ({
+        'iot.epoch.kind': kind,
+        'iot.checkpoint.prefix': store.prefix,
+        ...(name === undefined ? {} : { 'iot.savepoint': name }),
+      }),
+      'trigger',
+    );
     const listing = await store.listEpochs();
     const epoch = await counter.next(listing.maxEpoch + 1);
     const loc: EpochLocation =
       kind === 'savepoint' ? { kind, name: name ?? '' } : { kind: 'checkpoint', epoch };
     const expected = membership.participants(Date.now());
+    trace?.phase('snapshots', () => ({
+      'iot.epoch': epoch,
+      'iot.expected_parts': expected.length,
+    }));
     const result = await coordinator.run({
       epoch,
       kind,
@@ -168,6 +189,7 @@ export class Checkpointer {
     let abandonReason = result.status === 'abandoned' ? result.reason : undefined;
     let manifest: Manifest | undefined;
     if (result.status === 'complete') {
+      trace?.phase('manifest');
       // Fence: a leader that lost its lease silently must not publish an epoch.
       if (await this.o.election.confirm().catch(() => false)) {
         manifest = {
@@ -204,6 +226,12 @@ export class Checkpointer {
         reason: abandonReason ?? 'unknown',
       });
       metrics.epochDone(kind, 'abandoned', seconds, bytes, epoch);
+      trace?.end(() => ({
+        'iot.epoch': epoch,
+        'iot.outcome': 'abandoned',
+        'iot.abandon_reason': abandonReason ?? 'unknown',
+        'iot.reported_parts': result.parts.length,
+      }));
       log.warn('epoch abandoned', {
         epoch,
         kind,
@@ -221,12 +249,20 @@ export class Checkpointer {
     metrics.epochDone(kind, 'complete', seconds, bytes, epoch);
     let expired: number[] = [];
     let swept: number[] = [];
+    trace?.phase('retention');
     try {
       ({ expired, swept } = await store.applyRetention(this.o.retain, epoch));
       metrics.expired(expired.length);
     } catch (err) {
       log.warn('retention failed; it runs again after the next epoch', { err });
     }
+    trace?.end(() => ({
+      'iot.epoch': epoch,
+      'iot.outcome': 'complete',
+      'iot.reported_parts': manifest.parts.length,
+      'iot.bytes': bytes,
+      'iot.expired_epochs': expired.length,
+    }));
     log.info('epoch complete', {
       epoch,
       kind,

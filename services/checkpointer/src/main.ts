@@ -205,6 +205,7 @@ const checkpointer = new Checkpointer({
   intervalMs: config.CHECKPOINT_INTERVAL,
   timeoutMs: config.CHECKPOINT_TIMEOUT,
   retain: config.CHECKPOINT_RETAIN,
+  tracer: svc.tracer,
 });
 
 const status = (): InstanceStatus => ({

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
-import { startService } from '@iot/observability';
+import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { MessageId, PulsarClient, partitionTopicName } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import {
@@ -78,14 +78,31 @@ const supervisor = new PartitionSupervisor<number>({
   create: (partition) => {
     const consumer = byPartition.get(partition)!;
     const state = new PartitionState(redis, 'ingest', partition, config.STATE_NAMESPACE);
+    // One span per micro-batch; each records envelope carries its traceparent on.
+    const trace = new BatchTrace(svc.tracer, 'ingest batch', { upstream: 'link' });
     const task = new IngestPartitionTask({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
-      source: batchSource(consumer, (m) => m, { cumulative: true }),
+      source: tracedSource(
+        batchSource(consumer, (m) => m, { cumulative: true }),
+        trace,
+        {
+          next: 'decode',
+          attributes: ({ messages }) => ({
+            'iot.partition': partition,
+            'iot.owner_epoch': state.ownerEpoch,
+            'messaging.batch.message_count': messages.length,
+            'iot.position.first': String(messages[0]!.messageId),
+            'iot.position.last': String(messages.at(-1)!.messageId),
+          }),
+        },
+      ),
       sink: {
         publishEnvelopes: async (envelopes) => {
+          trace.annotate(() => ({ 'iot.envelopes': envelopes.length }));
+          for (const e of envelopes) trace.inject(e.message.properties);
           await Promise.all(envelopes.map((e) => recordsOuts[e.partition]!.send(e.message)));
         },
         publishDlq: (ms) => publishAll(dlq, ms),
@@ -100,7 +117,14 @@ const supervisor = new PartitionSupervisor<number>({
       now: Date.now,
       maxBatch: 5000,
       batchTimeoutMs: 100,
+      onPhase: (phase) => trace.phase(phase),
       onBatch: (s) => {
+        trace.end(() => ({
+          'iot.records': s.records,
+          'iot.dlq': s.dlq,
+          'iot.late': s.late,
+          'iot.skipped': s.skipped,
+        }));
         batches.inc();
         recordsOut.inc(s.records);
         skipped.inc(s.skipped);
@@ -108,7 +132,10 @@ const supervisor = new PartitionSupervisor<number>({
         if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
       },
     });
-    return checkpointing.wrap(partition, state, task);
+    return checkpointing.wrap(partition, state, {
+      start: () => task.start(),
+      step: tracedStep(trace, () => task.step()),
+    });
   },
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,

@@ -40,6 +40,8 @@ export interface IngestTaskDeps {
   maxBatch: number;
   batchTimeoutMs: number;
   onBatch?: (stats: IngestStats) => void;
+  /** Told when a batch moves on to publishing, then to committing (trace phases). */
+  onPhase?: (phase: 'publish' | 'commit') => void;
   /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
@@ -75,10 +77,12 @@ export class IngestPartitionTask {
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     if (batch.messages.length === 0) return;
     const result = op.process(batch.messages, this.deps.now(), this.epoch);
+    this.deps.onPhase?.('publish');
     await Promise.all([
       result.envelopes.length > 0 ? this.deps.sink.publishEnvelopes(result.envelopes) : undefined,
       result.dlq.length > 0 ? this.deps.sink.publishDlq(result.dlq) : undefined,
     ]);
+    this.deps.onPhase?.('commit');
     await this.deps.state.commit(result.commit);
     await batch.ack();
     this.deps.onBatch?.(result.stats);

@@ -5,10 +5,11 @@ import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { ClickHouseSink } from '@iot/clickhouse';
-import { startService } from '@iot/observability';
+import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { PulsarClient } from '@iot/pulsar';
 import { instanceName, outputProducer, partitionLoops, pulsarProbe } from '@iot/stage';
 import { spec } from './config.ts';
+import { tracedRowSink } from './traced-sink.ts';
 import { REJECTED_REASON, WriteTask } from './write-task.ts';
 
 const svc = await startService({ service: 'writer', spec });
@@ -67,9 +68,15 @@ const inputs = await Promise.all(
 
 const supervisor = new PartitionSupervisor<number>({
   create: (i) => {
+    // One span per insert batch, child of the first sampled envelope it consumed and linked
+    // to the others, so a trace goes on from the aggregator to the ClickHouse insert.
+    const trace = new BatchTrace(svc.tracer, 'writer batch', { upstream: 'parent' });
     const task = new WriteTask({
-      source: batchSource(inputs[i]!, (m) => ({ payload: m.payload, properties: m.properties })),
-      sink,
+      source: tracedSource(
+        batchSource(inputs[i]!, (m) => ({ payload: m.payload, properties: m.properties })),
+        trace,
+      ),
+      sink: tracedRowSink(sink, trace, inputs[i]!.topic),
       publishDlq: (ms) => publishAll(dlq, ms),
       batchSize: config.WRITER_BATCH_ROWS,
       flushIntervalMs: config.WRITER_FLUSH_INTERVAL,
@@ -91,6 +98,12 @@ const supervisor = new PartitionSupervisor<number>({
         log.warn('ClickHouse refused a row; it goes to the DLQ', { table, detail });
       },
       onFlush: (s) => {
+        trace.end(() => ({
+          'iot.rows': s.aggregates,
+          'iot.alerts': s.alerts,
+          'iot.malformed': s.malformed,
+          'iot.rejected': s.rejected,
+        }));
         readiness.set('clickhouse-insert', true);
         rowsOut.inc({ table: 'sensor_aggregates' }, s.aggregates);
         rowsOut.inc({ table: 'sensor_alerts' }, s.alerts);
@@ -99,7 +112,7 @@ const supervisor = new PartitionSupervisor<number>({
         flushMs.observe(s.ms / 1000);
       },
     });
-    return { start: async () => {}, step: () => task.step() };
+    return { start: async () => {}, step: tracedStep(trace, () => task.step()) };
   },
   beforeRestart: (i) => inputs[i]!.redeliverUnacknowledged(),
   onEvent: (e) => {
