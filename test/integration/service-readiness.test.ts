@@ -169,3 +169,29 @@ test('writer: /readyz names ClickHouse when it goes away and is ready again when
   await until(port, ready, 'ready once ClickHouse is back');
   await stop();
 });
+
+test('writer: started while ClickHouse is unreachable, it waits, then starts once ClickHouse is there', async () => {
+  const id = uniqueName('late-ch');
+  const ch = await Forwarder.onFreePort(stack.clickhouseUrl);
+  forwarders.push(ch);
+  // Nothing listens on the forwarder's port yet: ClickHouse is "down" at start.
+  const proc = spawnService(new URL('../../services/writer/src/main.ts', import.meta.url), {
+    HTTP_PORT: '0',
+    PULSAR_URL: stack.pulsarUrl,
+    AGGREGATES_TOPIC: topic(`${id}-aggregates`),
+    ALERTS_TOPIC: topic(`${id}-alerts`),
+    DLQ_TOPIC: topic(`${id}-dlq`),
+    PULSAR_SUBSCRIPTION: id,
+    CLICKHOUSE_URL: ch.url('http:'),
+  });
+  procs.push(proc);
+  const started = await proc.waitForLine((l) => l.msg === 'started');
+  await proc.waitForLine((l) => /not reachable yet/.test(String(l.msg)), 15_000);
+  assert.equal(proc.child.exitCode, null, 'still running while ClickHouse is away');
+  const early = await readyz(started.port as number);
+  assert.equal(early.status, 503);
+  await ch.up();
+  await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
+  await until(started.port as number, ready, 'ready once ClickHouse came up');
+  await stop();
+});

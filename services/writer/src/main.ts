@@ -4,9 +4,10 @@ import { createClient } from '@clickhouse/client';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
-import { ClickHouseSink } from '@iot/clickhouse';
+import { ClickHouseSink, classifyInsertError } from '@iot/clickhouse';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { PulsarClient } from '@iot/pulsar';
+import { backoffDelay, sleep } from '@iot/pulsar/backoff';
 import { instanceName, outputProducer, partitionLoops, pulsarProbe } from '@iot/stage';
 import { spec } from './config.ts';
 import { tracedRowSink } from './traced-sink.ts';
@@ -43,7 +44,26 @@ chUrl.pathname = '/';
 const clickhouse = createClient({ url: chUrl.toString().replace(/\/$/, '') });
 const sink = new ClickHouseSink(clickhouse, { database });
 shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
-await sink.ensureSchema();
+// ClickHouse may come up after the writer (a restart of both, a node drain): wait for it with
+// backoff, not readiness, instead of exiting into a crash loop. A connection error is the
+// only thing worth waiting for; anything else (bad credentials, DDL refused) stops here.
+for (let attempt = 1; ; attempt++) {
+  try {
+    await sink.ensureSchema();
+    break;
+  } catch (err) {
+    const verdict = classifyInsertError(err);
+    if (verdict.kind !== 'transient' || verdict.class !== 'connection') throw err;
+    const delayMs = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 });
+    readiness.set('clickhouse', false, String(err));
+    log.warn('ClickHouse is not reachable yet; waiting for it before starting', {
+      attempt,
+      delayMs,
+      err,
+    });
+    await sleep(delayMs);
+  }
+}
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
