@@ -149,3 +149,42 @@ test('alerts and aggregates envelopes round-trip exactly and refuse what is not 
     ChannelFormatError,
   );
 });
+
+test('fields that are 0 take no bytes: a reading with the defaults is far smaller than a full one', () => {
+  const defaults = mapSensorData(
+    {
+      sensorId: 7,
+      sensorType: 1,
+      timestamp: T0,
+      temperature: 21,
+      humidity: 40,
+      pressure: 1000,
+      batteryLevel: 80,
+      status: 1,
+    },
+    T0,
+  );
+  const full: SensorRecord = {
+    ...defaults,
+    latitude: 1.5,
+    longitude: 2.5,
+    altitude: 3.5,
+    co2_level: 500,
+    noise_level: 40,
+    light_level: 300,
+    motion_detected: 1,
+    signal_strength: -70,
+    memory_usage: 30,
+    cpu_usage: 20,
+    error_count: 1,
+    packets_sent: 2,
+    packets_received: 3,
+    bytes_sent: 4,
+    bytes_received: 5,
+  };
+  const size = (r: SensorRecord) => build(Array.from({ length: 100 }, () => r)).length / 100;
+  assert.ok(size(defaults) < 80, `a default-heavy record takes ${size(defaults)} bytes`);
+  assert.ok(size(full) > size(defaults) + 100, `${size(full)} vs ${size(defaults)} bytes`);
+  const back = decodeRecordsEnvelope(build([defaults, full]));
+  assert.deepEqual(back.records, [defaults, full]);
+});

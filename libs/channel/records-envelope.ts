@@ -13,9 +13,11 @@
 //   varint  n records, then per record:
 //     varint  source position: ledger, entry, partition + 1, batch index + 1, batch size
 //     varint  device_id, device_type, customer_id, site_id (indexes into the string table)
-//     f64     latitude … light_level (9), then varint motion_detected,
-//     f64     battery_level … cpu_usage (4), then varint status,
-//     f64     error_count … bytes_received (5), event_time
+//     varint  mask: bit i set when numeric field i (below) is not 0
+//     for each set bit, in this order: f64 latitude … light_level (bits 0-8), varint
+//             motion_detected (9), f64 battery_level … cpu_usage (10-13), varint status (14),
+//             f64 error_count … bytes_received (15-19); a field whose bit is clear is 0
+//     f64     event_time
 //
 // Strings are varint byte length + UTF-8; numbers little-endian. Ids repeat across a batch,
 // so the table turns most of them into one byte and the reader decodes each once.
@@ -64,26 +66,50 @@ export class RecordsEnvelopeBuilder {
     this.strings.ref(w, record.device_type);
     this.strings.ref(w, record.customer_id);
     this.strings.ref(w, record.site_id);
-    w.f64(record.latitude);
-    w.f64(record.longitude);
-    w.f64(record.altitude);
-    w.f64(record.temperature);
-    w.f64(record.humidity);
-    w.f64(record.pressure);
-    w.f64(record.co2_level);
-    w.f64(record.noise_level);
-    w.f64(record.light_level);
-    w.varint(record.motion_detected);
-    w.f64(record.battery_level);
-    w.f64(record.signal_strength);
-    w.f64(record.memory_usage);
-    w.f64(record.cpu_usage);
-    w.varint(record.status);
-    w.f64(record.error_count);
-    w.f64(record.packets_sent);
-    w.f64(record.packets_received);
-    w.f64(record.bytes_sent);
-    w.f64(record.bytes_received);
+    // Only the fields that are not 0: a reading from AVRO carries 5 of these 20, the rest
+    // are defaults. Validation made every -0 a 0, so nothing is lost.
+    let mask = 0;
+    if (record.latitude !== 0) mask |= 1 << 0;
+    if (record.longitude !== 0) mask |= 1 << 1;
+    if (record.altitude !== 0) mask |= 1 << 2;
+    if (record.temperature !== 0) mask |= 1 << 3;
+    if (record.humidity !== 0) mask |= 1 << 4;
+    if (record.pressure !== 0) mask |= 1 << 5;
+    if (record.co2_level !== 0) mask |= 1 << 6;
+    if (record.noise_level !== 0) mask |= 1 << 7;
+    if (record.light_level !== 0) mask |= 1 << 8;
+    if (record.motion_detected !== 0) mask |= 1 << 9;
+    if (record.battery_level !== 0) mask |= 1 << 10;
+    if (record.signal_strength !== 0) mask |= 1 << 11;
+    if (record.memory_usage !== 0) mask |= 1 << 12;
+    if (record.cpu_usage !== 0) mask |= 1 << 13;
+    if (record.status !== 0) mask |= 1 << 14;
+    if (record.error_count !== 0) mask |= 1 << 15;
+    if (record.packets_sent !== 0) mask |= 1 << 16;
+    if (record.packets_received !== 0) mask |= 1 << 17;
+    if (record.bytes_sent !== 0) mask |= 1 << 18;
+    if (record.bytes_received !== 0) mask |= 1 << 19;
+    w.varint(mask);
+    if (mask & (1 << 0)) w.f64(record.latitude);
+    if (mask & (1 << 1)) w.f64(record.longitude);
+    if (mask & (1 << 2)) w.f64(record.altitude);
+    if (mask & (1 << 3)) w.f64(record.temperature);
+    if (mask & (1 << 4)) w.f64(record.humidity);
+    if (mask & (1 << 5)) w.f64(record.pressure);
+    if (mask & (1 << 6)) w.f64(record.co2_level);
+    if (mask & (1 << 7)) w.f64(record.noise_level);
+    if (mask & (1 << 8)) w.f64(record.light_level);
+    if (mask & (1 << 9)) w.varint(record.motion_detected);
+    if (mask & (1 << 10)) w.f64(record.battery_level);
+    if (mask & (1 << 11)) w.f64(record.signal_strength);
+    if (mask & (1 << 12)) w.f64(record.memory_usage);
+    if (mask & (1 << 13)) w.f64(record.cpu_usage);
+    if (mask & (1 << 14)) w.varint(record.status);
+    if (mask & (1 << 15)) w.f64(record.error_count);
+    if (mask & (1 << 16)) w.f64(record.packets_sent);
+    if (mask & (1 << 17)) w.f64(record.packets_received);
+    if (mask & (1 << 18)) w.f64(record.bytes_sent);
+    if (mask & (1 << 19)) w.f64(record.bytes_received);
     w.f64(record.event_time);
     this.count++;
   }
@@ -116,9 +142,9 @@ export interface RecordsEnvelope {
   positionOf(i: number): string;
 }
 
-// The smallest record: a position of 5 one-byte varints, 4 one-byte string refs, 2 one-byte
-// varints, 19 float64s.
-const MIN_RECORD_BYTES = 5 + 4 + 2 + 19 * 8;
+// The smallest record: a position of 5 one-byte varints, 4 one-byte string refs, the mask,
+// event_time.
+const MIN_RECORD_BYTES = 5 + 4 + 1 + 8;
 
 /** Reads a records envelope; throws ChannelFormatError for anything this build cannot read. */
 export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
@@ -140,31 +166,36 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
   for (let i = 0; i < n; i++) {
     positionsAt[i] = r.pos;
     for (let f = 0; f < 5; f++) r.varint();
+    const deviceId = str();
+    const deviceType = str();
+    const customerId = str();
+    const siteId = str();
+    const m = r.varint();
     const record: SensorRecord = {
-      device_id: str(),
-      device_type: str(),
-      customer_id: str(),
-      site_id: str(),
-      latitude: r.f64(),
-      longitude: r.f64(),
-      altitude: r.f64(),
-      temperature: r.f64(),
-      humidity: r.f64(),
-      pressure: r.f64(),
-      co2_level: r.f64(),
-      noise_level: r.f64(),
-      light_level: r.f64(),
-      motion_detected: r.varint(),
-      battery_level: r.f64(),
-      signal_strength: r.f64(),
-      memory_usage: r.f64(),
-      cpu_usage: r.f64(),
-      status: r.varint(),
-      error_count: r.f64(),
-      packets_sent: r.f64(),
-      packets_received: r.f64(),
-      bytes_sent: r.f64(),
-      bytes_received: r.f64(),
+      device_id: deviceId,
+      device_type: deviceType,
+      customer_id: customerId,
+      site_id: siteId,
+      latitude: m & (1 << 0) ? r.f64() : 0,
+      longitude: m & (1 << 1) ? r.f64() : 0,
+      altitude: m & (1 << 2) ? r.f64() : 0,
+      temperature: m & (1 << 3) ? r.f64() : 0,
+      humidity: m & (1 << 4) ? r.f64() : 0,
+      pressure: m & (1 << 5) ? r.f64() : 0,
+      co2_level: m & (1 << 6) ? r.f64() : 0,
+      noise_level: m & (1 << 7) ? r.f64() : 0,
+      light_level: m & (1 << 8) ? r.f64() : 0,
+      motion_detected: m & (1 << 9) ? r.varint() : 0,
+      battery_level: m & (1 << 10) ? r.f64() : 0,
+      signal_strength: m & (1 << 11) ? r.f64() : 0,
+      memory_usage: m & (1 << 12) ? r.f64() : 0,
+      cpu_usage: m & (1 << 13) ? r.f64() : 0,
+      status: m & (1 << 14) ? r.varint() : 0,
+      error_count: m & (1 << 15) ? r.f64() : 0,
+      packets_sent: m & (1 << 16) ? r.f64() : 0,
+      packets_received: m & (1 << 17) ? r.f64() : 0,
+      bytes_sent: m & (1 << 18) ? r.f64() : 0,
+      bytes_received: m & (1 << 19) ? r.f64() : 0,
       event_time: r.f64(),
     };
     // Ingest validated every record; this guards the topic against anything else.
