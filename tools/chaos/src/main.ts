@@ -260,6 +260,7 @@ interface Injected {
   error?: string;
 }
 const injected: Injected[] = [];
+let zombieLog: (() => string) | undefined;
 const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
 // Redis goes down on purpose: its clients reconnect; the errors meanwhile are expected.
 redis.on('error', () => undefined);
@@ -330,7 +331,10 @@ async function inject(f: Fault): Promise<Injected> {
           break;
         }
         await sleep(f.forMs);
+        const from = s.proc.logs().length;
         s.signal('SIGCONT');
+        // What the zombie did once continued: read when the report is made.
+        zombieLog = () => s.proc.logs().slice(from);
         break;
       }
       case 'pulsar-kill':
@@ -488,6 +492,12 @@ try {
       'restored partition state from checkpoint storage',
     ),
   };
+  // The continued instance: partitions it found fenced (a commit refused) or released.
+  const zombieText = zombieLog?.() ?? '';
+  const zombie = {
+    fenced: zombieText.split('"msg":"partition fenced"').length - 1,
+    released: zombieText.split('"msg":"partition stopped"').length - 1,
+  };
   const recoveries = faults.flatMap((f) => (f.recoverS === null ? [] : [f.recoverS]));
   const byKind: Record<string, number> = {};
   for (const f of faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -511,6 +521,7 @@ try {
     windowLatencies: latencies.map(({ windowStart, latencyS }) => ({ windowStart, latencyS })),
     restarts,
     epochs,
+    zombie,
     verify: {
       exact,
       rows: report.split('\n')[0],
@@ -551,6 +562,10 @@ try {
     [
       'epochs',
       `${epochs.completed} completed, ${epochs.abandoned} abandoned, ${epochs.restoredPartitions} partitions restored from S3`,
+    ],
+    [
+      'zombie (SIGCONT)',
+      `${zombie.fenced} partitions fenced, ${zombie.released} released after it continued`,
     ],
     ['verify rows', report.split('\n')[0]!],
     ['verify alerts', alerts.summary],

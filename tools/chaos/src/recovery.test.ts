@@ -33,3 +33,12 @@ test('p50 and max', () => {
   assert.deepEqual(p50Max([5, 1, 3]), { p50: 3, max: 5 });
   assert.deepEqual(p50Max([4, 1, 3, 2]), { p50: 2, max: 4 });
 });
+
+test('recovery: with nothing readable just before the fault, the last level read counts', () => {
+  const samples = [at(0, 70), at(2, undefined), at(14, undefined), at(16, 60), at(18, 90)];
+  assert.deepEqual(recoveryOf(samples, 15_000, 15_500), {
+    preFault: 70,
+    peak: 60,
+    recoverMs: 1_000,
+  });
+});

@@ -8,7 +8,7 @@ export interface Sample {
 }
 
 export interface Recovery {
-  /** The highest backlog in the `lookbackMs` before the fault. */
+  /** The highest backlog in the `lookbackMs` before the fault (else the last one read). */
   preFault: number | undefined;
   peak: number | undefined;
   /** From the fault's start to the first sample at or under `preFault` after its end. */
@@ -25,9 +25,10 @@ export function recoveryOf(
   endMs: number,
   lookbackMs = 10_000,
 ): Recovery {
-  const before = samples.filter(
-    (s) => s.atMs >= startMs - lookbackMs && s.atMs <= startMs && s.backlog !== undefined,
-  );
+  const readable = samples.filter((s) => s.atMs <= startMs && s.backlog !== undefined);
+  const recent = readable.filter((s) => s.atMs >= startMs - lookbackMs);
+  // Unreadable just before (another fault had the broker down): the last level read.
+  const before = recent.length > 0 ? recent : readable.slice(-1);
   const preFault = before.length === 0 ? undefined : Math.max(...before.map((s) => s.backlog!));
   let peak: number | undefined;
   let recoverMs: number | undefined;
