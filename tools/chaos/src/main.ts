@@ -75,7 +75,9 @@ function options() {
         'kills-per-minute': { type: 'string', default: '2' },
         'stop-seconds': { type: 'string', default: '75' },
         'outage-seconds': { type: 'string', default: '30' },
-        'idle-timeout': { type: 'string', default: '10s' },
+        // Longer than the longest stall a fault causes (SIGSTOP 75 s, a broker restart): a
+        // shorter one closes windows early and their held-up records go to the DLQ as late.
+        'idle-timeout': { type: 'string', default: '90s' },
         skip: { type: 'string', default: '' },
         out: { type: 'string', default: 'bench/results/chaos.json' },
       },
