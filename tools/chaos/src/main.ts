@@ -327,11 +327,19 @@ async function inject(f: Fault): Promise<Injected> {
         rec.note = await killLeader();
         break;
       case 'stop-cont': {
-        const s = inst(f.target);
-        if (!s.signal('SIGSTOP')) {
-          rec.note = `${f.target} was not running`;
+        // The target may be restarting after a kill: then its sibling, or wait for either.
+        const [stage, i] = f.target.split('#') as [string, string];
+        const candidates = [inst(f.target), inst(`${stage}#${1 - Number(i)}`)];
+        let s: Supervised | undefined;
+        for (let tries = 0; s === undefined && tries < 60; tries++) {
+          s = candidates.find((c) => c.signal('SIGSTOP'));
+          if (s === undefined) await sleep(500);
+        }
+        if (s === undefined) {
+          rec.note = `neither ${stage} instance was running for 30 s`;
           break;
         }
+        rec.note = `stopped ${s.name}`;
         await sleep(f.forMs);
         const from = s.proc.logs().length;
         s.signal('SIGCONT');
@@ -467,7 +475,11 @@ try {
     closeMs: wallOf(ws + WINDOW_MS + OUT_OF_ORDERNESS_MS),
     latencyS: (at - wallOf(ws + WINDOW_MS + OUT_OF_ORDERNESS_MS)) / 1000,
   }));
-  const duringFaults = latencies.filter((l) => l.closeMs >= faultFrom && l.closeMs <= faultTo);
+  // Windows the stream's own event time closes: the last ones wait for the idle timeout.
+  const closedByStream = (l: { closeMs: number }) => l.closeMs <= wallOf(startMs + durationMs);
+  const duringFaults = latencies.filter(
+    (l) => closedByStream(l) && l.closeMs >= faultFrom && l.closeMs <= faultTo,
+  );
   const worstDuringFaults = Math.max(...duringFaults.map((l) => l.latencyS), 0);
   const restarts = Object.fromEntries(
     [...STAGES, 'checkpointer'].map((service) => {
