@@ -618,15 +618,20 @@ async function compareAlerts(): Promise<{ exact: boolean; summary: string }> {
   const got = await sink.readAlertsFinal({ fromMs: bounds.fromMs - WINDOW_MS, toMs: range.toMs });
   let extra = 0;
   let mismatched = 0;
+  const examples: string[] = [];
   const seen = new Set<string>();
   for (const a of got) {
     const k = key(a);
     const w = want.get(k);
     if (w === undefined) extra++;
-    else if (w.value !== a.value || w.threshold !== a.threshold || w.source !== a.source)
+    else if (w.value !== a.value || w.threshold !== a.threshold || w.source !== a.source) {
       mismatched++;
+      if (examples.length < 5)
+        examples.push(`${k}: expected ${JSON.stringify(w)} got ${JSON.stringify(a)}`);
+    }
     seen.add(k);
   }
+  for (const e of examples) say(`alert mismatch ${e}`);
   const missing = [...want.keys()].filter((k) => !seen.has(k)).length;
   const exact = missing === 0 && extra === 0 && mismatched === 0;
   return {
