@@ -13,4 +13,5 @@ export {
   pipelineEnv,
   type PipelineNames,
   type ServerUrls,
+  type StreamProducerOptions,
 } from './pipeline.ts';

@@ -49,6 +49,17 @@ export async function createPipelineTopics(
 /** Sends produceStream lets be outstanding before it waits for the oldest. */
 const MAX_SENDS_IN_FLIGHT = 5_000;
 
+/** How produceStream's producers behave when the broker goes away. */
+export interface StreamProducerOptions {
+  /** 0 = never fail a send: resend after reconnecting (default: the client's 30 s). */
+  sendTimeoutMs?: number;
+  /**
+   * Producer names `<name>-<partition>`: with deduplication on the source topic, what a
+   * broker crash made us resend is stored once.
+   */
+  name?: string;
+}
+
 /**
  * Publishes the generated stream, each message to the partition the generator chose, in
  * order; paced to `ratePerSec` of wall-clock time when given (so a run lasts long enough to
@@ -59,6 +70,7 @@ export async function produceStream(
   source: string,
   params: GeneratorParams,
   ratePerSec?: number,
+  producer: StreamProducerOptions = {},
 ): Promise<number> {
   const producers = await Promise.all(
     Array.from({ length: params.partitions }, (_, p) =>
@@ -66,6 +78,8 @@ export async function produceStream(
         topic: `${source}-partition-${p}`,
         batching: { maxMessages: 500, maxBytes: 256 * 1024, maxDelayMs: 5 },
         blockIfQueueFull: true,
+        ...(producer.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: producer.sendTimeoutMs }),
+        ...(producer.name === undefined ? {} : { producerName: `${producer.name}-${p}` }),
       }),
     ),
   );

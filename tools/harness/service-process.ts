@@ -91,6 +91,11 @@ export class ServiceProcess {
     await ready;
   }
 
+  /** Resolves with the exit code when the current start's process exits (for a supervisor). */
+  whenExited(): Promise<number | null> {
+    return this.exited;
+  }
+
   /** kill -9: no shutdown hooks, nothing flushed. */
   async kill(): Promise<void> {
     this.child?.kill('SIGKILL');
