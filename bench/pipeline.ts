@@ -23,6 +23,7 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  localServers,
   ClickHouseSink,
   ServiceProcess,
   clickhouse,
@@ -44,15 +45,7 @@ import {
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 
-const URLS: ServerUrls = {
-  pulsarUrl: process.env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
-  pulsarAdminUrl: process.env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
-  clickhouseUrl: process.env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  s3Endpoint: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
-  s3Bucket: process.env.S3_BUCKET ?? 'iot-checkpoints',
-};
+const URLS: ServerUrls = localServers();
 const PARTITIONS = 4;
 const DEVICES = 1000;
 const OOO_MS = 5_000;

@@ -1,5 +1,10 @@
 export { iotctlOk, runIotctl, type CliResult } from './iotctl.ts';
-export { PipelineRun, type PipelineRunOptions, type RunServers } from './pipeline-run.ts';
+export {
+  PipelineRun,
+  localServers,
+  type PipelineRunOptions,
+  type RunServers,
+} from './pipeline-run.ts';
 export { ServiceProcess, type ServiceName } from './service-process.ts';
 export {
   ClickHouseSink,

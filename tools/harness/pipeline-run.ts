@@ -36,6 +36,25 @@ export interface RunServers extends ServerUrls {
   s3SecretKey: string;
 }
 
+/**
+ * The local stack's servers (stack/stack.sh), each overridable by its environment variable:
+ * what the demo, the chaos run and the benchmark connect to.
+ */
+export function localServers(env: NodeJS.ProcessEnv = process.env): RunServers {
+  return {
+    pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
+    pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+    clickhouseUrl: env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
+    s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
+    s3Region: env.S3_REGION ?? 'us-east-1',
+    s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
+    s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
+  };
+}
+
 export interface PipelineRunOptions {
   /** Start of the run's unique name (topics, database, key prefixes). */
   prefix: string;

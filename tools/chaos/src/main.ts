@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import {
+  localServers,
   ClickHouseSink,
   PipelineRun,
   dlqByReason,
@@ -37,19 +38,7 @@ import {
 import { cannotFault, killServer, startServer, stopServer, type Server } from './servers.ts';
 import { Supervised } from './supervisor.ts';
 
-const env = process.env;
-const servers: RunServers = {
-  pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
-  pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
-  clickhouseUrl: env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
-  redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
-  s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
-  s3Region: env.S3_REGION ?? 'us-east-1',
-  s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
-  s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
-};
+const servers: RunServers = localServers();
 const WINDOW_MS = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000;
 const CHECKPOINT_INTERVAL_MS = 10_000;

@@ -13,6 +13,7 @@ import { connect as natsConnect } from 'nats';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import { parseDuration } from '@iot/config';
 import {
+  localServers,
   ClickHouseSink,
   ServiceProcess,
   clickhouse,
@@ -31,15 +32,7 @@ import { windowStart } from '@iot/windows';
 import { Progress, sumSamples, type Figures } from './progress.ts';
 
 const env = process.env;
-const urls: ServerUrls = {
-  pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
-  pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
-  clickhouseUrl: env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
-  redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
-  s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
-};
+const urls: ServerUrls = localServers();
 const WINDOW_MS = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000;
 const IDLE_TIMEOUT = '10s';
