@@ -1,7 +1,7 @@
 // Shared helpers for the Pulsar integration tests: broker URLs (overridable by env) and
 // unique topic names so tests never interfere.
 import { createHmac, randomBytes } from 'node:crypto';
-import { MessageId, type PulsarClient } from '../../libs/pulsar/index.ts';
+import { MessageId, PulsarError, type PulsarClient } from '../../libs/pulsar/index.ts';
 import { Connection } from '../../libs/pulsar/connection.ts';
 import {
   CommandType,
@@ -123,13 +123,24 @@ export async function publishRawEntries(
   });
   try {
     const producerName = uniqueName('hostile');
-    await cnx.request(
-      (id): BaseCommand => ({
-        type: CommandType.PRODUCER,
-        producer: { topic, producer_id: 0n, request_id: id, producer_name: producerName },
-      }),
-      'create producer',
-    );
+    // A broker that has just restarted (the chaos and broker-crash tests restart it) answers
+    // ServiceNotReady while it loads its bundles: retry what it calls retryable, as our
+    // client's producers do.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cnx.request(
+          (id): BaseCommand => ({
+            type: CommandType.PRODUCER,
+            producer: { topic, producer_id: 0n, request_id: id, producer_name: producerName },
+          }),
+          'create producer',
+        );
+        break;
+      } catch (err) {
+        if (!(err instanceof PulsarError && err.retryable) || attempt >= 40) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     let receipts = 0;
     const done = new Promise<void>((resolve, reject) => {
       cnx.addProducer(0n, {
