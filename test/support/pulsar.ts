@@ -1,7 +1,7 @@
 // Shared helpers for the Pulsar integration tests: broker URLs (overridable by env) and
 // unique topic names so tests never interfere.
 import { createHmac, randomBytes } from 'node:crypto';
-import { MessageId, PulsarError, type PulsarClient } from '../../libs/pulsar/index.ts';
+import { MessageId, PulsarClient, PulsarError } from '../../libs/pulsar/index.ts';
 import { Connection } from '../../libs/pulsar/connection.ts';
 import {
   CommandType,
@@ -114,6 +114,15 @@ export async function publishRawEntries(
   topic: string,
   entries: { payload: Buffer; meta: Partial<MessageMetadata> }[],
 ): Promise<void> {
+  // A broker serves a topic only after a lookup made it load the topic's bundle (after a
+  // restart nothing is loaded) and it answers ServiceNotReady until then: let our client's
+  // producer, which looks the topic up and retries, attach once before the raw one does.
+  const client = new PulsarClient({ serviceUrl: PULSAR_URL });
+  try {
+    await (await client.createProducer({ topic })).close();
+  } finally {
+    await client.close();
+  }
   const cnx = await Connection.open({
     logicalUrl: PULSAR_URL,
     physicalUrl: PULSAR_URL,
@@ -123,9 +132,7 @@ export async function publishRawEntries(
   });
   try {
     const producerName = uniqueName('hostile');
-    // A broker that has just restarted (the chaos and broker-crash tests restart it) answers
-    // ServiceNotReady while it loads its bundles: retry what it calls retryable, as our
-    // client's producers do.
+    // Retry what the broker calls retryable (a bundle still loading), as our producers do.
     for (let attempt = 1; ; attempt++) {
       try {
         await cnx.request(
