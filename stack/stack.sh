@@ -8,6 +8,8 @@
 #   stack.sh status              one line per server
 #   stack.sh logs [server]       where the logs are, or the tail of one
 #   stack.sh token [role]        a JWT for the broker's token auth (sub = role, default admin)
+#   stack.sh env                 export lines pointing tests and tools at this stack (a second
+#                                stack beside the first: see STACK_PORT_OFFSET below)
 #
 # Servers: pulsar clickhouse redis nats s3 zipkin. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
@@ -23,19 +25,28 @@ RUN_DIR="$STACK_DIR/run"
 PULSAR_VERSION="4.2.4"
 S3PROXY_VERSION="3.0.0"
 ZIPKIN_VERSION="3.5.1"
-PULSAR_PORT=6650
-PULSAR_TLS_PORT=6651
-PULSAR_ADMIN_PORT=8080
-PULSAR_ADMIN_TLS_PORT=8443
+# STACK_PORT_OFFSET moves every port by the same amount, so a second stack (another
+# IOT_STACK_DIR) can run beside the first: `stack.sh env` prints the variables that point the
+# tests and the tools at it. For work that restarts or reconfigures servers (the chaos run,
+# auth changes) without disturbing what else runs on the machine.
+OFFSET="${STACK_PORT_OFFSET:-0}"
+[[ "$OFFSET" =~ ^[0-9]+$ ]] || { echo "stack: error: STACK_PORT_OFFSET must be a number (got '$OFFSET')" >&2; exit 1; }
+PULSAR_PORT=$((6650 + OFFSET))
+PULSAR_TLS_PORT=$((6651 + OFFSET))
+PULSAR_ADMIN_PORT=$((8080 + OFFSET))
+PULSAR_ADMIN_TLS_PORT=$((8443 + OFFSET))
+PULSAR_ZOOKEEPER_PORT=$((2181 + OFFSET))
+PULSAR_BOOKIE_PORT=$((3181 + OFFSET))
 # The broker's TLS certificate (signed by a local CA) and the token auth secret, made once.
 PULSAR_TLS_DIR="$STACK_DIR/pulsar/tls"
 PULSAR_TOKEN_DIR="$STACK_DIR/pulsar/token"
-CLICKHOUSE_HTTP_PORT=8123
-REDIS_PORT="${STACK_REDIS_PORT:-6380}"
-NATS_PORT=4222
-S3_PORT=9100
+CLICKHOUSE_HTTP_PORT=$((8123 + OFFSET))
+CLICKHOUSE_TCP_PORT=$((9000 + OFFSET))
+REDIS_PORT="${STACK_REDIS_PORT:-$((6380 + OFFSET))}"
+NATS_PORT=$((4222 + OFFSET))
+S3_PORT=$((9100 + OFFSET))
 S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
-ZIPKIN_PORT=9411
+ZIPKIN_PORT=$((9411 + OFFSET))
 # Heap for a 2-core, 24 GiB machine that also runs ClickHouse and the pipeline.
 PULSAR_JAVA_OPTS="${PULSAR_JAVA_OPTS:--Xms512m -Xmx1536m -XX:MaxDirectMemorySize=1536m -XX:+UseG1GC}"
 
@@ -169,8 +180,16 @@ pulsar_token_key() { # the HS256 secret the broker checks tokens with, made once
     die "could not write the token secret key $key"
 }
 
-pulsar_conf() { # the config the broker runs with: stack/pulsar/standalone.conf, paths filled in
-  sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/pulsar/standalone.conf"
+fill_in() { # fill_in FILE: a config template with the stack directory and this stack's ports
+  sed -e "s#@STACK_DIR@#$STACK_DIR#g" -e "s#@PULSAR_PORT@#$PULSAR_PORT#g" \
+    -e "s#@PULSAR_TLS_PORT@#$PULSAR_TLS_PORT#g" -e "s#@PULSAR_ADMIN_PORT@#$PULSAR_ADMIN_PORT#g" \
+    -e "s#@PULSAR_ADMIN_TLS_PORT@#$PULSAR_ADMIN_TLS_PORT#g" \
+    -e "s#@CLICKHOUSE_HTTP_PORT@#$CLICKHOUSE_HTTP_PORT#g" \
+    -e "s#@CLICKHOUSE_TCP_PORT@#$CLICKHOUSE_TCP_PORT#g" -e "s#@S3_PORT@#$S3_PORT#g" "$1"
+}
+
+pulsar_conf() { # the config the broker runs with: stack/pulsar/standalone.conf, filled in
+  fill_in "$STACK_SRC/pulsar/standalone.conf"
 }
 
 pulsar_conf_check() { # a broker started before stack/pulsar/standalone.conf changed keeps the old one
@@ -197,7 +216,8 @@ pulsar_start() {
     -Dlog4j.configurationFile="$STACK_SRC/pulsar/log4j2.xml" \
     -cp "$STACK_DIR/pulsar/lib/*" org.apache.pulsar.PulsarStandaloneStarter \
     --config "$STACK_DIR/pulsar/standalone.conf" --no-functions-worker --no-stream-storage \
-    --bookkeeper-dir data/bookkeeper --zookeeper-dir data/zookeeper
+    --bookkeeper-dir data/bookkeeper --zookeeper-dir data/zookeeper \
+    --zookeeper-port "$PULSAR_ZOOKEEPER_PORT" --bookkeeper-port "$PULSAR_BOOKIE_PORT"
 }
 
 # --- ClickHouse --------------------------------------------------------------------------
@@ -213,7 +233,7 @@ clickhouse_install() {
 clickhouse_start() {
   local dir="$STACK_DIR/clickhouse"
   mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
-  sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/clickhouse/config.xml" >"$dir/config.xml"
+  fill_in "$STACK_SRC/clickhouse/config.xml" >"$dir/config.xml"
   cp "$STACK_SRC/clickhouse/users.xml" "$dir/users.xml"
   start_bg clickhouse "$dir" clickhouse-server --config-file="$dir/config.xml"
 }
@@ -266,7 +286,7 @@ s3_install() {
 s3_start() {
   local dir="$STACK_DIR/s3"
   mkdir -p "$dir/data/$S3_BUCKET"
-  sed "s#@STACK_DIR@#$STACK_DIR#g" "$STACK_SRC/s3proxy/s3proxy.conf" >"$dir/s3proxy.conf"
+  fill_in "$STACK_SRC/s3proxy/s3proxy.conf" >"$dir/s3proxy.conf"
   start_bg s3 "$dir" java -Xmx256m -jar "$dir/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar" \
     --properties "$dir/s3proxy.conf"
 }
@@ -389,6 +409,17 @@ cmd_token() { # an HS256 JWT for ROLE, signed with the broker's secret key
   printf '%s.%s.%s\n' "$header" "$payload" "$sig"
 }
 
+cmd_env() { # the variables that point the tests, the harness and the tools at this stack
+  cat <<EOF
+export IOT_STACK_DIR='$STACK_DIR' STACK_PORT_OFFSET='$OFFSET'
+export PULSAR_URL='pulsar://127.0.0.1:$PULSAR_PORT' PULSAR_TLS_URL='pulsar+ssl://127.0.0.1:$PULSAR_TLS_PORT'
+export PULSAR_ADMIN_URL='http://127.0.0.1:$PULSAR_ADMIN_PORT' PULSAR_ADMIN_TLS_URL='https://127.0.0.1:$PULSAR_ADMIN_TLS_PORT'
+export CLICKHOUSE_URL='http://127.0.0.1:$CLICKHOUSE_HTTP_PORT' REDIS_URL='redis://127.0.0.1:$REDIS_PORT'
+export NATS_URL='nats://127.0.0.1:$NATS_PORT' S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
+export ZIPKIN_URL='http://127.0.0.1:$ZIPKIN_PORT' OTEL_EXPORTER_ZIPKIN_ENDPOINT='http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans'
+EOF
+}
+
 cmd_logs() {
   if [[ $# -eq 0 ]]; then
     ls -1 "$LOG_DIR"
@@ -404,5 +435,6 @@ down) shift; cmd_down "$@" ;;
 status) cmd_status ;;
 logs) shift; cmd_logs "$@" ;;
 token) shift; cmd_token "$@" ;;
-*) die "usage: stack.sh up|down|status|logs [server...] | token [role] (servers: ${ALL_SERVERS[*]})" ;;
+env) cmd_env ;;
+*) die "usage: stack.sh up|down|status|logs [server...] | token [role] | env (servers: ${ALL_SERVERS[*]})" ;;
 esac

@@ -44,7 +44,7 @@ export function localServers(env: NodeJS.ProcessEnv = process.env): RunServers {
   return {
     pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
     pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
-    clickhouseUrl: env.CLICKHOUSE_HTTP ?? 'http://127.0.0.1:8123',
+    clickhouseUrl: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
     s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
