@@ -46,6 +46,9 @@ export const pulsarSpec = {
   PULSAR_AUTH_TOKEN: str({ example: 'eyJhbGciOi…' }).optional().secret(),
   // For pulsar+ssl:// and https:// brokers whose certificate a private CA signed.
   PULSAR_TLS_TRUST_CERTS: caCertificatesFile().optional(),
+  // How often the stages look for new partitions of the topics they read and write
+  // (`iotctl topics ensure` can raise a count while they run; docs/architecture.md).
+  PULSAR_PARTITIONS_REFRESH: duration({ min: '1s', max: '1h' }).default('60s'),
 };
 
 /**

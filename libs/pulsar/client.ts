@@ -24,6 +24,11 @@ export interface ClientOptions {
   /** node:tls options for pulsar+ssl:// (ca, cert, key, rejectUnauthorized, ...). */
   tls?: tls.ConnectionOptions;
   maxLookupRedirects?: number;
+  /**
+   * How often producers and consumers of a partitioned topic look for new partitions and
+   * attach to them (the Java client's autoUpdatePartitionsInterval). Default 60000; 0 = never.
+   */
+  partitionsRefreshMs?: number;
   logger?: Logger;
   /**
    * Largest message consumers decode, in bytes: an entry whose declared uncompressed size or
@@ -66,6 +71,7 @@ export class PulsarClient {
       lookup,
       operationTimeoutMs,
       logger: options.logger ?? silentLogger,
+      partitionsRefreshMs: options.partitionsRefreshMs ?? 60_000,
       newProducerId: () => this.nextProducerId++,
       newConsumerId: () => this.nextConsumerId++,
     };

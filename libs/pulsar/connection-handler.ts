@@ -22,6 +22,8 @@ export interface ClientContext {
   readonly lookup: LookupService;
   readonly operationTimeoutMs: number;
   readonly logger: Logger;
+  /** How often partitioned producers and consumers look for new partitions (0: never). */
+  readonly partitionsRefreshMs: number;
   newProducerId(): bigint;
   newConsumerId(): bigint;
 }

@@ -8,6 +8,7 @@ import { AlreadyClosedError, PulsarError, TimeoutError } from './errors.ts';
 import type { Message } from './message.ts';
 import { MessageId } from './message-id.ts';
 import { PartitionConsumer } from './partition-consumer.ts';
+import { PartitionWatch } from './partition-watch.ts';
 import { InitialPosition, SubType } from './protocol/commands.ts';
 import { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
 
@@ -44,6 +45,12 @@ export interface ConsumerOptions {
    * the application can dead-letter it.
    */
   corruptMessages?: 'discard' | 'deliver';
+  /**
+   * On a partitioned topic, look for new partitions this often and subscribe to them (their
+   * messages from the subscription's initial position); 0 = never. Default: the client's
+   * `partitionsRefreshMs`.
+   */
+  partitionsRefreshMs?: number;
 }
 
 /** Internal options readers use on top of the public ones. */
@@ -74,6 +81,8 @@ interface Waiter {
 export interface ConsumerEvents {
   activeChange: [ActiveChangeEvent];
   endOfTopic: [string];
+  /** New partitions were subscribed to (their topic names). */
+  partitionsAdded: [string[]];
 }
 
 export class Consumer extends EventEmitter<ConsumerEvents> {
@@ -86,6 +95,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private closed = false;
   /** Last Failover activity per partition topic: the event can arrive before a listener. */
   private readonly activity = new Map<string, boolean>();
+  /** Follows the partition count of a partitioned topic (subscribes to new partitions). */
+  private watch: PartitionWatch | undefined;
 
   private constructor(topic: string, subscription: string) {
     super();
@@ -99,7 +110,41 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const count = partitionIndexOf(topic) >= 0 ? 0 : await client.lookup.partitionCount(topic);
     const names =
       count === 0 ? [topic] : Array.from({ length: count }, (_, i) => partitionTopicName(topic, i));
+    try {
+      await consumer.addPartitions(client, options, names);
+    } catch (err) {
+      await consumer.close();
+      throw err;
+    }
+    if (count > 0) {
+      consumer.watch = new PartitionWatch({
+        count: () => client.lookup.partitionCount(topic),
+        initial: count,
+        intervalMs: options.partitionsRefreshMs ?? client.partitionsRefreshMs,
+        onGrow: async (from, to) => {
+          const added = Array.from({ length: to - from }, (_, i) =>
+            partitionTopicName(topic, from + i),
+          );
+          await consumer.addPartitions(client, options, added);
+          client.logger.info(`subscribed to new partitions of ${topic}`, { from, to });
+          consumer.emit('partitionsAdded', added);
+        },
+        onError: (err) =>
+          client.logger.warn(`cannot read the partition count of ${topic}`, { err }),
+      }).start();
+    }
+    return consumer;
+  }
+
+  /** Subscribes to each named partition topic not subscribed yet. */
+  private async addPartitions(
+    client: ClientContext,
+    options: InternalConsumerOptions,
+    names: readonly string[],
+  ): Promise<void> {
+    const added: PartitionConsumer[] = [];
     for (const name of names) {
+      if (this.byTopic.has(name)) continue;
       const pc = new PartitionConsumer(client, {
         topic: name,
         partition: partitionIndexOf(name),
@@ -117,24 +162,36 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         batchIndexAck: options.batchIndexAck ?? false,
         nackRedeliveryDelayMs: options.nackRedeliveryDelayMs ?? 1000,
         corruptMessages: options.corruptMessages ?? 'discard',
-        deliver: (msg, from) => consumer.push(msg, from),
-        purge: (from) => consumer.purge(from),
+        deliver: (msg, from) => this.push(msg, from),
+        purge: (from) => this.purge(from),
         onActiveChange: (t, partition, active) => {
-          consumer.activity.set(t, active);
-          consumer.emit('activeChange', { topic: t, partition, active });
+          this.activity.set(t, active);
+          this.emit('activeChange', { topic: t, partition, active });
         },
-        onEndOfTopic: (t) => consumer.emit('endOfTopic', t),
+        onEndOfTopic: (t) => this.emit('endOfTopic', t),
       });
-      consumer.partitions.push(pc);
-      consumer.byTopic.set(name, pc);
+      added.push(pc);
     }
-    try {
-      await Promise.all(consumer.partitions.map((p) => p.start()));
-    } catch (err) {
-      await consumer.close();
-      throw err;
+    const started = await Promise.allSettled(added.map((p) => p.start()));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      // None of this round joins: the next attempt subscribes to all of them again.
+      await this.dropPartitions(added);
+      throw failed.reason;
     }
-    return consumer;
+    if (this.closed) {
+      await this.dropPartitions(added);
+      return;
+    }
+    for (const pc of added) {
+      this.partitions.push(pc);
+      this.byTopic.set(pc.topic, pc);
+    }
+  }
+
+  private async dropPartitions(pcs: readonly PartitionConsumer[]): Promise<void> {
+    await Promise.allSettled(pcs.map((p) => p.close()));
+    for (const pc of pcs) this.purge(pc);
   }
 
   /**
@@ -344,6 +401,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       w.reject(err);
     }
     this.waiters = [];
+    await this.watch?.stop();
     await Promise.allSettled(this.partitions.map((p) => p.close()));
     this.queue.clear();
   }

@@ -30,6 +30,7 @@ export {
   signSafeMod,
   partitionForKey,
 } from './murmur3.ts';
+export { PartitionWatch, type PartitionWatchOptions } from './partition-watch.ts';
 export { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
 export { CompressionError, type CompressionName } from './compression/index.ts';
 export {

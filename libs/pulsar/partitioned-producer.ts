@@ -12,7 +12,8 @@ import { ProducerQueueFullError, PulsarError } from './errors.ts';
 import type { MessageId } from './message-id.ts';
 import { partitionForKey, type HashingScheme } from './murmur3.ts';
 import { ProducerAccessMode } from './protocol/commands.ts';
-import { PartitionProducer, type ProducerMessage } from './producer.ts';
+import { PartitionWatch } from './partition-watch.ts';
+import { PartitionProducer, type PartitionProducerConfig, type ProducerMessage } from './producer.ts';
 import { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
 
 export interface ProducerOptions {
@@ -35,6 +36,12 @@ export interface ProducerOptions {
   sendTimeoutMs?: number;
   accessMode?: keyof typeof ProducerAccessMode;
   properties?: Record<string, string>;
+  /**
+   * On a partitioned topic, look for new partitions this often and send to them too (keyed
+   * messages are then routed over the new count, as the Java client does); 0 = never.
+   * Default: the client's `partitionsRefreshMs`.
+   */
+  partitionsRefreshMs?: number;
 }
 
 export type { ProducerMessage } from './producer.ts';
@@ -44,6 +51,8 @@ export class Producer {
   private readonly limit: PendingLimit;
   private roundRobin = 0;
   private closed = false;
+
+  private watch: PartitionWatch | undefined;
 
   private constructor(
     private readonly options: ProducerOptions,
@@ -81,29 +90,46 @@ export class Producer {
             maxDelayMs: b?.maxDelayMs ?? 10,
             keyBased: b?.keyBased ?? false,
           };
+    const partitionProducer = (name: string): PartitionProducer =>
+      new PartitionProducer(client, {
+        topic: name,
+        partition: partitionIndexOf(name),
+        producerName: options.producerName,
+        batching,
+        compression,
+        sendTimeoutMs: options.sendTimeoutMs ?? 30_000,
+        accessMode: ProducerAccessMode[options.accessMode ?? 'Shared'],
+        properties: options.properties ?? {},
+        onSettled: (n) => limit.release(n),
+      } satisfies PartitionProducerConfig);
     const names =
       count === 0 ? [topic] : Array.from({ length: count }, (_, i) => partitionTopicName(topic, i));
-    const partitions = names.map(
-      (name) =>
-        new PartitionProducer(client, {
-          topic: name,
-          partition: partitionIndexOf(name),
-          producerName: options.producerName,
-          batching,
-          compression,
-          sendTimeoutMs: options.sendTimeoutMs ?? 30_000,
-          accessMode: ProducerAccessMode[options.accessMode ?? 'Shared'],
-          properties: options.properties ?? {},
-          onSettled: (n) => limit.release(n),
-        }),
-    );
-    try {
-      await Promise.all(partitions.map((p) => p.start()));
-    } catch (err) {
-      await Promise.allSettled(partitions.map((p) => p.close()));
-      throw err;
+    const partitions = names.map(partitionProducer);
+    await startAll(partitions);
+    const producer = new Producer(options, topic, partitions, limit);
+    if (count > 0) {
+      producer.watch = new PartitionWatch({
+        count: () => client.lookup.partitionCount(topic),
+        initial: count,
+        intervalMs: options.partitionsRefreshMs ?? client.partitionsRefreshMs,
+        onGrow: async (from, to) => {
+          const added = Array.from({ length: to - from }, (_, i) =>
+            partitionProducer(partitionTopicName(topic, from + i)),
+          );
+          await startAll(added);
+          if (producer.closed) {
+            await Promise.allSettled(added.map((p) => p.close()));
+            return;
+          }
+          // Appended whole, so routing switches to the new count in one step.
+          producer.partitions.push(...added);
+          client.logger.info(`producing to new partitions of ${topic}`, { from, to });
+        },
+        onError: (err) =>
+          client.logger.warn(`cannot read the partition count of ${topic}`, { err }),
+      }).start();
     }
-    return new Producer(options, topic, partitions, limit);
+    return producer;
   }
 
   get producerName(): string | undefined {
@@ -162,6 +188,17 @@ export class Producer {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.watch?.stop();
     await Promise.all(this.partitions.map((p) => p.close()));
+  }
+}
+
+/** Starts every partition producer, or closes them all and throws the first failure. */
+async function startAll(partitions: readonly PartitionProducer[]): Promise<void> {
+  try {
+    await Promise.all(partitions.map((p) => p.start()));
+  } catch (err) {
+    await Promise.allSettled(partitions.map((p) => p.close()));
+    throw err;
   }
 }

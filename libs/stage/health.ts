@@ -32,10 +32,16 @@ export function partitionLoops<K>(
   };
 }
 
-/** Ready while every consumer and producer is attached to a broker; else names the topics. */
-export function pulsarProbe(endpoints: readonly PulsarEndpoint[]): () => boolean {
+/**
+ * Ready while every consumer and producer is attached to a broker; else names the topics.
+ * A function lists the endpoints anew at each probe (a stage's consumers grow with its input).
+ */
+export function pulsarProbe(
+  endpoints: readonly PulsarEndpoint[] | (() => Iterable<PulsarEndpoint>),
+): () => boolean {
   return () => {
-    const down = [...new Set(endpoints.flatMap((e) => e.disconnectedTopics))];
+    const all = typeof endpoints === 'function' ? [...endpoints()] : endpoints;
+    const down = [...new Set(all.flatMap((e) => e.disconnectedTopics))];
     if (down.length > 0) {
       throw new Error(`not connected to the broker for ${down.join(', ')} (reconnecting)`);
     }
@@ -78,7 +84,10 @@ export function watchPartitionedStage(opts: {
       paused: () => checkpointing.suspended,
     }),
   );
-  void opts.readiness.watch('pulsar', pulsarProbe([...consumers.values(), ...opts.producers]));
+  void opts.readiness.watch(
+    'pulsar',
+    pulsarProbe(() => [...consumers.values(), ...opts.producers]),
+  );
   void opts.readiness.watch('redis', redisProbe(opts.redis));
   void opts.readiness.watch('nats', () => checkpointing.ping());
 }

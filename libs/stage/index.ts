@@ -1,9 +1,19 @@
 export {
   FailoverOwnership,
   instanceName,
+  PartitionedSubscription,
   subscribePartitions,
   type PartitionConsumer,
+  type PartitionedSubscriptionOptions,
 } from './failover-ownership.ts';
+export {
+  connectStage,
+  runPartitionedStage,
+  type PartitionContext,
+  type PartitionedStageOptions,
+  type StageConfig,
+  type StageConnections,
+} from './partitioned-stage.ts';
 export { envelopeProducer, outputProducer } from './producers.ts';
 export { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
 export {

@@ -37,6 +37,22 @@ test('an expected partition with no data holds windows until it is idle', () => 
   assert.deepEqual(t.activePartitions(30_001), ['p0']);
 });
 
+test('a partition expected later holds the combined watermark until it reports or idles', () => {
+  const t = new WatermarkTracker({ ...opts, partitions: ['p0'] }, 0);
+  t.observe('p0', 200_000, 1_000);
+  assert.equal(t.current(1_000), 195_000);
+  t.expect('p1', 2_000);
+  assert.equal(t.current(2_000), null, 'the new partition has not reported');
+  t.expect('p0', 2_000);
+  t.observeWatermark('p1', 190_000, 3_000);
+  assert.equal(t.current(3_000), 190_000, 'it reported: the minimum over both');
+  const idle = new WatermarkTracker({ ...opts, partitions: ['p0'] }, 0);
+  idle.observe('p0', 200_000, 1_000);
+  idle.expect('p1', 2_000);
+  idle.observe('p0', 210_000, 32_001);
+  assert.equal(idle.current(32_001), 205_000, 'silent past the idle timeout: excluded');
+});
+
 test('idle partitions are excluded and rejoin when they speak again', () => {
   const t = new WatermarkTracker(opts, 0);
   t.observe('p0', 100_000, 0);

@@ -85,6 +85,15 @@ export class WatermarkTracker {
     if (s.watermark === null || watermarkMs > s.watermark) s.watermark = watermarkMs;
   }
 
+  /**
+   * A partition that appeared since (a source topic's partition count was raised): until it
+   * reports or goes idle it holds the combined watermark, like those expected from the start.
+   * A partition already known is left as it is.
+   */
+  expect(partition: string, nowMs: number): void {
+    if (!this.#parts.has(partition)) this.#state(partition, nowMs);
+  }
+
   /** Whether `eventTimeMs` would be late on `partition` now. */
   isLate(partition: string, eventTimeMs: number): boolean {
     const w = this.#parts.get(partition)?.watermark ?? null;

@@ -34,7 +34,7 @@ after(async () => {
 test('iotctl status shows each owned partition’s backlog from the Pulsar admin API', async () => {
   await admin.createPartitionedTopic(topic, 2);
   // The stage subscribes as it does in production; it consumes nothing, so all is backlog.
-  const sources = await subscribePartitions(client, {
+  const subscription = await subscribePartitions(client, {
     topic,
     subscription: 'stage',
     consumerName: 'lag-test',
@@ -54,7 +54,12 @@ test('iotctl status shows each owned partition’s backlog from the Pulsar admin
   perPartition.set(keyB, (perPartition.get(keyB) ?? 0) + 2);
 
   const log = new Logger({ service: 'lag-test', stream: { write: () => true } });
-  const backlog = watchBacklog({ PULSAR_ADMIN_URL: stack.pulsarAdminUrl }, sources, 'stage', log);
+  const backlog = watchBacklog(
+    { PULSAR_ADMIN_URL: stack.pulsarAdminUrl },
+    subscription.sources,
+    'stage',
+    log,
+  );
   const nc = await connect({ servers: stack.natsUrl });
   const participant = new CheckpointParticipant({
     nc,
@@ -101,6 +106,6 @@ test('iotctl status shows each owned partition’s backlog from the Pulsar admin
     backlog.stop();
     await participant.close();
     await nc.close();
-    await Promise.all(sources.map((s) => s.consumer.close()));
+    await subscription.close();
   }
 });

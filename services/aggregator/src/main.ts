@@ -1,23 +1,10 @@
 // aggregator: per-device tumbling windows over the records topic, state in Redis, closed on
 // the watermark; results to the aggregates topic, alerts to the alerts topic, late → DLQ.
 // One loop per owned records partition (Failover) (docs/architecture.md).
-import { Redis } from 'ioredis';
-import { pulsarCredentials } from '@iot/config';
-import { PartitionSupervisor } from '@iot/actors';
 import { batchSource } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId, PulsarClient } from '@iot/pulsar';
-import { FencedError, PartitionState } from '@iot/state';
-import {
-  Checkpointing,
-  FailoverOwnership,
-  envelopeProducer,
-  instanceName,
-  outputProducer,
-  subscribePartitions,
-  watchBacklog,
-  watchPartitionedStage,
-} from '@iot/stage';
+import { MessageId, PartitionWatch } from '@iot/pulsar';
+import { connectStage, envelopeProducer, outputProducer, runPartitionedStage } from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
 
@@ -30,7 +17,7 @@ const ENVELOPE_QUEUE = 8;
 const ENVELOPES_PER_BATCH = 8;
 
 const svc = await startService({ service: 'aggregator', spec });
-const { config, log, metrics, readiness, health, shutdown } = svc;
+const { config, log, metrics, readiness, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
@@ -49,58 +36,56 @@ const watermark = metrics.gauge({
   help: 'Combined upstream watermark per records partition',
   labelNames: ['partition'] as const,
 });
-const restarts = metrics.counter({
-  name: 'aggregator_partition_restarts_total',
-  help: 'Partition loops restarted after a failure',
-});
-const owned = metrics.gauge({ name: 'aggregator_owned_partitions', help: 'Partitions owned' });
 
-const client = new PulsarClient({
-  serviceUrl: config.PULSAR_URL,
-  ...pulsarCredentials(config),
-});
-const redis = new Redis(config.REDIS_URL);
-shutdown.onStop('redis', () => redis.quit(), { last: true });
-shutdown.onStop('pulsar', () => client.close(), { last: true });
-const checkpointing = await Checkpointing.connect(
-  config,
-  'aggregator',
-  instanceName('aggregator'),
-  log,
-);
-shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
+const stage = await connectStage(svc, 'aggregator');
+const { client } = stage;
 
-// A window waits for a watermark from every source partition.
-const upstreamPartitions = Math.max(1, await client.getPartitionCount(config.PULSAR_TOPIC));
+// A window waits for a watermark from every source partition, those added to the source topic
+// while running included: each loop reads the count before every batch, and a partition it
+// has not heard from yet holds its windows open (docs/architecture.md, "Ownership and scaling").
+const sourceWatch = new PartitionWatch({
+  count: () => client.getPartitionCount(config.PULSAR_TOPIC),
+  initial: await client.getPartitionCount(config.PULSAR_TOPIC),
+  intervalMs: config.PULSAR_PARTITIONS_REFRESH,
+  onGrow: (from, to) =>
+    log.info('the source topic has new partitions; windows wait for their watermarks too', {
+      topic: config.PULSAR_TOPIC,
+      from,
+      to,
+    }),
+  onError: (err) =>
+    log.warn('cannot read the partition count of the source topic; trying again', {
+      topic: config.PULSAR_TOPIC,
+      err,
+    }),
+}).start();
+shutdown.onStop('source-partitions', () => sourceWatch.stop());
+const upstreamPartitions = (): number => Math.max(1, sourceWatch.partitions);
 const outs = {
   aggregates: await envelopeProducer(client, config.AGGREGATES_TOPIC, config.INTERNAL_COMPRESSION),
   alerts: await envelopeProducer(client, config.ALERTS_TOPIC, config.INTERNAL_COMPRESSION),
   dlq: await outputProducer(client, config.DLQ_TOPIC, 'round-robin'),
 };
-const sources = await subscribePartitions(client, {
-  topic: config.RECORDS_TOPIC,
-  subscription: config.PULSAR_SUBSCRIPTION,
-  consumerName: instanceName('aggregator'),
-  // Envelopes of up to a whole ingest batch each: a short queue bounds the memory.
-  receiverQueueSize: ENVELOPE_QUEUE,
-});
-const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
 const alertRules = {
   temperatureHigh: config.ALERT_TEMPERATURE_HIGH,
   humidityHigh: config.ALERT_HUMIDITY_HIGH,
   batteryLow: config.ALERT_BATTERY_LOW,
 };
 
-const supervisor = new PartitionSupervisor<number>({
-  create: (partition) => {
-    const consumer = byPartition.get(partition)!;
-    const state = new PartitionState(redis, 'aggregator', partition, config.STATE_NAMESPACE);
+await runPartitionedStage(svc, stage, {
+  service: 'aggregator',
+  topic: config.RECORDS_TOPIC,
+  // Envelopes of up to a whole ingest batch each: a short queue bounds the memory.
+  subscribe: { receiverQueueSize: ENVELOPE_QUEUE },
+  producers: Object.values(outs),
+  describe: () => ({ upstreamPartitions: upstreamPartitions() }),
+  task: ({ partition, consumer, state }) => {
     // One span per micro-batch, child of the first sampled records envelope it consumed and
     // linked to the others; each aggregates and alerts envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'aggregator batch', { upstream: 'parent' });
     const task = new AggregatorPartitionTask({
       state,
-      restore: checkpointing.restorer(partition),
+      restore: stage.checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       source: tracedSource(
         batchSource(
@@ -171,53 +156,13 @@ const supervisor = new PartitionSupervisor<number>({
         }
       },
     });
-    return checkpointing.wrap(partition, state, {
+    return {
       start: async () => {
         const started = await task.start();
         trace.end(() => ({ 'iot.republished': started.republished }));
         return started;
       },
       step: tracedStep(trace, () => task.step()),
-    });
-  },
-  beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
-  isFenced: (err) => err instanceof FencedError,
-  onEvent: (e) => {
-    owned.set(supervisor.owned.length);
-    if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
-    if (e.kind === 'failed') {
-      restarts.inc();
-      log.error('partition loop failed; restarting from committed state', {
-        partition: e.key,
-        err: e.error,
-        delayMs: e.delayMs,
-      });
-    } else log.info(`partition ${e.kind}`, { partition: e.key });
+    };
   },
 });
-const ownership = new FailoverOwnership(sources, supervisor);
-ownership.start();
-// Health and readiness: loops with waiting input must progress; dependencies must answer.
-watchPartitionedStage({
-  health,
-  readiness,
-  supervisor,
-  consumers: byPartition,
-  producers: [...Object.values(outs)],
-  redis,
-  checkpointing,
-});
-// Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
-const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
-checkpointing.reportLag((p) => backlog.of(p));
-shutdown.onStop('backlog', () => backlog.stop());
-readiness.set('processing', true);
-log.info('consuming', {
-  topic: config.RECORDS_TOPIC,
-  partitions: sources.length,
-  upstreamPartitions,
-});
-
-shutdown.onStop('partitions', () => ownership.stop());
-shutdown.onStop('consumers', () => Promise.all(sources.map((s) => s.consumer.close())));
-shutdown.onStop('producers', () => Promise.all(Object.values(outs).map((p) => p.close())));

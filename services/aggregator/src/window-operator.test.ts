@@ -112,6 +112,26 @@ test('a window closes once every upstream partition watermark has passed its end
   assert.equal(op.openWindows, 1, 'the next window stays open');
 });
 
+test('a source partition added while running holds the windows until its watermark arrives', () => {
+  let upstream = 1;
+  const op = new WindowOperator({ ...opts, upstreamPartitions: () => upstream }, T0);
+  op.process([rec(0, record(1, T0 + 1000))], T0);
+  upstream = 2; // the source topic's partition count was raised
+  const held = op.process([wm(0, T0 + MIN)], T0);
+  assert.deepEqual(rows(held.outputs), [], 'partition 1 has not reported yet');
+  assert.equal(held.watermark, null);
+  const late = op.process([rec(1, record(2, T0 + 2000)), wm(1, T0 + MIN)], T0);
+  assert.deepEqual(
+    rows(late.outputs).map((r) => [r.device_id, r.count]),
+    [
+      ['sensor_1', 1],
+      ['sensor_2', 1],
+    ],
+    "the new partition's reading is in the window, not late",
+  );
+  assert.equal(late.stats.late, 0);
+});
+
 test('re-published records (same origin) and records of a fenced epoch are not counted again', () => {
   const op = new WindowOperator(opts, T0);
   const a = rec(0, record(1, T0 + 1));

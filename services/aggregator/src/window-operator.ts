@@ -36,8 +36,11 @@ import { encodeRecord, type SensorRecord } from '@iot/schema';
 export interface WindowOperatorOptions {
   windowSizeMs: number;
   alertRules: AlertRules;
-  /** Upstream source partitions that must report a watermark before any window closes. */
-  upstreamPartitions: number;
+  /**
+   * Upstream source partitions that must report a watermark before any window closes; a
+   * function when the source topic can grow while running (read before every batch).
+   */
+  upstreamPartitions: number | (() => number);
   /** An upstream partition silent this long no longer holds the watermark back. */
   idleTimeoutMs: number;
 }
@@ -108,6 +111,8 @@ export class WindowOperator {
   private watermarks: WatermarkTracker;
   /** Highest watermark windows were closed at: a record for an earlier window is late. */
   private closedThrough: number | null = null;
+  /** Source partitions the watermark tracker was told to expect. */
+  private expectedUpstream = 0;
 
   constructor(
     private readonly opts: WindowOperatorOptions,
@@ -116,13 +121,26 @@ export class WindowOperator {
     this.watermarks = new WatermarkTracker(this.trackerOptions(), nowMs);
   }
 
+  private upstreamCount(): number {
+    const n = this.opts.upstreamPartitions;
+    return typeof n === 'function' ? n() : n;
+  }
+
   private trackerOptions() {
+    this.expectedUpstream = this.upstreamCount();
     return {
       maxOutOfOrdernessMs: 0,
       idleTimeoutMs: this.opts.idleTimeoutMs,
-      partitions: Array.from({ length: this.opts.upstreamPartitions }, (_, p) => String(p)),
+      partitions: Array.from({ length: this.expectedUpstream }, (_, p) => String(p)),
       whenAllIdle: 'advance' as const,
     };
+  }
+
+  /** Source partitions added since: each holds the windows until it reports or idles. */
+  private expectNewUpstream(nowMs: number): void {
+    const n = this.upstreamCount();
+    for (let p = this.expectedUpstream; p < n; p++) this.watermarks.expect(String(p), nowMs);
+    if (n > this.expectedUpstream) this.expectedUpstream = n;
   }
 
   /** Rebuilds the operator from committed state (a restart or a new owner). */
@@ -159,6 +177,7 @@ export class WindowOperator {
 
   /** Applies one micro-batch (possibly empty: time alone can close windows). */
   process(batch: readonly RecordsEnvelope[], nowMs: number): BatchResult {
+    this.expectNewUpstream(nowMs);
     const stats: BatchStats = {
       applied: 0,
       duplicates: 0,

@@ -1,0 +1,169 @@
+// The skeleton of a partitioned stage's main (ingest, aggregator): its connections (Pulsar,
+// Redis, the control plane), one loop per owned partition of its input under
+// PartitionSupervisor with Failover ownership, checkpointing around each loop, health and
+// readiness, lag for `iotctl status`, and the order things stop in. The service's main
+// creates its producers and says how to build a partition's task; nothing else.
+import { Redis } from 'ioredis';
+import { pulsarCredentials } from '@iot/config';
+import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
+import type { ServiceRuntime } from '@iot/observability';
+import { PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
+import { FencedError, PartitionState } from '@iot/state';
+import { watchBacklog } from './backlog.ts';
+import { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
+import {
+  FailoverOwnership,
+  instanceName,
+  PartitionedSubscription,
+  type PartitionedSubscriptionOptions,
+} from './failover-ownership.ts';
+import { watchPartitionedStage } from './health.ts';
+
+export interface StageConfig extends CheckpointingConfig {
+  PULSAR_URL: string;
+  PULSAR_ADMIN_URL: string;
+  PULSAR_AUTH_TOKEN?: string | undefined;
+  PULSAR_TLS_TRUST_CERTS?: string | undefined;
+  PULSAR_PARTITIONS_REFRESH: number;
+  PULSAR_SUBSCRIPTION: string;
+  REDIS_URL: string;
+  STATE_NAMESPACE: string;
+}
+
+/** What a partitioned stage connects to; closed last at shutdown. */
+export interface StageConnections {
+  client: PulsarClient;
+  redis: Redis;
+  checkpointing: Checkpointing;
+}
+
+/** Connects to Pulsar, Redis and the control plane, and registers their closing. */
+export async function connectStage(
+  svc: ServiceRuntime<StageConfig>,
+  service: string,
+): Promise<StageConnections> {
+  const { config, log, shutdown } = svc;
+  const client = new PulsarClient({
+    serviceUrl: config.PULSAR_URL,
+    ...pulsarCredentials(config),
+    partitionsRefreshMs: config.PULSAR_PARTITIONS_REFRESH,
+  });
+  const redis = new Redis(config.REDIS_URL);
+  shutdown.onStop('redis', () => redis.quit(), { last: true });
+  shutdown.onStop('pulsar', () => client.close(), { last: true });
+  const checkpointing = await Checkpointing.connect(config, service, instanceName(service), log);
+  shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
+  return { client, redis, checkpointing };
+}
+
+/** What the service's main supplies for one owned partition. */
+export interface PartitionContext {
+  partition: number;
+  consumer: Consumer;
+  state: PartitionState;
+}
+
+export interface PartitionedStageOptions {
+  service: string;
+  /** The input topic, read through the Failover subscription PULSAR_SUBSCRIPTION. */
+  topic: string;
+  subscribe?: Pick<PartitionedSubscriptionOptions, 'receiverQueueSize' | 'corruptMessages'>;
+  /** The stage's producers: probed for readiness, closed after the loops stopped. */
+  producers: readonly Producer[];
+  /** The partition's loop task; it is wrapped with checkpointing here. */
+  task(ctx: PartitionContext): PartitionLoopTask;
+  /** Told of partitions added to the input while running, after they were subscribed to. */
+  onPartitionsAdded?(partitions: readonly number[]): void;
+  /** Extra fields of the `consuming` log line. */
+  describe?: () => Record<string, unknown>;
+}
+
+/** Runs the stage until shutdown: subscribes, owns what the broker gives, reports health. */
+export async function runPartitionedStage(
+  svc: ServiceRuntime<StageConfig>,
+  conns: StageConnections,
+  opts: PartitionedStageOptions,
+): Promise<PartitionedSubscription> {
+  const { config, log, metrics, readiness, health, shutdown } = svc;
+  const { client, redis, checkpointing } = conns;
+  const { service } = opts;
+  const restarts = metrics.counter({
+    name: `${service}_partition_restarts_total`,
+    help: 'Partition loops restarted after a failure',
+  });
+  const owned = metrics.gauge({
+    name: `${service}_owned_partitions`,
+    help: 'Input partitions owned',
+  });
+
+  const subscription = await PartitionedSubscription.open(client, {
+    topic: opts.topic,
+    subscription: config.PULSAR_SUBSCRIPTION,
+    consumerName: instanceName(service),
+    ...opts.subscribe,
+    refreshMs: config.PULSAR_PARTITIONS_REFRESH,
+    onRefreshError: (err) =>
+      log.warn('cannot read the partition count of the input topic; trying again', {
+        topic: opts.topic,
+        err,
+      }),
+    onAdded: (partitions) => {
+      log.info('subscribed to new partitions of the input topic', {
+        topic: opts.topic,
+        partitions,
+      });
+      opts.onPartitionsAdded?.(partitions);
+    },
+  });
+  const { byPartition } = subscription;
+
+  const supervisor: PartitionSupervisor<number> = new PartitionSupervisor<number>({
+    create: (partition) => {
+      const consumer = byPartition.get(partition)!;
+      const state = new PartitionState(redis, service, partition, config.STATE_NAMESPACE);
+      return checkpointing.wrap(partition, state, opts.task({ partition, consumer, state }));
+    },
+    beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
+    isFenced: (err) => err instanceof FencedError,
+    onEvent: (e) => {
+      owned.set(supervisor.owned.length);
+      if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
+      if (e.kind === 'failed') {
+        restarts.inc();
+        log.error('partition loop failed; restarting from committed state', {
+          partition: e.key,
+          err: e.error,
+          delayMs: e.delayMs,
+        });
+      } else log.info(`partition ${e.kind}`, { partition: e.key });
+    },
+  });
+  const ownership = new FailoverOwnership(subscription, supervisor);
+  ownership.start();
+  // Health and readiness: loops with waiting input must progress; dependencies must answer.
+  watchPartitionedStage({
+    health,
+    readiness,
+    supervisor,
+    consumers: byPartition,
+    producers: opts.producers,
+    redis,
+    checkpointing,
+  });
+  // Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
+  const backlog = watchBacklog(config, subscription.sources, config.PULSAR_SUBSCRIPTION, log);
+  checkpointing.reportLag((p) => backlog.of(p));
+  shutdown.onStop('backlog', () => backlog.stop());
+  readiness.set('processing', true);
+  log.info('consuming', {
+    topic: opts.topic,
+    partitions: subscription.sources.length,
+    ...opts.describe?.(),
+  });
+
+  // Stop at a micro-batch boundary (everything committed), then flush and close.
+  shutdown.onStop('partitions', () => ownership.stop());
+  shutdown.onStop('consumers', () => subscription.close());
+  shutdown.onStop('producers', () => Promise.all(opts.producers.map((p) => p.close())));
+  return subscription;
+}
