@@ -84,4 +84,42 @@ describe('pulsar partitioned topics', () => {
     assert.equal(stats.partitions?.[`${topic}-partition-0`]?.msgInCounter ?? 0, 0);
     await producer.close();
   });
+
+  test('a producer and a consumer attach to partitions added while they run', async () => {
+    const topic = uniqueTopic('grow');
+    await admin.createPartitionedTopic(topic, 2);
+    const opts = { partitionsRefreshMs: 300 };
+    const consumer = await client.subscribe({
+      topic,
+      subscription: 'grow',
+      initialPosition: 'Earliest',
+      ...opts,
+    });
+    const producer = await client.createProducer({ topic, batching: false, ...opts });
+    const added = new Promise<string[]>((resolve) => consumer.once('partitionsAdded', resolve));
+    await admin.updatePartitionedTopic(topic, 3);
+    assert.deepEqual(await added, [`${topic}-partition-2`]);
+    for (let i = 0; i < 50 && producer.numPartitions < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(producer.numPartitions, 3, 'the producer sends to the new partition too');
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => producer.send({ payload: Buffer.from(String(i)) })),
+    );
+    assert.equal(ids.filter((id) => id.partition === 2).length, 10);
+    const got: string[] = [];
+    for (let i = 0; i < 20 && got.length < 30; i++) {
+      got.push(
+        ...(await consumer.receiveBatch(30 - got.length, 500)).map((m) => String(m.payload)),
+      );
+    }
+    assert.deepEqual(
+      got.map(Number).sort((a, b) => a - b),
+      Array.from({ length: 30 }, (_, i) => i),
+      'every message once, those of the new partition included',
+    );
+    assert.deepEqual(await consumer.receiveBatch(1, 500), []);
+    await consumer.close();
+    await producer.close();
+  });
 });
