@@ -68,6 +68,8 @@ for (let attempt = 1; ; attempt++) {
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
   ...pulsarCredentials(config),
+  // Partitions added to the aggregates and alerts topics are consumed too.
+  partitionsRefreshMs: config.PULSAR_PARTITIONS_REFRESH,
 });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
 const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
