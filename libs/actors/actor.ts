@@ -7,7 +7,7 @@
 // dropped unprocessed and counted. Nothing here retries; the Supervisor restarts from
 // committed state, and the source replays from the committed position.
 
-import { Queue } from './queue.ts';
+import { Fifo } from '@iot/pulsar/fifo';
 
 export interface Behavior<M> {
   /** Applies one micro-batch, in mailbox order. Throwing (or rejecting) fails the actor. */
@@ -75,8 +75,8 @@ export class Actor<M> {
   readonly #maxBatch: number;
   readonly #capacity: number;
   readonly #onBatch: ((size: number) => void) | undefined;
-  readonly #mailbox = new Queue<M>();
-  readonly #waiting = new Queue<Waiter<M>>();
+  readonly #mailbox = new Fifo<M>();
+  readonly #waiting = new Fifo<Waiter<M>>();
   #state: ActorState = 'running';
   #drain = false;
   #scheduled = false;
@@ -203,7 +203,7 @@ export class Actor<M> {
   }
 
   #dropAll(): number {
-    return this.#mailbox.clear() + this.#rejectWaiting();
+    return this.#mailbox.clear().length + this.#rejectWaiting();
   }
 
   async #end(exit: ActorExit): Promise<void> {

@@ -3,7 +3,7 @@
 // partition), receive()/receiveBatch()/async iteration, acks and positioning.
 import { EventEmitter } from 'node:events';
 import type { ClientContext } from './connection-handler.ts';
-import { Fifo } from './deferred.ts';
+import { Fifo } from './fifo.ts';
 import { AlreadyClosedError, PulsarError, TimeoutError } from './errors.ts';
 import type { Message } from './message.ts';
 import { MessageId } from './message-id.ts';

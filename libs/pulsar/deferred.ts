@@ -1,5 +1,6 @@
-// Small async building blocks: a promise with its settle functions, a FIFO queue with O(1)
-// shift, and a counting limit with FIFO waiters (used for maxPendingMessages).
+// Small async building blocks: a promise with its settle functions and a counting limit with
+// FIFO waiters (used for maxPendingMessages).
+import { Fifo } from './fifo.ts';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -15,58 +16,6 @@ export function deferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-export class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  /** Keeps only the items for which keep() is true; returns the removed ones. */
-  filter(keep: (item: T) => boolean): T[] {
-    const kept: T[] = [];
-    const removed: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i] as T;
-      (keep(item) ? kept : removed).push(item);
-    }
-    this.items = kept;
-    this.head = 0;
-    return removed;
-  }
-
-  toArray(): T[] {
-    return this.items.slice(this.head) as T[];
-  }
-
-  clear(): T[] {
-    const all = this.toArray();
-    this.items = [];
-    this.head = 0;
-    return all;
-  }
 }
 
 export class PendingLimit {

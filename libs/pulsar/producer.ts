@@ -4,7 +4,8 @@
 import { compress } from './compression/index.ts';
 import type { Connection, ProducerListener } from './connection.ts';
 import { ConnectionHandler, type ClientContext } from './connection-handler.ts';
-import { deferred, Fifo, type Deferred } from './deferred.ts';
+import { deferred, type Deferred } from './deferred.ts';
+import { Fifo } from './fifo.ts';
 import { AlreadyClosedError, MessageTooLargeError, PulsarError, TimeoutError } from './errors.ts';
 import { MessageId } from './message-id.ts';
 import { encodeBatch, encodeBatchItem } from './protocol/batch.ts';

@@ -8,6 +8,7 @@ export {
 } from './failover-ownership.ts';
 export {
   connectStage,
+  followPartitionCount,
   runPartitionedStage,
   type PartitionContext,
   type PartitionedStageOptions,
@@ -30,3 +31,4 @@ export {
   watchBacklog,
   type BacklogMonitorOptions,
 } from './backlog.ts';
+export { partitionedStageSpec } from './config.ts';

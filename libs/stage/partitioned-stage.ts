@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
 import type { ServiceRuntime } from '@iot/observability';
-import { PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
+import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import { watchBacklog } from './backlog.ts';
 import { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
@@ -54,6 +54,29 @@ export async function connectStage(
   const checkpointing = await Checkpointing.connect(config, service, instanceName(service), log);
   shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
   return { client, redis, checkpointing };
+}
+
+/**
+ * Follows the partition count of a topic the stage does not consume but depends on (the
+ * aggregator: the source topic's; ingest: the records topic's) every
+ * PULSAR_PARTITIONS_REFRESH, from the count read now; stopped at shutdown.
+ */
+export async function followPartitionCount(
+  svc: ServiceRuntime<StageConfig>,
+  client: PulsarClient,
+  topic: string,
+  onGrow: (from: number, to: number) => void,
+): Promise<PartitionWatch> {
+  const { config, log, shutdown } = svc;
+  const watch = new PartitionWatch({
+    count: () => client.getPartitionCount(topic),
+    initial: await client.getPartitionCount(topic),
+    intervalMs: config.PULSAR_PARTITIONS_REFRESH,
+    onGrow,
+    onError: (err) => log.warn('cannot read a partition count; trying again', { topic, err }),
+  }).start();
+  shutdown.onStop(`partitions of ${topic}`, () => watch.stop());
+  return watch;
 }
 
 /** What the service's main supplies for one owned partition. */

@@ -1,36 +1,17 @@
 // aggregator's environment (docs/architecture.md, "Services and topics"): reads records, keeps 1-minute windows in Redis,
 // closes them on the watermark, writes aggregates and alerts, snapshots to S3 on NATS triggers.
-import {
-  controlPlaneSpec,
-  duration,
-  envelopeSpec,
-  natsSpec,
-  num,
-  pulsarSpec,
-  redisSpec,
-  s3Spec,
-  serviceSpec,
-  str,
-  topics,
-} from '@iot/config';
+import { duration, num, serviceSpec, topics } from '@iot/config';
+import { partitionedStageSpec } from '@iot/stage';
 
 export const spec = {
   ...serviceSpec(9465),
-  ...pulsarSpec,
+  ...partitionedStageSpec('iot-aggregator'),
   // Its partition count is the number of upstream watermarks a window waits for.
   PULSAR_TOPIC: topics.PULSAR_TOPIC,
   RECORDS_TOPIC: topics.RECORDS_TOPIC,
   AGGREGATES_TOPIC: topics.AGGREGATES_TOPIC,
   ALERTS_TOPIC: topics.ALERTS_TOPIC,
   DLQ_TOPIC: topics.DLQ_TOPIC,
-  PULSAR_SUBSCRIPTION: str({ example: 'iot-aggregator' }).default('iot-aggregator'),
-  ...redisSpec,
-  // Prefix of this stage's Redis keys (state of several pipelines can share one Redis).
-  STATE_NAMESPACE: str({ pattern: /^[A-Za-z0-9_.-]+$/, example: 'iot' }).default('iot'),
-  ...natsSpec,
-  ...s3Spec,
-  ...controlPlaneSpec,
-  ...envelopeSpec,
   WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),
   // A source partition silent this long stops holding windows open.
   WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),

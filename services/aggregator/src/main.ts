@@ -3,8 +3,14 @@
 // One loop per owned records partition (Failover) (docs/architecture.md).
 import { batchSource } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId, PartitionWatch } from '@iot/pulsar';
-import { connectStage, envelopeProducer, outputProducer, runPartitionedStage } from '@iot/stage';
+import { MessageId } from '@iot/pulsar';
+import {
+  connectStage,
+  envelopeProducer,
+  followPartitionCount,
+  outputProducer,
+  runPartitionedStage,
+} from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
 
@@ -17,7 +23,7 @@ const ENVELOPE_QUEUE = 8;
 const ENVELOPES_PER_BATCH = 8;
 
 const svc = await startService({ service: 'aggregator', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness } = svc;
 readiness.set('processing', false, 'connecting');
 
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
@@ -42,24 +48,15 @@ const { client } = stage;
 
 // A window waits for a watermark from every source partition, those added to the source topic
 // while running included: each loop reads the count before every batch, and a partition it
-// has not heard from yet holds its windows open (docs/architecture.md, "Ownership and scaling").
-const sourceWatch = new PartitionWatch({
-  count: () => client.getPartitionCount(config.PULSAR_TOPIC),
-  initial: await client.getPartitionCount(config.PULSAR_TOPIC),
-  intervalMs: config.PULSAR_PARTITIONS_REFRESH,
-  onGrow: (from, to) =>
-    log.info('the source topic has new partitions; windows wait for their watermarks too', {
-      topic: config.PULSAR_TOPIC,
-      from,
-      to,
-    }),
-  onError: (err) =>
-    log.warn('cannot read the partition count of the source topic; trying again', {
-      topic: config.PULSAR_TOPIC,
-      err,
-    }),
-}).start();
-shutdown.onStop('source-partitions', () => sourceWatch.stop());
+// has not heard from yet holds its windows open (docs/architecture.md, "Partitions added
+// while running").
+const sourceWatch = await followPartitionCount(svc, client, config.PULSAR_TOPIC, (from, to) =>
+  log.info('the source topic has new partitions; windows wait for their watermarks too', {
+    topic: config.PULSAR_TOPIC,
+    from,
+    to,
+  }),
+);
 const upstreamPartitions = (): number => Math.max(1, sourceWatch.partitions);
 const outs = {
   aggregates: await envelopeProducer(client, config.AGGREGATES_TOPIC, config.INTERNAL_COMPRESSION),

@@ -1,34 +1,14 @@
 // ingest's environment (docs/architecture.md, "Services and topics"): reads raw readings, writes records and the DLQ,
 // keeps positions and watermarks in Redis, snapshots to S3 on NATS checkpoint triggers.
-import {
-  controlPlaneSpec,
-  duration,
-  envelopeSpec,
-  natsSpec,
-  oneOf,
-  pulsarSpec,
-  redisSpec,
-  s3Spec,
-  serviceSpec,
-  str,
-  topics,
-} from '@iot/config';
+import { duration, oneOf, serviceSpec, topics } from '@iot/config';
+import { partitionedStageSpec } from '@iot/stage';
 
 export const spec = {
   ...serviceSpec(9464),
-  ...pulsarSpec,
+  ...partitionedStageSpec('iot-ingest'),
   PULSAR_TOPIC: topics.PULSAR_TOPIC,
   RECORDS_TOPIC: topics.RECORDS_TOPIC,
   DLQ_TOPIC: topics.DLQ_TOPIC,
-  // Failover subscription: each source partition has one active ingest consumer.
-  PULSAR_SUBSCRIPTION: str({ example: 'iot-ingest' }).default('iot-ingest'),
-  ...redisSpec,
-  // Prefix of this stage's Redis keys (state of several pipelines can share one Redis).
-  STATE_NAMESPACE: str({ pattern: /^[A-Za-z0-9_.-]+$/, example: 'iot' }).default('iot'),
-  ...natsSpec,
-  ...s3Spec,
-  ...controlPlaneSpec,
-  ...envelopeSpec,
   // event: the reading's own timestamp; ingest: stamped on arrival (the seed's behaviour).
   TIME_MODE: oneOf(['event', 'ingest'] as const).default('event'),
   // The watermark trails the newest event time by this much; older records are late (→ DLQ).

@@ -2,13 +2,19 @@
 // One loop per owned source partition (Failover), state in Redis (docs/architecture.md).
 import { batchSource, publishAll } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId, PartitionWatch, partitionTopicName } from '@iot/pulsar';
-import { connectStage, envelopeProducer, outputProducer, runPartitionedStage } from '@iot/stage';
+import { MessageId, partitionTopicName } from '@iot/pulsar';
+import {
+  connectStage,
+  envelopeProducer,
+  followPartitionCount,
+  outputProducer,
+  runPartitionedStage,
+} from '@iot/stage';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'ingest', spec });
-const { config, log, metrics, readiness, shutdown } = svc;
+const { config, log, metrics, readiness } = svc;
 readiness.set('processing', false, 'connecting');
 
 const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
@@ -30,7 +36,8 @@ const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
 // One producer per records partition: the operator routes each record by device_id and sends
 // one envelope per partition and batch. The count is fixed for this process's life: a device
 // must keep reaching the aggregator partition that holds its open windows, so new records
-// partitions are not routed to while running (docs/architecture.md, "Ownership and scaling").
+// partitions are not routed to while running (docs/architecture.md, "Partitions added while
+// running").
 const recordsPartitions = await client.getPartitionCount(config.RECORDS_TOPIC);
 const recordsOuts = await Promise.all(
   (recordsPartitions === 0
@@ -40,19 +47,14 @@ const recordsOuts = await Promise.all(
       )
   ).map((t) => envelopeProducer(client, t, config.INTERNAL_COMPRESSION)),
 );
-const recordsWatch = new PartitionWatch({
-  count: () => client.getPartitionCount(config.RECORDS_TOPIC),
-  initial: recordsPartitions,
-  intervalMs: config.PULSAR_PARTITIONS_REFRESH,
-  onGrow: (from, to) =>
-    log.error(
-      'the records topic has more partitions than this process routes to; it keeps routing ' +
-        'to the count it started with. Repartition the records topic only on a drained ' +
-        'pipeline with ingest and the aggregator stopped (k8s/README.md, Topics and partitions)',
-      { topic: config.RECORDS_TOPIC, routing: from, partitions: to },
-    ),
-}).start();
-shutdown.onStop('records-partitions', () => recordsWatch.stop());
+await followPartitionCount(svc, client, config.RECORDS_TOPIC, (from, to) =>
+  log.error(
+    'the records topic has more partitions than this process routes to; it keeps routing ' +
+      'to the count it started with. Repartition the records topic only on a drained ' +
+      'pipeline with ingest and the aggregator stopped (k8s/README.md, Topics and partitions)',
+    { topic: config.RECORDS_TOPIC, routing: from, partitions: to },
+  ),
+);
 
 await runPartitionedStage(svc, stage, {
   service: 'ingest',

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Queue } from './queue.ts';
+import { Fifo } from './fifo.ts';
 
 test('first in, first out across compactions', () => {
-  const q = new Queue<number>();
+  const q = new Fifo<number>();
   let next = 0;
   let expected = 0;
   for (let round = 0; round < 50; round++) {
@@ -16,11 +16,16 @@ test('first in, first out across compactions', () => {
   assert.equal(q.shift(), undefined);
 });
 
-test('clear empties and counts', () => {
-  const q = new Queue<string>();
+test('clear empties and returns what was left; filter keeps the order', () => {
+  const q = new Fifo<string>();
   q.push('a');
   q.push('b');
   q.shift();
-  assert.equal(q.clear(), 1);
+  assert.deepEqual(q.clear(), ['b']);
   assert.equal(q.length, 0);
+  for (const x of ['c', 'd', 'e', 'f']) q.push(x);
+  q.shift();
+  assert.deepEqual(q.filter((x) => x !== 'e'), ['e']);
+  assert.deepEqual(q.toArray(), ['d', 'f']);
+  assert.equal(q.peek(), 'd');
 });
