@@ -33,4 +33,4 @@ export {
   encodeAggregatesEnvelope,
   encodeAlertsEnvelope,
 } from './outputs-envelope.ts';
-export { batchSource, publishAll, type ReceivedBatch } from './pulsar-io.ts';
+export { batchSource, publishAll, type BatchSource, type ReceivedBatch } from './pulsar-io.ts';

@@ -3,10 +3,16 @@
 import type { Consumer, Message, Producer } from '@iot/pulsar';
 import type { OutgoingMessage } from './messages.ts';
 
+/** A micro-batch as every stage's task reads it: the messages, and one ack for all of them. */
 export interface ReceivedBatch<T> {
   messages: T[];
   /** Acknowledges every message of the batch (after its effects were committed). */
   ack(): Promise<void>;
+}
+
+/** Where a stage's task reads its micro-batches: up to `maxMessages`, or what came in time. */
+export interface BatchSource<T> {
+  receiveBatch(maxMessages: number, timeoutMs: number): Promise<ReceivedBatch<T>>;
 }
 
 /**
@@ -19,7 +25,7 @@ export function batchSource<T>(
   consumer: Consumer,
   map: (m: Message) => T,
   opts: { cumulative?: boolean } = {},
-): { receiveBatch(max: number, timeoutMs: number): Promise<ReceivedBatch<T>> } {
+): BatchSource<T> {
   return {
     async receiveBatch(max, timeoutMs) {
       const received = await consumer.receiveBatch(max, timeoutMs);

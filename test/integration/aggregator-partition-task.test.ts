@@ -5,7 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { decodeOutputMessage, recordsMessage, RecordsEnvelopeBuilder } from '@iot/channel';
+import {
+  decodeOutputMessage,
+  recordsMessage,
+  RecordsEnvelopeBuilder,
+  type ReceivedBatch,
+} from '@iot/channel';
 import { MessageId } from '@iot/pulsar';
 import { mapSensorData } from '@iot/schema';
 import { PartitionState } from '@iot/state';
@@ -13,8 +18,8 @@ import { DEFAULT_ALERT_RULES } from '@iot/windows';
 import {
   AggregatorPartitionTask,
   type OutputSink,
+  type RecordsMessage,
   type RecordsSource,
-  type SourceBatch,
 } from '../../services/aggregator/src/partition-task.ts';
 import type { Output } from '../../services/aggregator/src/window-operator.ts';
 import { stack, uniqueName } from '../support/stack.ts';
@@ -61,7 +66,7 @@ function makeLog() {
       const from = read;
       read = Math.min(messages.length, read + max);
       const end = read;
-      const batch: SourceBatch = {
+      const batch: ReceivedBatch<RecordsMessage> = {
         messages: messages.slice(from, end),
         ack: async () => void (acked = end),
       };

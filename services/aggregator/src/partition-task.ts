@@ -3,7 +3,14 @@
 // micro-batches: read → operator → commit (state + positions + pending outputs, atomically)
 // → publish → forget pending → ack. Pulsar is behind the two ports below, so the order of
 // these steps is the whole exactly-once argument and lives here alone (docs/architecture.md, "Exactly once").
-import { decodeChannelMessage, ChannelFormatError, PROP, type RecordsEnvelope } from '@iot/channel';
+import {
+  decodeChannelMessage,
+  ChannelFormatError,
+  PROP,
+  type BatchSource,
+  type IncomingMessage,
+  type RecordsEnvelope,
+} from '@iot/channel';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   WindowOperator,
@@ -14,20 +21,13 @@ import {
   type WindowOperatorOptions,
 } from './window-operator.ts';
 
-/** A micro-batch of records envelopes read from the records partition; `ack` confirms all of it. */
-export interface SourceBatch {
-  messages: {
-    payload: Uint8Array;
-    properties: Readonly<Record<string, string>>;
-    /** Serialized MessageId on the records partition (kept to seek back on restore). */
-    position?: string;
-  }[];
-  ack(): Promise<void>;
+/** A records envelope as read from the records partition. */
+export interface RecordsMessage extends IncomingMessage {
+  /** Serialized MessageId on the records partition (kept to seek back on restore). */
+  position?: string;
 }
 
-export interface RecordsSource {
-  receiveBatch(maxMessages: number, timeoutMs: number): Promise<SourceBatch>;
-}
+export type RecordsSource = BatchSource<RecordsMessage>;
 
 /** Publishes outputs in order and resolves once the broker confirmed every one. */
 export interface OutputSink {

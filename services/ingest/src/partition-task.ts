@@ -5,7 +5,7 @@
 // watermark → ack. A crash anywhere replays from the last commit with the same state, so the
 // replayed records carry the same source positions and the aggregator drops those it already
 // applied, whatever the new batch boundaries (docs/architecture.md, "Exactly once").
-import type { OutgoingMessage } from '@iot/channel';
+import type { BatchSource, OutgoingMessage } from '@iot/channel';
 import type { RoutedEnvelope } from './ingest-operator.ts';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
@@ -14,15 +14,6 @@ import {
   type IngestStats,
   type SourceMessage,
 } from './ingest-operator.ts';
-
-export interface SourceBatch {
-  messages: SourceMessage[];
-  ack(): Promise<void>;
-}
-
-export interface SensorSource {
-  receiveBatch(maxMessages: number, timeoutMs: number): Promise<SourceBatch>;
-}
 
 /** Publishing side; each call resolves once the broker confirmed every message. */
 export interface IngestSink {
@@ -33,7 +24,7 @@ export interface IngestSink {
 
 export interface IngestTaskDeps {
   state: PartitionState;
-  source: SensorSource;
+  source: BatchSource<SourceMessage>;
   sink: IngestSink;
   options: IngestOptions;
   now: () => number;

@@ -13,21 +13,18 @@ import {
   encodeAggregatesMessage,
   encodeAlertsMessage,
   PROP,
+  type BatchSource,
+  type IncomingMessage,
   type OutgoingMessage,
+  type ReceivedBatch,
 } from '@iot/channel';
 import { classifyInsertError, type TransientClass } from '@iot/clickhouse';
 import { backoffDelay, type BackoffOptions } from '@iot/pulsar/backoff';
 import type { AggregateRow, Alert } from '@iot/windows';
 import { insertIsolatingRefused, type Refused } from './isolate-refused.ts';
 
-export interface OutputBatch {
-  messages: { payload: Uint8Array; properties: Readonly<Record<string, string>> }[];
-  ack(): Promise<void>;
-}
-
-export interface OutputsSource {
-  receiveBatch(maxMessages: number, timeoutMs: number): Promise<OutputBatch>;
-}
+/** A micro-batch of aggregates or alerts envelopes. */
+export type OutputBatch = ReceivedBatch<IncomingMessage>;
 
 /** The part of ClickHouseSink the writer needs. */
 export interface RowSink {
@@ -37,7 +34,7 @@ export interface RowSink {
 }
 
 export interface WriterTaskDeps {
-  source: OutputsSource;
+  source: BatchSource<IncomingMessage>;
   sink: RowSink;
   publishDlq(messages: readonly OutgoingMessage[]): Promise<void>;
   batchSize: number;
