@@ -23,6 +23,8 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  WINDOW_MS,
+  OUT_OF_ORDERNESS_MS,
   localServers,
   ClickHouseSink,
   ServiceProcess,
@@ -48,8 +50,6 @@ import { expectedFromParams } from '@iot/verify';
 const URLS: ServerUrls = localServers();
 const PARTITIONS = 4;
 const DEVICES = 1000;
-const OOO_MS = 5_000;
-const WINDOW_MS = 60_000;
 const CLK_TCK = 100;
 
 const { values } = parseArgs({
@@ -98,7 +98,7 @@ function serviceEnv(names: PipelineNames, checkpoints: boolean): Record<string, 
   return pipelineEnv(names, URLS, {
     CHECKPOINT_INTERVAL: checkpoints ? '10s' : '1h',
     WINDOW_SIZE: '1m',
-    MAX_OUT_OF_ORDERNESS: `${OOO_MS}ms`,
+    MAX_OUT_OF_ORDERNESS: `${OUT_OF_ORDERNESS_MS}ms`,
     WATERMARK_IDLE_TIMEOUT: '10s',
     LOG_LEVEL: 'info', // the harness waits for the "consuming" line
   });
@@ -161,7 +161,7 @@ function params(startMs: number, messages: number, ratePerSec: number): Generato
     durationMs: Math.ceil((messages / ratePerSec) * 1000),
     ratePerSec,
     partitions: PARTITIONS,
-    maxOutOfOrdernessMs: OOO_MS,
+    maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS,
   });
 }
 
@@ -305,7 +305,7 @@ async function sustained(ratePerSec: number, durationS: number) {
   const latencies: number[] = [];
   for (const [w, list] of visibleAt) {
     if (w === lastWindow) continue;
-    const closable = w * 1000 + WINDOW_MS + OOO_MS;
+    const closable = w * 1000 + WINDOW_MS + OUT_OF_ORDERNESS_MS;
     let prev = 0;
     for (const { rows, at } of list) {
       for (let i = prev; i < rows; i++) latencies.push(Math.max(0, at - closable) / 1000);

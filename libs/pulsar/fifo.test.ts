@@ -25,7 +25,10 @@ test('clear empties and returns what was left; filter keeps the order', () => {
   assert.equal(q.length, 0);
   for (const x of ['c', 'd', 'e', 'f']) q.push(x);
   q.shift();
-  assert.deepEqual(q.filter((x) => x !== 'e'), ['e']);
+  assert.deepEqual(
+    q.filter((x) => x !== 'e'),
+    ['e'],
+  );
   assert.deepEqual(q.toArray(), ['d', 'f']);
   assert.equal(q.peek(), 'd');
 });

@@ -13,7 +13,11 @@ import type { MessageId } from './message-id.ts';
 import { partitionForKey, type HashingScheme } from './murmur3.ts';
 import { ProducerAccessMode } from './protocol/commands.ts';
 import { PartitionWatch } from './partition-watch.ts';
-import { PartitionProducer, type PartitionProducerConfig, type ProducerMessage } from './producer.ts';
+import {
+  PartitionProducer,
+  type PartitionProducerConfig,
+  type ProducerMessage,
+} from './producer.ts';
 import { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
 
 export interface ProducerOptions {

@@ -7,23 +7,11 @@ import assert from 'node:assert/strict';
 import { decodeChannelMessage, PROP } from '@iot/channel';
 import { ServiceProcess, createPipelineTopics } from '@iot/harness';
 import { MessageId, PulsarClient, partitionTopicName, type Message } from '@iot/pulsar';
-import { encodeSensorData, type SensorData } from '@iot/schema';
 import { compress } from '../../libs/pulsar/compression/index.ts';
 import { CompressionType } from '../../libs/pulsar/protocol/commands.ts';
 import { publishRawEntries } from '../support/pulsar.ts';
+import { avroReading as reading } from '../support/readings.ts';
 import { stack } from '../support/stack.ts';
-
-const reading = (sensorId: number, timestamp: number): Buffer =>
-  encodeSensorData({
-    sensorId,
-    sensorType: 1,
-    timestamp,
-    temperature: 21,
-    humidity: 40,
-    pressure: 1000,
-    batteryLevel: 80,
-    status: 1,
-  } satisfies SensorData);
 
 async function readUntil(client: PulsarClient, topic: string, done: (all: Message[]) => boolean) {
   const reader = await client.createReader({ topic, startMessageId: MessageId.earliest });

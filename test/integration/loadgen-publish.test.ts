@@ -4,44 +4,22 @@
 // unreachable broker exit 2 with one line.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateStream, paramsFromJson, type GeneratorParams } from '@iot/loadgen';
+import { runTool, type CliResult } from '@iot/harness';
 import { PulsarAdmin, PulsarClient, type Consumer } from '@iot/pulsar';
-import { repoRoot, stack } from '../support/stack.ts';
+import { stack } from '../support/stack.ts';
 import { uniqueTopic } from '../support/pulsar.ts';
 
-const LOADGEN = join(repoRoot, 'tools/loadgen/src/main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function loadgen(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LOADGEN, ...args], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        PULSAR_URL: stack.pulsarUrl,
-        PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+function loadgen(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runTool(
+    'loadgen',
+    args,
+    { PULSAR_URL: stack.pulsarUrl, PULSAR_ADMIN_URL: stack.pulsarAdminUrl, ...env },
+    600_000,
+  );
 }
 
 const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });

@@ -7,22 +7,10 @@ import assert from 'node:assert/strict';
 import { decodeOutputMessage, PROP } from '@iot/channel';
 import { ServiceProcess, createPipelineTopics, pipelineEnv } from '@iot/harness';
 import { MessageId, PulsarAdmin, PulsarClient, partitionTopicName } from '@iot/pulsar';
-import { encodeSensorData } from '@iot/schema';
+import { avroReading as reading } from '../support/readings.ts';
 import { stack } from '../support/stack.ts';
 
 const WINDOW_MS = 10_000;
-
-const reading = (sensorId: number, timestamp: number): Buffer =>
-  encodeSensorData({
-    sensorId,
-    sensorType: 1,
-    timestamp,
-    temperature: 21,
-    humidity: 40,
-    pressure: 1000,
-    batteryLevel: 80,
-    status: 1,
-  });
 
 /** Waits until `line` appears `times` times in the service's log. */
 async function logged(service: ServiceProcess, line: string, times: number): Promise<void> {

@@ -4,7 +4,6 @@
 // an unreachable server → exit 2 naming it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,38 +11,19 @@ import { createClient } from '@clickhouse/client';
 import { PROP } from '@iot/channel';
 import { ClickHouseSink } from '@iot/clickhouse';
 import { generateStream, type GeneratorParams } from '@iot/loadgen';
+import { runTool, type CliResult } from '@iot/harness';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams, type Expected } from '@iot/verify';
-import { repoRoot, stack, uniqueName } from '../support/stack.ts';
+import { stack, uniqueName } from '../support/stack.ts';
 import { uniqueTopic } from '../support/pulsar.ts';
 
-const VERIFY = join(repoRoot, 'tools/verify/src/main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function verify(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', VERIFY, ...args], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        CLICKHOUSE_URL: stack.clickhouseUrl,
-        PULSAR_URL: stack.pulsarUrl,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function verify(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runTool(
+    'verify',
+    args,
+    { CLICKHOUSE_URL: stack.clickhouseUrl, PULSAR_URL: stack.pulsarUrl, ...env },
+    600_000,
+  );
 }
 
 const params: GeneratorParams = {

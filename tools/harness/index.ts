@@ -1,4 +1,4 @@
-export { iotctlOk, runIotctl, type CliResult } from './iotctl.ts';
+export { iotctlOk, runIotctl, runTool, type CliResult, type Tool } from './cli.ts';
 export {
   PipelineRun,
   localServers,
@@ -20,3 +20,4 @@ export {
   type ServerUrls,
   type StreamProducerOptions,
 } from './pipeline.ts';
+export { OUT_OF_ORDERNESS_MS, WINDOW_MS, usageFailure } from './defaults.ts';

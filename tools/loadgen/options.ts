@@ -23,6 +23,37 @@ export class UsageError extends Error {
   }
 }
 
+/** A server could not be reached or refused what the command needs: exit 2 with the message. */
+export class SetupError extends Error {}
+
+/** An error's message, or the thrown value as text. */
+export const errorText = (err: unknown): string =>
+  err instanceof Error ? err.message : String(err);
+
+/**
+ * Runs a command line's `run` and sets the exit code from its outcome (loadgen, verify): what
+ * it returns, 2 for bad flags or an unusable server (one line on stderr), 1 for anything else.
+ */
+export async function runCommand(
+  log: (line: string) => void,
+  run: () => Promise<number>,
+): Promise<void> {
+  try {
+    process.exitCode = await run();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      log(`${err.message} (--help lists the flags)`);
+      process.exitCode = 2;
+    } else if (err instanceof SetupError) {
+      log(err.message);
+      process.exitCode = 2;
+    } else {
+      log(`failed: ${errorText(err)}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
 

@@ -14,6 +14,9 @@ import { parseArgs } from 'node:util';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
 import {
+  usageFailure,
+  WINDOW_MS,
+  OUT_OF_ORDERNESS_MS,
   localServers,
   ClickHouseSink,
   PipelineRun,
@@ -39,18 +42,13 @@ import { cannotFault, killServer, startServer, stopServer, type Server } from '.
 import { Supervised } from './supervisor.ts';
 
 const servers: RunServers = localServers();
-const WINDOW_MS = 60_000;
-const OUT_OF_ORDERNESS_MS = 5_000;
 const CHECKPOINT_INTERVAL_MS = 10_000;
 const PARTITIONS = 4;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) =>
   process.stderr.write(`chaos ${new Date().toISOString().slice(11, 19)}: ${line}\n`);
-function fail(message: string): never {
-  process.stderr.write(`chaos: ${message}\n`);
-  process.exit(2);
-}
+const fail = usageFailure('chaos');
 
 function options() {
   let values;

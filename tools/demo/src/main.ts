@@ -13,6 +13,9 @@ import { connect as natsConnect } from 'nats';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import { parseDuration } from '@iot/config';
 import {
+  usageFailure,
+  WINDOW_MS,
+  OUT_OF_ORDERNESS_MS,
   localServers,
   ClickHouseSink,
   ServiceProcess,
@@ -33,17 +36,12 @@ import { Progress, sumSamples, type Figures } from './progress.ts';
 
 const env = process.env;
 const urls: ServerUrls = localServers();
-const WINDOW_MS = 60_000;
-const OUT_OF_ORDERNESS_MS = 5_000;
 const IDLE_TIMEOUT = '10s';
 // Often enough that a two-minute demo completes several epochs (production default: 60 s).
 const CHECKPOINT_INTERVAL = '10s';
 const DATABASE = 'demo';
 
-function fail(message: string): never {
-  process.stderr.write(`demo: ${message}\n`);
-  process.exit(2);
-}
+const fail = usageFailure('demo');
 
 function options() {
   let values;

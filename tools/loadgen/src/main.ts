@@ -15,6 +15,9 @@ import { generateStream, messageCount, type GeneratorParams } from '../generator
 import {
   GENERATOR_FLAGS,
   UsageError,
+  SetupError,
+  errorText,
+  runCommand,
   checkParams,
   generatorOptions,
   intValue,
@@ -62,9 +65,6 @@ const FLAGS = [
   'params-out',
 ];
 const COMPRESSIONS: readonly CompressionName[] = ['none', 'lz4', 'zlib', 'snappy'];
-
-/** A server could not be reached or refused the setup: exit 2 with this message. */
-class SetupError extends Error {}
 
 interface Config {
   pulsarUrl: string;
@@ -139,7 +139,7 @@ async function ensureTopic(cfg: Config, partitions: number): Promise<void> {
   }
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const message = errorText;
 const log = (line: string): void => void process.stderr.write(`loadgen: ${line}\n`);
 
 async function run(argv: readonly string[], env: Env): Promise<number> {
@@ -266,17 +266,4 @@ async function run(argv: readonly string[], env: Env): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2), process.env);
-} catch (err) {
-  if (err instanceof UsageError) {
-    log(`${err.message} (--help lists the flags)`);
-    process.exitCode = 2;
-  } else if (err instanceof SetupError) {
-    log(err.message);
-    process.exitCode = 2;
-  } else {
-    log(`failed: ${message(err)}`);
-    process.exitCode = 1;
-  }
-}
+await runCommand(log, () => run(process.argv.slice(2), process.env));

@@ -9,6 +9,9 @@ import { ClickHouseSink } from '@iot/clickhouse';
 import {
   GENERATOR_FLAGS,
   UsageError,
+  SetupError,
+  errorText,
+  runCommand,
   checkParams,
   durationMs,
   generatorOptions,
@@ -62,9 +65,6 @@ const FLAGS = [
   'max-details',
 ];
 
-/** A server could not be reached or lacks what we read: exit 2 with this message. */
-class SetupError extends Error {}
-
 interface Config {
   params: GeneratorParams;
   windowSizeMs: number;
@@ -78,7 +78,7 @@ interface Config {
   maxDetails: number;
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const message = errorText;
 const log = (line: string): void => void process.stderr.write(`verify: ${line}\n`);
 
 async function loadParams(
@@ -313,17 +313,4 @@ async function run(argv: readonly string[], env: Env): Promise<number> {
   return rowsExact && diffs.length === 0 ? 0 : 1;
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2), process.env);
-} catch (err) {
-  if (err instanceof UsageError) {
-    log(`${err.message} (--help lists the flags)`);
-    process.exitCode = 2;
-  } else if (err instanceof SetupError) {
-    log(err.message);
-    process.exitCode = 2;
-  } else {
-    log(`failed: ${message(err)}`);
-    process.exitCode = 1;
-  }
-}
+await runCommand(log, () => run(process.argv.slice(2), process.env));
