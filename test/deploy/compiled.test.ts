@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,9 +16,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { testServiceLifecycle } from '@iot/observability/testing';
 
 import { useLifecycleTestEnv } from '../../services/checkpointer/src/lifecycle-test-env.ts';
+import { IMAGE_SERVICES, layOutImage } from '../../tools/build/src/image-layout.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const SERVICES = ['ingest', 'aggregator', 'writer', 'checkpointer'];
+const SERVICES = IMAGE_SERVICES;
 
 function run(command: string, args: string[], cwd: string): string {
   const r = spawnSync(command, args, { cwd, encoding: 'utf8' });
@@ -31,26 +32,7 @@ run(process.execPath, ['--import', 'tsx', 'tools/build/src/main.ts'], root);
 
 const app = mkdtempSync(join(tmpdir(), 'iot-image-'));
 after(() => rmSync(app, { recursive: true, force: true }));
-for (const file of ['package.json', 'package-lock.json']) cpSync(join(root, file), join(app, file));
-for (const group of ['libs', 'services', 'tools'])
-  for (const name of readdirSync(join(root, group))) {
-    const manifest = join(group, name, 'package.json');
-    if (existsSync(join(root, manifest))) cpSync(join(root, manifest), join(app, manifest));
-  }
-// --prefer-offline: the checkout's own `npm ci` has filled the cache.
-run(
-  'npm',
-  ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
-  app,
-);
-rmSync(join(app, 'node_modules/@iot'), { recursive: true, force: true });
-rmSync(join(app, 'node_modules/.bin'), { recursive: true, force: true });
-for (const dir of [
-  ...SERVICES.map((s) => `services/${s}/dist`),
-  'tools/iotctl/bin',
-  'tools/iotctl/dist',
-])
-  cpSync(join(root, dir), join(app, dir), { recursive: true });
+layOutImage(root, app);
 
 // The checkpointer's test namespace, subjects, bucket and prefix, as for its source test.
 await useLifecycleTestEnv();
