@@ -9,7 +9,8 @@ import { AlreadyClosedError } from './errors.ts';
 import { LookupService } from './lookup.ts';
 import { Producer, type ProducerOptions } from './partitioned-producer.ts';
 import { Reader, type ReaderOptions } from './reader.ts';
-import { fullTopicName, partitionTopicName } from './topic-name.ts';
+import { topicsOf } from './partition-watch.ts';
+import { fullTopicName } from './topic-name.ts';
 
 export interface ClientOptions {
   /** pulsar://host:6650 or pulsar+ssl://host:6651 */
@@ -115,8 +116,7 @@ export class PulsarClient {
   /** The topics to address: the partitions of a partitioned topic, or the topic itself. */
   async getPartitionsForTopic(topic: string): Promise<string[]> {
     const full = fullTopicName(topic);
-    const n = await this.getPartitionCount(full);
-    return n === 0 ? [full] : Array.from({ length: n }, (_, i) => partitionTopicName(full, i));
+    return topicsOf(full, await this.getPartitionCount(full));
   }
 
   /** Closes every producer, consumer and reader made by this client, then the connections. */

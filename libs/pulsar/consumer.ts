@@ -8,9 +8,9 @@ import { AlreadyClosedError, PulsarError, TimeoutError } from './errors.ts';
 import type { Message } from './message.ts';
 import { MessageId } from './message-id.ts';
 import { PartitionConsumer } from './partition-consumer.ts';
-import { PartitionWatch } from './partition-watch.ts';
+import { followPartitions, topicsOf, type PartitionWatch } from './partition-watch.ts';
 import { InitialPosition, SubType } from './protocol/commands.ts';
-import { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
+import { fullTopicName, partitionIndexOf } from './topic-name.ts';
 
 export type SubscriptionType = 'Exclusive' | 'Shared' | 'Failover' | 'Key_Shared';
 
@@ -108,31 +108,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const topic = fullTopicName(options.topic);
     const consumer = new Consumer(topic, options.subscription);
     const count = partitionIndexOf(topic) >= 0 ? 0 : await client.lookup.partitionCount(topic);
-    const names =
-      count === 0 ? [topic] : Array.from({ length: count }, (_, i) => partitionTopicName(topic, i));
     try {
-      await consumer.addPartitions(client, options, names);
+      await consumer.addPartitions(client, options, topicsOf(topic, count));
     } catch (err) {
       await consumer.close();
       throw err;
     }
-    if (count > 0) {
-      consumer.watch = new PartitionWatch({
-        count: () => client.lookup.partitionCount(topic),
-        initial: count,
-        intervalMs: options.partitionsRefreshMs ?? client.partitionsRefreshMs,
-        onGrow: async (from, to) => {
-          const added = Array.from({ length: to - from }, (_, i) =>
-            partitionTopicName(topic, from + i),
-          );
-          await consumer.addPartitions(client, options, added);
-          client.logger.info(`subscribed to new partitions of ${topic}`, { from, to });
-          consumer.emit('partitionsAdded', added);
-        },
-        onError: (err) =>
-          client.logger.warn(`cannot read the partition count of ${topic}`, { err }),
-      }).start();
-    }
+    const intervalMs = options.partitionsRefreshMs ?? client.partitionsRefreshMs;
+    consumer.watch = followPartitions(client, topic, count, intervalMs, async (added) => {
+      await consumer.addPartitions(client, options, added);
+      client.logger.info(`subscribed to new partitions of ${topic}`, { added });
+      consumer.emit('partitionsAdded', added);
+    });
     return consumer;
   }
 

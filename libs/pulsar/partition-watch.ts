@@ -2,6 +2,8 @@
 // reports growth, as the Java client's autoUpdatePartitions does: `iotctl topics ensure` (or
 // any admin) can raise a count while producers and consumers run. Pulsar never lowers one,
 // so a smaller answer is ignored.
+import type { ClientContext } from './connection-handler.ts';
+import { partitionTopicName } from './topic-name.ts';
 
 export interface PartitionWatchOptions {
   /** The topic's current partition count (0: not partitioned). */
@@ -65,4 +67,35 @@ export class PartitionWatch {
     clearInterval(this.timer);
     await this.running;
   }
+}
+
+/** The topics to address: `topic` itself when `count` is 0, else its partitions' names. */
+export function topicsOf(topic: string, count: number): string[] {
+  return count === 0 ? [topic] : partitionNames(topic, 0, count);
+}
+
+function partitionNames(topic: string, from: number, to: number): string[] {
+  return Array.from({ length: to - from }, (_, i) => partitionTopicName(topic, from + i));
+}
+
+/**
+ * For a partitioned producer or consumer: follows `topic`'s count (from `initial`, through the
+ * client's lookup, every `intervalMs`) and hands `onNew` the names of partitions added.
+ * Undefined for a topic that is not partitioned (Pulsar cannot partition it later).
+ */
+export function followPartitions(
+  client: ClientContext,
+  topic: string,
+  initial: number,
+  intervalMs: number,
+  onNew: (names: string[]) => Promise<void>,
+): PartitionWatch | undefined {
+  if (initial === 0) return undefined;
+  return new PartitionWatch({
+    count: () => client.lookup.partitionCount(topic),
+    initial,
+    intervalMs,
+    onGrow: (from, to) => onNew(partitionNames(topic, from, to)),
+    onError: (err) => client.logger.warn(`cannot read the partition count of ${topic}`, { err }),
+  }).start();
 }

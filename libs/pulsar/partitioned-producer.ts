@@ -12,13 +12,13 @@ import { ProducerQueueFullError, PulsarError } from './errors.ts';
 import type { MessageId } from './message-id.ts';
 import { partitionForKey, type HashingScheme } from './murmur3.ts';
 import { ProducerAccessMode } from './protocol/commands.ts';
-import { PartitionWatch } from './partition-watch.ts';
+import { followPartitions, topicsOf, type PartitionWatch } from './partition-watch.ts';
 import {
   PartitionProducer,
   type PartitionProducerConfig,
   type ProducerMessage,
 } from './producer.ts';
-import { fullTopicName, partitionIndexOf, partitionTopicName } from './topic-name.ts';
+import { fullTopicName, partitionIndexOf } from './topic-name.ts';
 
 export interface ProducerOptions {
   topic: string;
@@ -106,33 +106,21 @@ export class Producer {
         properties: options.properties ?? {},
         onSettled: (n) => limit.release(n),
       } satisfies PartitionProducerConfig);
-    const names =
-      count === 0 ? [topic] : Array.from({ length: count }, (_, i) => partitionTopicName(topic, i));
-    const partitions = names.map(partitionProducer);
+    const partitions = topicsOf(topic, count).map(partitionProducer);
     await startAll(partitions);
     const producer = new Producer(options, topic, partitions, limit);
-    if (count > 0) {
-      producer.watch = new PartitionWatch({
-        count: () => client.lookup.partitionCount(topic),
-        initial: count,
-        intervalMs: options.partitionsRefreshMs ?? client.partitionsRefreshMs,
-        onGrow: async (from, to) => {
-          const added = Array.from({ length: to - from }, (_, i) =>
-            partitionProducer(partitionTopicName(topic, from + i)),
-          );
-          await startAll(added);
-          if (producer.closed) {
-            await Promise.allSettled(added.map((p) => p.close()));
-            return;
-          }
-          // Appended whole, so routing switches to the new count in one step.
-          producer.partitions.push(...added);
-          client.logger.info(`producing to new partitions of ${topic}`, { from, to });
-        },
-        onError: (err) =>
-          client.logger.warn(`cannot read the partition count of ${topic}`, { err }),
-      }).start();
-    }
+    const intervalMs = options.partitionsRefreshMs ?? client.partitionsRefreshMs;
+    producer.watch = followPartitions(client, topic, count, intervalMs, async (names) => {
+      const added = names.map(partitionProducer);
+      await startAll(added);
+      if (producer.closed) {
+        await Promise.allSettled(added.map((p) => p.close()));
+        return;
+      }
+      // Appended whole, so routing switches to the new count in one step.
+      producer.partitions.push(...added);
+      client.logger.info(`producing to new partitions of ${topic}`, { added: names });
+    });
     return producer;
   }
 
