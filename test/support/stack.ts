@@ -6,22 +6,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { localServers } from '@iot/harness';
 
 const env = process.env;
 
 export const stack = {
-  pulsarUrl: env.PULSAR_URL ?? 'pulsar://127.0.0.1:6650',
-  pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
+  // The addresses the demo, chaos and bench use too, from the same variables.
+  ...localServers(env),
   pulsarTlsUrl: env.PULSAR_TLS_URL ?? 'pulsar+ssl://127.0.0.1:6651',
   pulsarAdminTlsUrl: env.PULSAR_ADMIN_TLS_URL ?? 'https://127.0.0.1:8443',
-  clickhouseUrl: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
-  redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
-  s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
-  s3Region: env.S3_REGION ?? 'us-east-1',
-  s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
-  s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
   zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
 } as const;
 
