@@ -77,11 +77,6 @@ export class PartitionedSubscription {
     return sub;
   }
 
-  /** Looks for new partitions now rather than at the next interval. */
-  async refresh(): Promise<void> {
-    await this.watch?.check();
-  }
-
   private partitions(from: number, to: number): { partition: number; topic: string }[] {
     return Array.from({ length: to - from }, (_, i) => ({
       partition: from + i,
