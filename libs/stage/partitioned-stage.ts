@@ -37,12 +37,16 @@ export interface StageConnections {
   checkpointing: Checkpointing;
 }
 
-/** Connects to Pulsar, Redis and the control plane, and registers their closing. */
+/**
+ * Connects to Pulsar, Redis and the control plane, and registers their closing; not ready
+ * ('processing') until runPartitionedStage has subscribed.
+ */
 export async function connectStage(
   svc: ServiceRuntime<StageConfig>,
   service: string,
 ): Promise<StageConnections> {
   const { config, log, shutdown } = svc;
+  svc.readiness.set('processing', false, 'connecting');
   const client = new PulsarClient({
     serviceUrl: config.PULSAR_URL,
     ...pulsarCredentials(config),

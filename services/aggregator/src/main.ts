@@ -23,8 +23,7 @@ const ENVELOPE_QUEUE = 8;
 const ENVELOPES_PER_BATCH = 8;
 
 const svc = await startService({ service: 'aggregator', spec });
-const { config, log, metrics, readiness } = svc;
-readiness.set('processing', false, 'connecting');
+const { config, log, metrics } = svc;
 
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
 const dropped = metrics.counter({

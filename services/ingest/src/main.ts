@@ -14,8 +14,7 @@ import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
 
 const svc = await startService({ service: 'ingest', spec });
-const { config, log, metrics, readiness } = svc;
-readiness.set('processing', false, 'connecting');
+const { config, log, metrics } = svc;
 
 const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
 const dlqOut = metrics.counter({
