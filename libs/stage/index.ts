@@ -6,6 +6,7 @@ export {
 } from './failover-ownership.ts';
 export { envelopeProducer, outputProducer } from './producers.ts';
 export { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
+export { announceOnControlPlane, type Announcement } from './announcement.ts';
 export {
   partitionLoops,
   pulsarProbe,
@@ -16,6 +17,7 @@ export {
 } from './health.ts';
 export {
   BacklogMonitor,
+  exportBacklog,
   subscriptionBacklog,
   watchBacklog,
   type BacklogMonitorOptions,

@@ -11,6 +11,7 @@ import {
   Checkpointing,
   FailoverOwnership,
   envelopeProducer,
+  exportBacklog,
   instanceName,
   outputProducer,
   subscribePartitions,
@@ -24,11 +25,20 @@ const svc = await startService({ service: 'ingest', spec });
 const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
-const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
+const recordsIn = metrics.counter({
+  name: 'iot_records_in_total',
+  help: 'Readings consumed (published on, sent to the DLQ or skipped as redelivered)',
+  labelNames: ['stage', 'partition'] as const,
+});
+const recordsOut = metrics.counter({
+  name: 'iot_records_out_total',
+  help: 'Records published',
+  labelNames: ['stage'] as const,
+});
 const dlqOut = metrics.counter({
-  name: 'ingest_dlq_total',
-  help: 'Messages sent to the DLQ, by reason (late included)',
-  labelNames: ['reason'] as const,
+  name: 'iot_dlq_total',
+  help: 'Messages sent to the DLQ, by stage and reason (late included)',
+  labelNames: ['stage', 'reason'] as const,
 });
 const skipped = metrics.counter({
   name: 'ingest_redelivered_skipped_total',
@@ -39,7 +49,11 @@ const restarts = metrics.counter({
   name: 'ingest_partition_restarts_total',
   help: 'Partition loops restarted after a failure',
 });
-const owned = metrics.gauge({ name: 'ingest_owned_partitions', help: 'Source partitions owned' });
+const owned = metrics.gauge({
+  name: 'iot_owned_partitions',
+  help: 'Source partitions owned',
+  labelNames: ['stage'] as const,
+});
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
@@ -48,7 +62,13 @@ const client = new PulsarClient({
 const redis = new Redis(config.REDIS_URL, { lazyConnect: false });
 shutdown.onStop('redis', () => redis.quit(), { last: true });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
-const checkpointing = await Checkpointing.connect(config, 'ingest', instanceName('ingest'), log);
+const checkpointing = await Checkpointing.connect(
+  config,
+  'ingest',
+  instanceName('ingest'),
+  log,
+  svc.opsUrl,
+);
 shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
 
 const dlq = await outputProducer(client, config.DLQ_TOPIC, 'round-robin');
@@ -126,10 +146,15 @@ const supervisor = new PartitionSupervisor<number>({
           'iot.skipped': s.skipped,
         }));
         batches.inc();
-        recordsOut.inc(s.records);
+        recordsIn.inc(
+          { stage: 'ingest', partition: String(partition) },
+          s.records + s.dlq + s.late + s.skipped,
+        );
+        recordsOut.inc({ stage: 'ingest' }, s.records);
         skipped.inc(s.skipped);
-        for (const [reason, n] of Object.entries(s.reasons)) dlqOut.inc({ reason }, n);
-        if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
+        for (const [reason, n] of Object.entries(s.reasons))
+          dlqOut.inc({ stage: 'ingest', reason }, n);
+        if (s.late > 0) dlqOut.inc({ stage: 'ingest', reason: 'late' }, s.late);
       },
     });
     return checkpointing.wrap(partition, state, {
@@ -140,7 +165,7 @@ const supervisor = new PartitionSupervisor<number>({
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,
   onEvent: (e) => {
-    owned.set(supervisor.owned.length);
+    owned.set({ stage: 'ingest' }, supervisor.owned.length);
     if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
     if (e.kind === 'failed') {
       restarts.inc();
@@ -167,6 +192,7 @@ watchPartitionedStage({
 // Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
 const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
 checkpointing.reportLag((p) => backlog.of(p));
+exportBacklog(metrics, 'ingest', backlog, () => supervisor.owned);
 shutdown.onStop('backlog', () => backlog.stop());
 readiness.set('processing', true);
 log.info('consuming', {
