@@ -52,6 +52,15 @@ function scrapes(step: number): Map<string, Scrape> {
       },
     ],
     [
+      'writer/writer-1',
+      {
+        metrics: metrics([
+          `${METRIC.recordsIn}{stage="writer",partition="0"} ${step * 30}`,
+          `${METRIC.recordsOut}{stage="writer"} ${step * 28}`,
+        ]),
+      },
+    ],
+    [
       'checkpointer/cp-1',
       {
         metrics: metrics([
@@ -113,8 +122,10 @@ test('stages in pipeline order with their instances; rates from two rounds; lag 
   const aggregator = s.stages[1]!;
   assert.equal(aggregator.inRate, 95);
   assert.equal(aggregator.maxLagSeconds, 7.5);
+  assert.deepEqual([s.stages[2]?.inRate, s.stages[2]?.outRate], [15, 14], 'writer');
   assert.deepEqual(
     s.partitions.map((p) => [`${p.stage}/${p.partition}`, p.owner, p.backlog, p.lagSeconds]),
+    // No writer rows: its instances own no partitions (Shared subscription).
     [
       ['ingest/0', 'ingest-a', 30, undefined],
       ['ingest/1', 'ingest-b', 12, undefined],

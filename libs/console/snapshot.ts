@@ -237,13 +237,16 @@ export function buildSnapshot(input: SnapshotInput): {
   }
   const alertRate = sum(alertRates);
 
+  // Partitions mean ownership: a stage whose instances own none (the writer's Shared
+  // subscription, the checkpointer) has no partition rows, its figures are the stage's.
+  const owning = new Set(members.filter((m) => m.partitions.length > 0).map((m) => m.service));
   const snapshot: PipelineSnapshot = {
     at: now,
     state: pipelineState(stages),
     stages,
-    partitions: [...partitions.values()].sort(
-      (a, b) => rank(a.stage) - rank(b.stage) || a.partition - b.partition,
-    ),
+    partitions: [...partitions.values()]
+      .filter((p) => owning.has(p.stage))
+      .sort((a, b) => rank(a.stage) - rank(b.stage) || a.partition - b.partition),
     checkpoints: checkpointView(input, now),
     alerts: {
       total: Object.values(alertsByKind).reduce((a, b) => a + b, 0),

@@ -148,11 +148,21 @@ function instanceRow(i) {
   );
 }
 
+/** @param {ConsoleState['checkpoints']} c */
+function checkpointLine(c) {
+  const text =
+    c.lastEpoch === undefined
+      ? 'no complete epoch yet'
+      : `epoch ${c.lastEpoch} · ${duration(c.lastCompleteAgeSeconds)} ago · ${bytes(c.lastBytes)}`;
+  return h('p', { class: 'epoch-line' }, text);
+}
+
 /**
  * @param {StageView} s
  * @param {ConsoleState['history']} history
+ * @param {ConsoleState['checkpoints']} checkpoints
  */
-function stageCard(s, history) {
+function stageCard(s, history, checkpoints) {
   const series = (/** @type {string} */ name) => history.series[`${name}:${s.name}`];
   const isCheckpointer = s.name === 'checkpointer';
   return h(
@@ -168,6 +178,7 @@ function stageCard(s, history) {
         `${s.instances.length} instance${s.instances.length === 1 ? '' : 's'}`,
       ),
     ),
+    isCheckpointer ? checkpointLine(checkpoints) : null,
     isCheckpointer ? null : figure('in', 'in-rate', rate(s.inRate), series('in'), COLORS.in),
     isCheckpointer ? null : figure('out', 'out-rate', rate(s.outRate), series('out'), COLORS.out),
     s.backlog === null
@@ -205,7 +216,9 @@ function partitionsTable(st) {
       stage = r.stage;
       out.push(h('tr', { class: 'group' }, h('td', { colspan: '7' }, stage)));
     }
-    const width = r.backlog === undefined ? 0 : Math.round((r.backlog / maxBacklog) * 60);
+    const bar = h('span', { class: 'bar' });
+    // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+    bar.style.width = `${r.backlog === undefined ? 0 : Math.round((r.backlog / maxBacklog) * 60)}px`;
     out.push(
       h(
         'tr',
@@ -213,12 +226,7 @@ function partitionsTable(st) {
         h('td', {}, String(r.partition)),
         h('td', { class: 'left name' }, r.owner ?? h('span', { class: 'bad' }, 'no owner')),
         h('td', {}, rate(r.inRate)),
-        h(
-          'td',
-          { 'data-field': 'backlog' },
-          h('span', { class: 'bar', style: `width:${width}px` }),
-          count(r.backlog),
-        ),
+        h('td', { 'data-field': 'backlog' }, bar, count(r.backlog)),
         h('td', { 'data-field': 'lag' }, duration(r.lagSeconds)),
         h('td', {}, clock(r.watermark)),
         h('td', {}, count(r.openWindows)),
@@ -284,7 +292,7 @@ function checkpointsPanel(st) {
     ),
     c.storageError ? h('p', { class: 'bad' }, `checkpoint storage: ${c.storageError}`) : null,
     epochTable('checkpoints', c.recent, false),
-    h('h2', { style: 'margin-top:0.8rem' }, 'Savepoints'),
+    h('h2', { class: 'sub' }, 'Savepoints'),
     epochTable('savepoints', c.savepoints, true),
   ].filter((x) => x !== null);
 }
@@ -292,6 +300,7 @@ function checkpointsPanel(st) {
 /** @param {ConsoleState} st */
 function alertsPanel(st) {
   const kinds = Object.entries(st.alerts.byKind).sort((a, b) => b[1] - a[1]);
+  const dlq = st.dlq.filter((d) => d.total > 0);
   return [
     figure(
       'alerts/min',
@@ -314,8 +323,8 @@ function alertsPanel(st) {
       st.history.series.dlqPerMinute,
       COLORS.backlog,
     ),
-    st.dlq.length === 0
-      ? h('p', { class: 'empty' }, 'nothing in the DLQ')
+    dlq.length === 0
+      ? h('p', { class: 'empty' }, 'nothing sent to the DLQ')
       : h(
           'table',
           { 'data-table': 'dlq' },
@@ -327,7 +336,7 @@ function alertsPanel(st) {
             h('th', {}, 'total'),
             h('th', {}, 'per min'),
           ),
-          ...st.dlq.map((d) =>
+          ...dlq.map((d) =>
             h(
               'tr',
               {},
@@ -370,7 +379,7 @@ function render(st) {
     'stages',
     st.stages.length === 0
       ? [h('p', { class: 'empty' }, 'no instance announces itself on the control plane')]
-      : st.stages.map((s) => stageCard(s, st.history)),
+      : st.stages.map((s) => stageCard(s, st.history, st.checkpoints)),
   );
   fill('partitions', partitionsTable(st));
   fill('checkpoints', checkpointsPanel(st));
