@@ -41,6 +41,7 @@ export class ConsoleCollector {
   private totals: Totals | undefined;
   private storage: { manifests: readonly Manifest[] } | { error: string } | undefined;
   private storageAt = -Infinity;
+  private epochSeen: number | undefined;
   private last: ConsoleState | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ConsoleState> | undefined;
@@ -85,6 +86,11 @@ export class ConsoleCollector {
       ...(this.totals === undefined ? {} : { previous: this.totals }),
     });
     this.totals = totals;
+    // A new epoch in the checkpointer's metrics: list storage next round, not 10 s later.
+    if (snapshot.checkpoints.lastEpoch !== this.epochSeen) {
+      if (this.epochSeen !== undefined) this.storageAt = -Infinity;
+      this.epochSeen = snapshot.checkpoints.lastEpoch;
+    }
     this.history.push(at, seriesOf(snapshot));
     this.last = { ...snapshot, history: this.history.toJSON() };
     return this.last;

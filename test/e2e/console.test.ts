@@ -92,6 +92,12 @@ test(
         30_000,
         async () => (await figure(page, '#last-epoch')) >= 1,
       );
+      // The last epochs from checkpoint storage, each with its age and size.
+      await until(
+        'the recent epochs from checkpoint storage',
+        20_000,
+        async () => (await page.$$('[data-table="checkpoints"] tr')).length >= 3,
+      );
       await until(
         'event-time lag per aggregator partition',
         10_000,
@@ -99,6 +105,9 @@ test(
           (await page.$$('[data-partition^="aggregator/"] [data-field="lag"]')).length === 2,
       );
       assert.equal(await page.$eval('#pipeline-state', (el) => el.textContent), 'running');
+      // For the README's picture: a few more rounds, so the sparklines have a shape.
+      if (process.env.CONSOLE_SCREENSHOT !== undefined)
+        await new Promise((r) => setTimeout(r, 12_000));
       const shot =
         process.env.CONSOLE_SCREENSHOT ??
         join(mkdtempSync(join(tmpdir(), 'console-')), 'console.png');
