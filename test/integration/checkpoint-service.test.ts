@@ -186,7 +186,7 @@ test('two replicas: one leads, epochs complete, retention keeps the last K, Puls
   assert.match(text, /^iot_checkpoint_leader 1$/m);
   assert.match(
     text,
-    /^iot_checkpoint_epoch_duration_seconds_count\{kind="checkpoint",result="complete"\} [1-9]/m,
+    /^iot_checkpoint_epoch_duration_seconds_count\{kind="checkpoint",outcome="complete"\} [1-9]/m,
   );
 });
 
