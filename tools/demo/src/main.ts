@@ -191,6 +191,7 @@ try {
       .map((s) => `${s.service} http://127.0.0.1:${s.httpPort ?? '?'}`)
       .join(', ')}`,
   );
+  say(`operations console: http://127.0.0.1:${checkpointer.httpPort ?? '?'}/console`);
   progress = new Progress({ read: readFigures, out: process.stdout });
   progress.start();
 
