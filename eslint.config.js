@@ -21,4 +21,19 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The operations console's page script runs in the browser.
+    files: ['libs/console/console-assets/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        Intl: 'readonly',
+        Node: 'readonly',
+        HTMLElement: 'readonly',
+      },
+    },
+  },
 );

@@ -340,6 +340,11 @@ tools_install() {
   command -v docker-compose >/dev/null ||
     (apt_install --no-install-recommends docker-compose) ||
     say "warning: could not install docker-compose; the compose file is not validated"
+  # Debian's Chromium: the operations console's browser test (test/e2e/console.test.ts) drives
+  # it headless through puppeteer-core, which never downloads a browser of its own.
+  command -v chromium >/dev/null ||
+    (apt_install --no-install-recommends chromium) ||
+    say "warning: could not install chromium; the console's browser test cannot run"
 }
 
 up_one() {

@@ -131,6 +131,9 @@ export function serviceSpec(defaultHttpPort: number) {
   return {
     // 0 picks a free port (tests); the start log line names the port actually bound.
     HTTP_PORT: int({ min: 0, max: 65535 }).default(String(defaultHttpPort)),
+    // The host other processes reach HTTP_PORT at, announced on the control plane for the
+    // operations console. Unset: this host's first non-loopback IPv4 address (a pod's IP).
+    OPS_ADVERTISE_HOST: str({ pattern: /^[A-Za-z0-9.:_-]+$/, example: '10.0.3.7' }).optional(),
     LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
     // Tracing, with the OpenTelemetry SDK's own variable names (libs/observability/tracing.ts).
     // Unset exporter: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.

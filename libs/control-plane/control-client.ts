@@ -2,6 +2,7 @@
 // suspend/resume/restore with an ack from each, savepoints through the checkpointer leader.
 import type { NatsConnection } from 'nats';
 import { gather } from './gather.ts';
+import { MembershipWatcher } from './membership.ts';
 import {
   decodeAck,
   decodeSavepointReply,
@@ -35,6 +36,26 @@ export class ControlClient {
     return replies.sort(
       (a, b) => a.service.localeCompare(b.service) || a.instance.localeCompare(b.instance),
     );
+  }
+
+  /**
+   * Every instance that answers status or heartbeats within `windowMs`: the writer only
+   * heartbeats (every 2 s), so the window should be longer than that.
+   */
+  async members(windowMs = 2500): Promise<InstanceStatus[]> {
+    const watcher = new MembershipWatcher(this.nc, this.subjects, { expiryMs: windowMs * 2 });
+    try {
+      const started = Date.now();
+      const replies = await this.status(Math.min(windowMs, 1500));
+      await new Promise((r) => setTimeout(r, Math.max(0, windowMs - (Date.now() - started))));
+      const byKey = new Map(watcher.membership.live(Date.now()).map((s) => [key(s), s]));
+      for (const s of replies) byKey.set(key(s), s);
+      return [...byKey.values()].sort(
+        (a, b) => a.service.localeCompare(b.service) || a.instance.localeCompare(b.instance),
+      );
+    } finally {
+      watcher.close();
+    }
   }
 
   suspend(opts: { timeoutMs?: number; statusWindowMs?: number } = {}): Promise<ControlResult> {
@@ -95,3 +116,5 @@ export class ControlClient {
     };
   }
 }
+
+const key = (s: InstanceStatus) => `${s.service}/${s.instance}`;

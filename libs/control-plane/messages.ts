@@ -59,6 +59,10 @@ export interface InstanceStatus {
   lag?: Record<string, number>;
   /** The checkpointer says whether it leads. */
   role?: 'leader' | 'standby';
+  /** Base URL of the instance's ops server (/metrics, /healthz), for the console to scrape. */
+  ops?: string;
+  /** True while the instance restores its partitions from an epoch (iotctl restore). */
+  restoring?: boolean;
   sentAt: number;
 }
 
@@ -185,6 +189,8 @@ export function decodeStatus(data: Uint8Array, subject = 'status'): InstanceStat
     lastEpoch: isInt,
     suspended: isBool,
     sentAt: isInt,
+    ops: isOptStr,
+    restoring: (v) => v === undefined || isBool(v),
   });
   return o as unknown as InstanceStatus;
 }

@@ -85,9 +85,13 @@ test('restore runs at the next boundary of a running partition, before its next 
       handle,
     );
     await task.step();
+    assert.equal(participant.status().restoring, undefined);
     const restoring = participant.restore('epoch-7');
+    // Announced (status, heartbeats) until done: the console shows the pipeline restoring.
+    assert.equal(participant.status().restoring, true);
     await task.step();
     const ack = await restoring;
+    assert.equal(participant.status().restoring, undefined);
     assert.deepEqual(order, ['step', 'restore epoch-7', 'step']);
     assert.deepEqual(ack, {
       service: 'aggregator',

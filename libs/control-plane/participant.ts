@@ -34,6 +34,8 @@ export interface CheckpointParticipantOptions {
   service: string;
   /** This process, unique among the service's replicas (e.g. `instanceName('aggregator')`). */
   instance: string;
+  /** Base URL of this process's ops server, announced so the console can scrape /metrics. */
+  ops?: string;
   heartbeatMs?: number;
   /** How long a suspend waits for every partition to reach a boundary before answering. */
   suspendWaitMs?: number;
@@ -66,6 +68,7 @@ export class CheckpointParticipant {
   private readonly uploads = new Set<Promise<void>>();
   private openTrigger: TriggerMsg | undefined;
   private suspendedFlag = false;
+  private restoring = 0;
   private wake: (() => void)[] = [];
   private closed = false;
   lastEpoch = -1;
@@ -173,6 +176,8 @@ export class CheckpointParticipant {
       lastEpoch: this.lastEpoch,
       suspended: this.suspendedFlag,
       ...(Object.keys(lag).length > 0 ? { lag } : {}),
+      ...(this.opts.ops === undefined ? {} : { ops: this.opts.ops }),
+      ...(this.restoring > 0 ? { restoring: true } : {}),
       sentAt: Date.now(),
     };
   }
@@ -213,6 +218,9 @@ export class CheckpointParticipant {
     const handles = [...this.handles.values()];
     const jobs = handles.map((h) => h.requestRestore(from));
     this.notify();
+    // Announced at once and until the last partition is done: the console shows "restoring".
+    this.restoring++;
+    this.heartbeater.beat();
     const waitMs = this.opts.restoreWaitMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), waitMs)));
@@ -228,6 +236,8 @@ export class CheckpointParticipant {
       ),
     );
     clearTimeout(timer);
+    this.restoring--;
+    this.heartbeater.beat();
     const failed: string[] = [];
     const restored: number[] = [];
     results.forEach((r, i) => {

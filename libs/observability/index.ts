@@ -26,7 +26,13 @@ export {
   type LoopProgress,
 } from './health.ts';
 export { Readiness, type CheckResult, type ReadinessReport } from './readiness.ts';
-export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.ts';
+export {
+  startOpsServer,
+  type OpsHandler,
+  type OpsServer,
+  type OpsServerOptions,
+} from './ops-server.ts';
+export { advertisedHost, opsUrl } from './advertised-address.ts';
 export { Shutdown, type ShutdownOptions, type SignalSource } from './shutdown.ts';
 export {
   DEFAULT_ZIPKIN_ENDPOINT,

@@ -130,3 +130,22 @@ test('process metrics are present', () => {
     assert.match(text, new RegExp(`^${name} \\d+(\\.\\d+)?$`, 'm'), name);
   }
 });
+
+test('a collect callback that resets reports only the series that exist now', () => {
+  const registry = new MetricsRegistry();
+  let owned = [0, 1];
+  registry.gauge({
+    name: 'iot_x',
+    help: 'x',
+    labelNames: ['partition'],
+    collect: (g) => {
+      g.reset();
+      for (const p of owned) g.set({ partition: p }, p + 10);
+    },
+  });
+  assert.match(registry.render(), /iot_x\{partition="1"\} 11/);
+  owned = [0];
+  const text = registry.render();
+  assert.match(text, /iot_x\{partition="0"\} 10/);
+  assert.doesNotMatch(text, /partition="1"/, 'a partition no longer owned is gone');
+});

@@ -150,6 +150,11 @@ export class Gauge<L extends string = never> extends Family<L, { n: number }> {
     this.series.delete(this.labelNames.map((n) => String(labels[n])).join('\u0000'));
   }
 
+  /** Drops every series: a `collect` callback that sets the current ones afresh starts here. */
+  reset(): void {
+    this.series.clear();
+  }
+
   override render(): string {
     this.#collect?.();
     return super.render();

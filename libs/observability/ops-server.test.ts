@@ -115,3 +115,29 @@ test('/healthz is 503 with the reasons when the health check says the process is
     await server.close();
   }
 });
+
+test('a mounted path answers below its prefix, the built-in paths stay', async () => {
+  const metrics = new MetricsRegistry();
+  const server = await startOpsServer({
+    port: 0,
+    host: '127.0.0.1',
+    metrics,
+    readiness: new Readiness(),
+  });
+  server.mount('/console/', async (_req, res, path) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`console saw ${path}`);
+  });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    assert.equal(await (await fetch(`${base}/console`)).text(), 'console saw /console');
+    assert.equal(
+      await (await fetch(`${base}/console/api/state?x=1`)).text(),
+      'console saw /console/api/state',
+    );
+    assert.equal((await fetch(`${base}/consoles`)).status, 404);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,6 +1,7 @@
 // The operations endpoint every service runs: /healthz (the process is alive and not wedged,
 // else 503 saying why), /readyz (all readiness checks pass, else 503 naming the failing ones)
-// and /metrics (Prometheus text).
+// and /metrics (Prometheus text). A service may mount more under a path of its own
+// (`ops.mount('/console', handler)`: the checkpointer's operations console).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,15 +22,21 @@ export interface OpsServerOptions {
   log?: Logger;
 }
 
+/** Answers a GET or HEAD below a mounted path; `path` is the URL's path, query stripped. */
+export type OpsHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+
 export interface OpsServer {
   /** The bound port (differs from the requested one when that was 0). */
   readonly port: number;
+  /** Serves `prefix` and every path below it with `handler`. */
+  mount(prefix: string, handler: OpsHandler): void;
   close(): Promise<void>;
 }
 
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
+  const mounts = new Map<string, OpsHandler>();
   const server = createServer((req, res) => {
-    route(req, res, opts).catch((err: unknown) => {
+    route(req, res, opts, mounts).catch((err: unknown) => {
       opts.log?.error('ops endpoint failed', { path: req.url, err });
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
@@ -45,6 +52,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   const { port } = server.address() as AddressInfo;
   return {
     port,
+    mount: (prefix, handler) => void mounts.set(prefix.replace(/\/+$/, ''), handler),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -58,12 +66,16 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
   opts: OpsServerOptions,
+  mounts: ReadonlyMap<string, OpsHandler>,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  for (const [prefix, handler] of mounts) {
+    if (path === prefix || path.startsWith(`${prefix}/`)) return handler(req, res, path);
+  }
   switch (path) {
     case '/healthz': {
       const verdict = opts.health?.check() ?? { healthy: true, reasons: [] };

@@ -11,6 +11,9 @@ import {
   type serviceSpec,
 } from '@iot/config';
 import type { Tracer } from '@opentelemetry/api';
+import { networkInterfaces } from 'node:os';
+
+import { advertisedHost, opsUrl } from './advertised-address.ts';
 
 import { Health } from './health.ts';
 import { Logger, type LogStream } from './logger.ts';
@@ -44,6 +47,8 @@ export interface ServiceRuntime<C> {
   readonly shutdown: Shutdown;
   readonly tracer: Tracer;
   readonly ops: OpsServer;
+  /** Where other processes reach `ops` (OPS_ADVERTISE_HOST, else this host's address). */
+  readonly opsUrl: string;
 }
 
 export async function startService<S extends Spec & ServiceSpec>(
@@ -133,5 +138,15 @@ export async function startService<S extends Spec & ServiceSpec>(
     tracing: tracing.exporterName,
     config: describeConfig(spec, config),
   });
-  return { config, log, metrics, readiness, health, shutdown, tracer: tracing.tracer, ops };
+  return {
+    config,
+    log,
+    metrics,
+    readiness,
+    health,
+    shutdown,
+    tracer: tracing.tracer,
+    ops,
+    opsUrl: opsUrl(advertisedHost(base.OPS_ADVERTISE_HOST, networkInterfaces()), ops.port),
+  };
 }

@@ -44,6 +44,8 @@ export class Checkpointing {
     service: string,
     instance: string,
     log: Logger,
+    /** Base URL of the process's ops server, announced for the operations console. */
+    ops?: string,
   ): Promise<Checkpointing> {
     let nc: NatsConnection;
     try {
@@ -68,6 +70,7 @@ export class Checkpointing {
       store,
       service,
       instance,
+      ...(ops === undefined ? {} : { ops }),
       log: (level, msg, fields) => log[level](msg, fields),
     });
     return new Checkpointing(nc, store, participant, service, log);

@@ -17,6 +17,7 @@ export {
 } from './partitioned-stage.ts';
 export { envelopeProducer, outputProducer } from './producers.ts';
 export { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
+export { announceOnControlPlane, type Announcement } from './announcement.ts';
 export {
   partitionLoops,
   pulsarProbe,
@@ -27,6 +28,7 @@ export {
 } from './health.ts';
 export {
   BacklogMonitor,
+  exportBacklog,
   subscriptionBacklog,
   watchBacklog,
   type BacklogMonitorOptions,

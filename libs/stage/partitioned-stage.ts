@@ -9,7 +9,7 @@ import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
 import type { ServiceRuntime } from '@iot/observability';
 import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
-import { watchBacklog } from './backlog.ts';
+import { exportBacklog, watchBacklog } from './backlog.ts';
 import { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
 import {
   FailoverOwnership,
@@ -55,7 +55,13 @@ export async function connectStage(
   const redis = new Redis(config.REDIS_URL);
   shutdown.onStop('redis', () => redis.quit(), { last: true });
   shutdown.onStop('pulsar', () => client.close(), { last: true });
-  const checkpointing = await Checkpointing.connect(config, service, instanceName(service), log);
+  const checkpointing = await Checkpointing.connect(
+    config,
+    service,
+    instanceName(service),
+    log,
+    svc.opsUrl,
+  );
   shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
   return { client, redis, checkpointing };
 }
@@ -99,6 +105,8 @@ export interface PartitionedStageOptions {
   producers: readonly Producer[];
   /** The partition's loop task; it is wrapped with checkpointing here. */
   task(ctx: PartitionContext): PartitionLoopTask;
+  /** Told when this instance stops owning a partition (handed away, fenced or stopping). */
+  onPartitionReleased?(partition: number): void;
   /** Told of partitions added to the input while running, after they were subscribed to. */
   onPartitionsAdded?(partitions: readonly number[]): void;
   /** Extra fields of the `consuming` log line. */
@@ -119,8 +127,9 @@ export async function runPartitionedStage(
     help: 'Partition loops restarted after a failure',
   });
   const owned = metrics.gauge({
-    name: `${service}_owned_partitions`,
+    name: 'iot_owned_partitions',
     help: 'Input partitions owned',
+    labelNames: ['stage'] as const,
   });
 
   const subscription = await PartitionedSubscription.open(client, {
@@ -153,8 +162,11 @@ export async function runPartitionedStage(
     beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
     isFenced: (err) => err instanceof FencedError,
     onEvent: (e) => {
-      owned.set(supervisor.owned.length);
-      if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
+      owned.set({ stage: service }, supervisor.owned.length);
+      if (e.kind === 'stopped' || e.kind === 'fenced') {
+        checkpointing.release(e.key);
+        opts.onPartitionReleased?.(e.key);
+      }
       if (e.kind === 'failed') {
         restarts.inc();
         log.error('partition loop failed; restarting from committed state', {
@@ -180,6 +192,7 @@ export async function runPartitionedStage(
   // Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
   const backlog = watchBacklog(config, subscription.sources, config.PULSAR_SUBSCRIPTION, log);
   checkpointing.reportLag((p) => backlog.of(p));
+  exportBacklog(metrics, service, backlog, () => supervisor.owned);
   shutdown.onStop('backlog', () => backlog.stop());
   readiness.set('processing', true);
   log.info('consuming', {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { testServiceLifecycle } from '@iot/observability/testing';
+import { spawnService, testServiceLifecycle } from '@iot/observability/testing';
 
 import { useLifecycleTestEnv } from '../../services/checkpointer/src/lifecycle-test-env.ts';
 import { IMAGE_SERVICES, layOutImage } from '../../tools/build/src/image-layout.ts';
@@ -54,6 +54,38 @@ test('the image layout has production dependencies only and no sources', () => {
 
 for (const service of SERVICES)
   testServiceLifecycle(service, pathToFileURL(join(app, 'services', service, 'dist/main.js')));
+
+test('the compiled checkpointer serves the operations console (its page files ship in dist/)', async () => {
+  const proc = spawnService(pathToFileURL(join(app, 'services/checkpointer/dist/main.js')), {
+    HTTP_PORT: '0',
+    // Its own subjects: no other test's instances on the page.
+    CONTROL_SUBJECT_PREFIX: `test.console.compiled.${process.pid}`,
+  });
+  try {
+    const started = await proc.waitForLine((l) => l.msg === 'started');
+    // Mounted once NATS and S3 answered, before this line.
+    await proc.waitForLine((l) => l.msg === 'checkpointing');
+    const base = `http://127.0.0.1:${String(started.port)}/console`;
+    const page = await fetch(base);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="\/console\/assets\/console\.js">/);
+    for (const asset of ['console.js', 'console.css'])
+      assert.equal((await fetch(`${base}/assets/${asset}`)).status, 200, asset);
+    // It lists itself once its first heartbeat is back from NATS.
+    let stages: { name: string }[] = [];
+    for (let i = 0; i < 40 && stages.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      stages = ((await (await fetch(`${base}/api/state`)).json()) as { stages: { name: string }[] })
+        .stages;
+    }
+    assert.deepEqual(
+      stages.map((s) => s.name),
+      ['checkpointer'],
+    );
+  } finally {
+    proc.child.kill('SIGKILL');
+  }
+});
 
 test('the iotctl command runs the compiled dist/main.js where there are no sources', () => {
   const r = spawnSync(join(app, 'tools/iotctl/bin/iotctl.js'), ['no-such-command'], {

@@ -182,7 +182,7 @@ test('two replicas: one leads, epochs complete, retention keeps the last K, Puls
 
   const port = leaders[0]!.lines.find((l) => l.msg === 'started')?.port;
   const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
-  assert.match(text, /^iot_checkpoint_epochs_total\{kind="checkpoint",outcome="complete"\} [1-9]/m);
+  assert.match(text, /^iot_checkpoint_epochs_total\{kind="checkpoint",result="complete"\} [1-9]/m);
   assert.match(text, /^iot_checkpoint_leader 1$/m);
   assert.match(
     text,

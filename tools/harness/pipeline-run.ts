@@ -64,16 +64,18 @@ export interface PipelineRunOptions {
   recordsPartitions?: number;
   /** Service variables on top of the defaults (10 s windows, 2 s out-of-orderness, …). */
   env?: Record<string, string>;
+  /** Event time of the stream's first reading; default 2026-01-01 (any fixed past works). */
+  eventStartMs?: number;
 }
 
 const WINDOW_MS = 10_000;
 
 /** 40 devices, one minute of event time at 150 msg/s, with some of every kind of bad input. */
-function streamParams(seed: number, partitions: number): GeneratorParams {
+function streamParams(seed: number, partitions: number, startMs: number): GeneratorParams {
   return resolveParams({
     seed,
     devices: 40,
-    startMs: Date.UTC(2026, 0, 1),
+    startMs,
     durationMs: 60_000,
     ratePerSec: 150,
     partitions,
@@ -139,7 +141,7 @@ export class PipelineRun {
     );
     return new PipelineRun(
       names,
-      streamParams(opts.seed, sourcePartitions),
+      streamParams(opts.seed, sourcePartitions, opts.eventStartMs ?? Date.UTC(2026, 0, 1)),
       servers,
       opts.env ?? {},
     );

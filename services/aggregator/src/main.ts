@@ -26,20 +26,48 @@ const svc = await startService({ service: 'aggregator', spec });
 const { config, log, metrics } = svc;
 
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
+const recordsIn = metrics.counter({
+  name: 'iot_records_in_total',
+  help: 'Records consumed (applied, duplicate, fenced or late), by stage and partition',
+  labelNames: ['stage', 'partition'] as const,
+});
 const dropped = metrics.counter({
   name: 'aggregator_skipped_total',
   help: 'Records not applied, by why (duplicate, fenced, late)',
   labelNames: ['why'] as const,
 });
 const closed = metrics.counter({
-  name: 'aggregator_windows_closed_total',
-  help: 'Windows emitted',
+  name: 'iot_records_out_total',
+  help: 'Aggregates emitted (closed windows), by stage',
+  labelNames: ['stage'] as const,
 });
-const alerts = metrics.counter({ name: 'aggregator_alerts_total', help: 'Alerts emitted' });
-const watermark = metrics.gauge({
-  name: 'aggregator_watermark_ms',
-  help: 'Combined upstream watermark per records partition',
-  labelNames: ['partition'] as const,
+const alerts = metrics.counter({
+  name: 'iot_alerts_total',
+  help: 'Alerts emitted, by kind',
+  labelNames: ['kind'] as const,
+});
+// Per owned partition; a partition handed away stops being reported (onEvent below).
+const watermarks = new Map<number, number>();
+metrics.gauge({
+  name: 'iot_watermark_seconds',
+  help: 'Combined upstream watermark per records partition, seconds since the epoch',
+  labelNames: ['stage', 'partition'] as const,
+  collect: (g) => {
+    g.reset();
+    for (const [p, ms] of watermarks)
+      g.set({ stage: 'aggregator', partition: String(p) }, ms / 1000);
+  },
+});
+metrics.gauge({
+  name: 'iot_event_time_lag_seconds',
+  help: 'Now minus the watermark, per records partition',
+  labelNames: ['stage', 'partition'] as const,
+  collect: (g) => {
+    g.reset();
+    const now = Date.now();
+    for (const [p, ms] of watermarks)
+      g.set({ stage: 'aggregator', partition: String(p) }, (now - ms) / 1000);
+  },
 });
 
 const stage = await connectStage(svc, 'aggregator');
@@ -137,12 +165,16 @@ await runPartitionedStage(svc, stage, {
           ...(s.watermark === null ? {} : { 'iot.watermark': s.watermark }),
         }));
         applied.inc(s.applied);
+        recordsIn.inc(
+          { stage: 'aggregator', partition: String(partition) },
+          s.applied + s.duplicates + s.fenced + s.late,
+        );
         dropped.inc({ why: 'duplicate' }, s.duplicates);
         dropped.inc({ why: 'fenced' }, s.fenced);
         dropped.inc({ why: 'late' }, s.late);
-        closed.inc(s.windowsClosed);
-        alerts.inc(s.alerts);
-        if (s.watermark !== null) watermark.set({ partition: String(partition) }, s.watermark);
+        closed.inc({ stage: 'aggregator' }, s.windowsClosed);
+        for (const [kind, n] of Object.entries(s.alertsByKind)) alerts.inc({ kind }, n);
+        if (s.watermark !== null) watermarks.set(partition, s.watermark);
         if (s.windowsClosed > 0) {
           log.info('windows closed', {
             partition,
@@ -161,4 +193,5 @@ await runPartitionedStage(svc, stage, {
       step: tracedStep(trace, () => task.step()),
     };
   },
+  onPartitionReleased: (partition) => watermarks.delete(partition),
 });

@@ -61,6 +61,8 @@ export interface BatchStats {
   watermarks: number;
   windowsClosed: number;
   alerts: number;
+  /** The same alerts, by kind (the operations console's alerts per minute). */
+  alertsByKind: Record<string, number>;
 }
 
 export interface BatchResult {
@@ -186,6 +188,7 @@ export class WindowOperator {
       watermarks: 0,
       windowsClosed: 0,
       alerts: 0,
+      alertsByKind: {},
     };
     const outputs: Output[] = [];
     const alerts: Alert[] = [];
@@ -256,6 +259,7 @@ export class WindowOperator {
       }
     }
     stats.alerts = alerts.length;
+    for (const a of alerts) stats.alertsByKind[a.kind] = (stats.alertsByKind[a.kind] ?? 0) + 1;
     for (let i = 0; i < alerts.length; i += ALERTS_PER_ENVELOPE) {
       const message = encodeAlertsMessage(alerts.slice(i, i + ALERTS_PER_ENVELOPE));
       outputs.push({ topic: 'alerts', message });

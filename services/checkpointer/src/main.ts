@@ -16,6 +16,7 @@ import {
   type InstanceStatus,
 } from '@iot/control-plane';
 import { pulsarCredentials } from '@iot/config';
+import { ConsoleCollector, consoleRoutes } from '@iot/console';
 import { startService } from '@iot/observability';
 import { PulsarAdmin } from '@iot/pulsar';
 
@@ -125,8 +126,8 @@ const duration = metrics.histogram({
 });
 const epochs = metrics.counter({
   name: 'iot_checkpoint_epochs_total',
-  help: 'Epochs ended, by kind and outcome',
-  labelNames: ['kind', 'outcome'] as const,
+  help: 'Epochs ended, by kind and result (complete, abandoned)',
+  labelNames: ['kind', 'result'] as const,
 });
 const failures = metrics.counter({
   name: 'iot_checkpoint_failures_total',
@@ -143,6 +144,10 @@ const storedBytes = metrics.counter({
 const lastEpoch = metrics.gauge({
   name: 'iot_checkpoint_last_complete_epoch',
   help: 'Number of the last complete epoch',
+});
+const lastEpochAt = metrics.gauge({
+  name: 'iot_checkpoint_last_complete_timestamp_seconds',
+  help: 'When the last complete epoch completed, seconds since the Unix epoch',
 });
 const expiredTotal = metrics.counter({
   name: 'iot_checkpoint_expired_epochs_total',
@@ -191,12 +196,13 @@ const checkpointer = new Checkpointer({
   metrics: {
     epochDone: (kind, outcome, seconds, bytes, epoch) => {
       duration.observe({ kind, outcome }, seconds);
-      epochs.inc({ kind, outcome });
+      epochs.inc({ kind, result: outcome });
       if (outcome === 'abandoned') failures.inc();
       else {
         lastBytes.set(bytes);
         storedBytes.inc(bytes);
         lastEpoch.set(epoch);
+        lastEpochAt.set(Date.now() / 1000);
       }
     },
     expired: (n) => expiredTotal.inc(n),
@@ -215,6 +221,7 @@ const status = (): InstanceStatus => ({
   lastEpoch: checkpointer.lastEpoch,
   suspended: false,
   role: checkpointer.isLeader ? 'leader' : 'standby',
+  ops: svc.opsUrl,
   sentAt: Date.now(),
 });
 const heartbeater = new Heartbeater(nc, subj, status, 2000);
@@ -239,6 +246,16 @@ shutdown.onStop('control', () => subs.forEach((s) => s.unsubscribe()));
 
 checkpointer.start();
 shutdown.onStop('checkpointer', () => checkpointer.stop());
+
+// The operations console on this ops port (/console): every instance the heartbeats announce,
+// its /metrics, and the epochs in storage, collected every 2 s (libs/console).
+const collector = new ConsoleCollector({
+  members: () => watcher.membership.live(Date.now()),
+  storage: () => store.listComplete(),
+});
+collector.start(2000, (err) => log.warn('operations console: a collection round failed', { err }));
+shutdown.onStop('console', () => collector.stop());
+svc.ops.mount('/console', consoleRoutes(collector));
 void readiness.watch('nats', async () => {
   if (nc.isClosed()) throw new Error('connection closed');
   await nc.rtt();

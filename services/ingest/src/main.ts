@@ -16,11 +16,20 @@ import { IngestPartitionTask } from './partition-task.ts';
 const svc = await startService({ service: 'ingest', spec });
 const { config, log, metrics } = svc;
 
-const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
+const recordsIn = metrics.counter({
+  name: 'iot_records_in_total',
+  help: 'Readings consumed (published on, sent to the DLQ or skipped as redelivered)',
+  labelNames: ['stage', 'partition'] as const,
+});
+const recordsOut = metrics.counter({
+  name: 'iot_records_out_total',
+  help: 'Records published',
+  labelNames: ['stage'] as const,
+});
 const dlqOut = metrics.counter({
-  name: 'ingest_dlq_total',
-  help: 'Messages sent to the DLQ, by reason (late included)',
-  labelNames: ['reason'] as const,
+  name: 'iot_dlq_total',
+  help: 'Messages sent to the DLQ, by stage and reason (late included)',
+  labelNames: ['stage', 'reason'] as const,
 });
 const skipped = metrics.counter({
   name: 'ingest_redelivered_skipped_total',
@@ -112,10 +121,15 @@ await runPartitionedStage(svc, stage, {
           'iot.skipped': s.skipped,
         }));
         batches.inc();
-        recordsOut.inc(s.records);
+        recordsIn.inc(
+          { stage: 'ingest', partition: String(partition) },
+          s.records + s.dlq + s.late + s.skipped,
+        );
+        recordsOut.inc({ stage: 'ingest' }, s.records);
         skipped.inc(s.skipped);
-        for (const [reason, n] of Object.entries(s.reasons)) dlqOut.inc({ reason }, n);
-        if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
+        for (const [reason, n] of Object.entries(s.reasons))
+          dlqOut.inc({ stage: 'ingest', reason }, n);
+        if (s.late > 0) dlqOut.inc({ stage: 'ingest', reason: 'late' }, s.late);
       },
     });
     return { start: () => task.start(), step: tracedStep(trace, () => task.step()) };

@@ -8,7 +8,13 @@ import { ClickHouseSink, classifyInsertError } from '@iot/clickhouse';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { PulsarClient } from '@iot/pulsar';
 import { backoffDelay, sleep } from '@iot/pulsar/backoff';
-import { instanceName, outputProducer, partitionLoops, pulsarProbe } from '@iot/stage';
+import {
+  announceOnControlPlane,
+  instanceName,
+  outputProducer,
+  partitionLoops,
+  pulsarProbe,
+} from '@iot/stage';
 import { spec } from './config.ts';
 import { tracedRowSink } from './traced-sink.ts';
 import { REJECTED_REASON, WriteTask } from './write-task.ts';
@@ -17,10 +23,20 @@ const svc = await startService({ service: 'writer', spec });
 const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
-const rowsOut = metrics.counter({
+const recordsIn = metrics.counter({
+  name: 'iot_records_in_total',
+  help: 'Aggregates and alerts consumed (rows, and messages sent to the DLQ)',
+  labelNames: ['stage', 'partition'] as const,
+});
+const rowsByTable = metrics.counter({
   name: 'writer_rows_total',
   help: 'Rows confirmed by ClickHouse, by table',
   labelNames: ['table'] as const,
+});
+const rowsOut = metrics.counter({
+  name: 'iot_records_out_total',
+  help: 'Rows confirmed by ClickHouse',
+  labelNames: ['stage'] as const,
 });
 const flushMs = metrics.histogram({
   name: 'writer_flush_seconds',
@@ -32,9 +48,9 @@ const retries = metrics.counter({
   labelNames: ['class'] as const,
 });
 const dlqOut = metrics.counter({
-  name: 'writer_dlq_total',
-  help: 'Messages sent to the DLQ, by reason (bad_output_message, rejected_by_clickhouse)',
-  labelNames: ['reason'] as const,
+  name: 'iot_dlq_total',
+  help: 'Messages sent to the DLQ, by stage and reason (bad_output_message, rejected_by_clickhouse)',
+  labelNames: ['stage', 'reason'] as const,
 });
 
 // The seed's JDBC URL names the database in its path (…:8123/benchmark).
@@ -127,10 +143,16 @@ const supervisor = new PartitionSupervisor<number>({
           'iot.rejected': s.rejected,
         }));
         readiness.set('clickhouse-insert', true);
-        rowsOut.inc({ table: 'sensor_aggregates' }, s.aggregates);
-        rowsOut.inc({ table: 'sensor_alerts' }, s.alerts);
-        dlqOut.inc({ reason: 'bad_output_message' }, s.malformed);
-        dlqOut.inc({ reason: REJECTED_REASON }, s.rejected);
+        // The writer's inputs are two topics of one partition each: its partition is 0.
+        recordsIn.inc(
+          { stage: 'writer', partition: '0' },
+          s.aggregates + s.alerts + s.malformed + s.rejected,
+        );
+        rowsOut.inc({ stage: 'writer' }, s.aggregates + s.alerts);
+        rowsByTable.inc({ table: 'sensor_aggregates' }, s.aggregates);
+        rowsByTable.inc({ table: 'sensor_alerts' }, s.alerts);
+        dlqOut.inc({ stage: 'writer', reason: 'bad_output_message' }, s.malformed);
+        dlqOut.inc({ stage: 'writer', reason: REJECTED_REASON }, s.rejected);
         flushMs.observe(s.ms / 1000);
       },
     });
@@ -155,6 +177,21 @@ void readiness.watch('clickhouse', async () => {
   if (!ping.success) throw ping.error;
   return true;
 });
+// Listed by the operations console and `iotctl status`: heartbeats only, no partitions.
+const announcement = announceOnControlPlane(
+  config,
+  () => ({
+    service: 'writer',
+    instance: instanceName('writer'),
+    partitions: [],
+    lastEpoch: -1,
+    suspended: false,
+    ops: svc.opsUrl,
+    sentAt: Date.now(),
+  }),
+  log,
+);
+shutdown.onStop('announcement', () => announcement.close(), { last: true });
 readiness.set('processing', true);
 log.info('consuming', { topics: [config.AGGREGATES_TOPIC, config.ALERTS_TOPIC], database });
 

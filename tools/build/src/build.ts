@@ -69,5 +69,10 @@ export async function buildEntry(
         '"dependencies"; the images install production dependencies only: move it there',
     );
   cpSync(join(root, 'libs/schema/avro'), join(outdir, 'avro'), { recursive: true });
+  // The operations console's page (libs/console, served by the checkpointer) reads its files
+  // relative to its module as well: dist/console-assets/.
+  cpSync(join(root, 'libs/console/console-assets'), join(outdir, 'console-assets'), {
+    recursive: true,
+  });
   return { outfile, externals: [...found].sort() };
 }

@@ -189,6 +189,7 @@ try {
       .map((s) => `${s.service} http://127.0.0.1:${s.httpPort ?? '?'}`)
       .join(', ')}`,
   );
+  say(`operations console: http://127.0.0.1:${checkpointer.httpPort ?? '?'}/console`);
   progress = new Progress({ read: readFigures, out: process.stdout });
   progress.start();
 
@@ -244,7 +245,7 @@ process.exit(exitCode);
 /** Epochs the checkpointer completed (its counter) and those retention kept in S3. */
 async function checkpointSummary(): Promise<string> {
   const text = await scrape(checkpointer).catch(() => '');
-  const completed = sumSamples(text, 'iot_checkpoint_epochs_total', 'outcome="complete"');
+  const completed = sumSamples(text, 'iot_checkpoint_epochs_total', 'result="complete"');
   const kept = (await store.listComplete()).filter((m) => m.kind === 'checkpoint');
   const keptText = kept.length === 0 ? 'none' : kept.map((m) => m.epoch).join(', ');
   return `${completed} completed every ${CHECKPOINT_INTERVAL}; kept in S3: epoch ${keptText}`;

@@ -1,7 +1,9 @@
 // Command-line parsing: `iotctl <command> [--flag value | --flag]…`. Pure.
 
 export const USAGE = `usage: iotctl <command> [options]
-  status                    every instance's partitions, lag, last epoch; the checkpointer leader
+  status                    what the operations console shows: pipeline state, every instance
+                            (partitions, lag, last epoch), throughput, event-time lag and
+                            watermarks per partition, checkpoints, savepoints, alerts, DLQ
   epochs                    complete epochs and savepoints in checkpoint storage
   savepoint [--name NAME]   take a savepoint now (through the checkpointer leader)
   suspend                   park every partition at its next micro-batch boundary
