@@ -19,6 +19,8 @@ export interface OpsServerOptions {
   /** Liveness verdict for /healthz; without it /healthz answers 200 while the server runs. */
   health?: { check(): HealthVerdict };
   log?: Logger;
+  /** Applied to every answer (redact() with the process's secrets): reasons may quote errors. */
+  redact?: (text: string) => string;
 }
 
 export interface OpsServer {
@@ -64,6 +66,9 @@ async function route(
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const clean = opts.redact ?? ((text: string) => text);
+  const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
+    send(res, status, 'application/json', clean(`${JSON.stringify(body)}\n`));
   switch (path) {
     case '/healthz': {
       const verdict = opts.health?.check() ?? { healthy: true, reasons: [] };
@@ -84,7 +89,7 @@ async function route(
         : sendJson(res, 503, { status: 'not ready', failing: report.failing, checks });
     }
     case '/metrics':
-      return send(res, 200, PROMETHEUS_CONTENT_TYPE, opts.metrics.render());
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, clean(opts.metrics.render()));
     default:
       return send(
         res,
@@ -93,10 +98,6 @@ async function route(
         'not found: try /healthz, /readyz or /metrics\n',
       );
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, 'application/json', `${JSON.stringify(body)}\n`);
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

@@ -5,6 +5,8 @@
 import {
   describeConfig,
   loadConfigOrExit,
+  redact,
+  secretValues,
   type ConfigOf,
   type Env,
   type Spec,
@@ -44,6 +46,8 @@ export interface ServiceRuntime<C> {
   readonly shutdown: Shutdown;
   readonly tracer: Tracer;
   readonly ops: OpsServer;
+  /** redact() with this process's secrets: for error texts thrown or put anywhere else. */
+  readonly redact: (text: string) => string;
 }
 
 export async function startService<S extends Spec & ServiceSpec>(
@@ -52,13 +56,22 @@ export async function startService<S extends Spec & ServiceSpec>(
   const { service, spec } = opts;
   const exit = opts.exit ?? ((code: number): never => process.exit(code));
   const stdout = opts.stdout ?? process.stdout;
-  const bootLog = new Logger({ service, stream: opts.stderr ?? process.stderr });
+  // Before the config is read, only URL passwords are known to mask.
+  const bootRedact = (line: string) => redact(line);
+  const bootLog = new Logger({
+    service,
+    stream: opts.stderr ?? process.stderr,
+    redact: bootRedact,
+  });
 
   const config = loadConfigOrExit(spec, opts.env ?? process.env, bootLog, exit);
   // S extends ServiceSpec, so its config has these fields; TypeScript cannot see through ConfigOf<S>.
   const base = config as unknown as ConfigOf<ServiceSpec>;
 
-  const log = new Logger({ service, level: base.LOG_LEVEL, stream: stdout });
+  // Every line, answer and error text of the process goes through this (libs/config/redact.ts).
+  const secrets = secretValues(spec, config);
+  const clean = (text: string) => redact(text, secrets);
+  const log = new Logger({ service, level: base.LOG_LEVEL, stream: stdout, redact: clean });
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
   const readiness = new Readiness();
@@ -70,9 +83,16 @@ export async function startService<S extends Spec & ServiceSpec>(
 
   let ops: OpsServer;
   try {
-    ops = await startOpsServer({ port: base.HTTP_PORT, metrics, readiness, health, log });
+    ops = await startOpsServer({
+      port: base.HTTP_PORT,
+      metrics,
+      readiness,
+      health,
+      log,
+      redact: clean,
+    });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = clean(err instanceof Error ? err.message : String(err));
     bootLog.error(
       `Cannot serve HTTP_PORT=${base.HTTP_PORT}: ${reason} (set HTTP_PORT to a free port)`,
     );
@@ -133,5 +153,15 @@ export async function startService<S extends Spec & ServiceSpec>(
     tracing: tracing.exporterName,
     config: describeConfig(spec, config),
   });
-  return { config, log, metrics, readiness, health, shutdown, tracer: tracing.tracer, ops };
+  return {
+    config,
+    log,
+    metrics,
+    readiness,
+    health,
+    shutdown,
+    tracer: tracing.tracer,
+    ops,
+    redact: clean,
+  };
 }

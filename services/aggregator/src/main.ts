@@ -2,7 +2,7 @@
 // the watermark; results to the aggregates topic, alerts to the alerts topic, late → DLQ.
 // One loop per owned records partition (Failover) (docs/architecture.md).
 import { Redis } from 'ioredis';
-import { pulsarCredentials } from '@iot/config';
+import { pulsarCredentials, redisConnection } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
@@ -59,7 +59,8 @@ const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
   ...pulsarCredentials(config),
 });
-const redis = new Redis(config.REDIS_URL);
+const redisAt = redisConnection(config);
+const redis = new Redis(redisAt.url, redisAt.options);
 shutdown.onStop('redis', () => redis.quit(), { last: true });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
 const checkpointing = await Checkpointing.connect(
