@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { PulsarClient, type CompressionName } from '../libs/pulsar/index.ts';
 import { stack } from '../test/support/stack.ts';
 import { ensureJavaClient, PERF_MAIN, runJava } from '../test/interop/java-client.ts';
+import { auth } from '../test/support/stack.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ const topicName = (what: string): string =>
   `persistent://public/default/bench-${what}-${Date.now().toString(36)}`;
 
 async function oursProduce(topic: string, size: number, count: number): Promise<number> {
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const producer = await client.createProducer({
     topic,
     compression: COMPRESSION,
@@ -62,7 +63,7 @@ async function oursProduce(topic: string, size: number, count: number): Promise<
 }
 
 async function oursConsume(topic: string, count: number): Promise<number> {
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const t0 = performance.now();
   const consumer = await client.subscribe({
     topic,
@@ -157,7 +158,7 @@ async function javaConsume(topic: string, count: number): Promise<JavaRate> {
 /** Our consumer draining a paced producer for `seconds`, RSS sampled every 5 s. */
 async function soak(seconds: number): Promise<Record<string, unknown>> {
   const topic = topicName('soak');
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const consumer = await client.subscribe({
     topic,
     subscription: 'soak',

@@ -100,7 +100,7 @@ export const redisSpec = {
 };
 
 export const natsSpec = {
-  NATS_URL: url({ protocols: ['nats:', 'tls:'] }).localDefault('nats://127.0.0.1:4222'),
+  NATS_URL: url({ protocols: ['nats:', 'tls:'] }).localDefault('nats://127.0.0.1:4223'),
   NATS_USER: str({ example: 'pipeline' }).fileTwin().credentialFor('NATS_URL'),
   NATS_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('NATS_URL'),
 };

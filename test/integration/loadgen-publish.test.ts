@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateStream, paramsFromJson, type GeneratorParams } from '@iot/loadgen';
 import { PulsarAdmin, PulsarClient, type Consumer } from '@iot/pulsar';
-import { repoRoot, stack } from '../support/stack.ts';
+import { envAs, auth, repoRoot, stack } from '../support/stack.ts';
 import { uniqueTopic } from '../support/pulsar.ts';
 
 const LOADGEN = join(repoRoot, 'tools/loadgen/src/main.ts');
@@ -29,6 +29,7 @@ function loadgen(args: string[], env: Record<string, string> = {}): Promise<Run>
       cwd: repoRoot,
       env: {
         ...process.env,
+        ...envAs('admin'),
         PULSAR_URL: stack.pulsarUrl,
         PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
         ...env,
@@ -44,8 +45,8 @@ function loadgen(args: string[], env: Record<string, string> = {}): Promise<Run>
   });
 }
 
-const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
-const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl });
+const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
 let dir: string;
 const topics: string[] = [];
 

@@ -30,7 +30,7 @@ import {
   uniqueTopic,
   withTimeout,
 } from '../support/pulsar.ts';
-import { pulsarCaFile, pulsarTokenSecretFile, stack } from '../support/stack.ts';
+import { auth, pulsarCaFile, pulsarTokenSecretFile, stack } from '../support/stack.ts';
 
 const TLS_URL = stack.pulsarTlsUrl;
 const ADMIN_TLS_URL = stack.pulsarAdminTlsUrl;
@@ -94,7 +94,12 @@ before(async () => {
 describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
   let client: PulsarClient;
   before(() => {
-    client = new PulsarClient({ serviceUrl: TLS_URL, tls: { ca }, operationTimeoutMs: 15_000 });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: TLS_URL,
+      tls: { ca },
+      operationTimeoutMs: 15_000,
+    });
   });
   after(() => client.close());
 
@@ -109,7 +114,7 @@ describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
 
   test('a partitioned topic: every partition looked up over TLS, all messages back', async () => {
     const topic = uniqueTopic('tls-part');
-    const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+    const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
     await admin.createPartitionedTopic(topic, 3);
     assert.equal(await client.getPartitionCount(topic), 3);
     const lookup = (client as unknown as { context: { lookup: LookupService } }).context.lookup;
@@ -169,7 +174,11 @@ describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
   });
 
   test('without the CA the certificate is refused at once, with a clear error', async () => {
-    const noCa = new PulsarClient({ serviceUrl: TLS_URL, operationTimeoutMs: 30_000 });
+    const noCa = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: TLS_URL,
+      operationTimeoutMs: 30_000,
+    });
     const started = Date.now();
     await assert.rejects(noCa.createProducer({ topic: uniqueTopic('tls-noca') }), (err) => {
       assert.ok(err instanceof TlsCertificateError, String(err));
@@ -309,7 +318,7 @@ describe('token auth (HS256 JWTs signed with the stack secret)', () => {
     });
     await admin.createTopic(topic);
     assert.deepEqual(await admin.getPartitionedTopicMetadata(topic), { partitions: 0 });
-    const noCa = new PulsarAdmin({ adminUrl: ADMIN_TLS_URL, timeoutMs: 5000 });
+    const noCa = new PulsarAdmin({ ...auth.pulsar, adminUrl: ADMIN_TLS_URL, timeoutMs: 5000 });
     await assert.rejects(noCa.getPartitionedTopicMetadata(topic), /cannot reach .*certificate/);
   });
 
@@ -321,12 +330,14 @@ describe('token auth (HS256 JWTs signed with the stack secret)', () => {
       PULSAR_TLS_TRUST_CERTS: pulsarCaFile,
     });
     const client = new PulsarClient({
+      ...auth.pulsar,
       serviceUrl: config.PULSAR_URL,
       ...pulsarCredentials(config),
     });
     assert.deepEqual(sorted(await roundTrip(client, uniqueTopic('env'), 50)), expected(50));
     await client.close();
     const admin = new PulsarAdmin({
+      ...auth.pulsar,
       adminUrl: config.PULSAR_ADMIN_URL,
       ...pulsarCredentials(config),
     });

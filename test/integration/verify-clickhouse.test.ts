@@ -14,7 +14,7 @@ import { ClickHouseSink } from '@iot/clickhouse';
 import { generateStream, type GeneratorParams } from '@iot/loadgen';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams, type Expected } from '@iot/verify';
-import { repoRoot, stack, uniqueName } from '../support/stack.ts';
+import { envAs, auth, repoRoot, stack, uniqueName } from '../support/stack.ts';
 import { uniqueTopic } from '../support/pulsar.ts';
 
 const VERIFY = join(repoRoot, 'tools/verify/src/main.ts');
@@ -31,6 +31,8 @@ function verify(args: string[], env: Record<string, string> = {}): Promise<Run> 
       cwd: repoRoot,
       env: {
         ...process.env,
+        // verify runs as the read-only ClickHouse user, as an operator would.
+        ...envAs('operator'),
         CLICKHOUSE_URL: stack.clickhouseUrl,
         PULSAR_URL: stack.pulsarUrl,
         ...env,
@@ -58,7 +60,7 @@ const params: GeneratorParams = {
   maxOutOfOrdernessMs: 5_000,
   shares: { late: 0.03, outOfOrder: 0.1, duplicate: 0.02, legacyJson: 0.05, malformed: 0.03 },
 };
-const ch = createClient({ url: stack.clickhouseUrl });
+const ch = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
 const database = uniqueName('it_verify_cli').replaceAll('-', '_');
 const sink = new ClickHouseSink(ch, { database });
 let expected: Expected;
@@ -137,7 +139,7 @@ test('the same stream given as generator flags instead of --params', async () =>
 
 test('DLQ counted by distinct origin: republished entries count once; an unexpected one → exit 1', async () => {
   const dlq = uniqueTopic('verify-it-dlq');
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   try {
     const producer = await client.createProducer({ topic: dlq });
     // What ingest would publish: one entry per rejected or late message, with its origin.
@@ -213,7 +215,7 @@ test('DLQ counted by distinct origin: republished entries count once; an unexpec
     );
   } finally {
     await client.close();
-    await new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl })
+    await new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl })
       .deleteTopic(dlq)
       .catch(() => undefined);
   }

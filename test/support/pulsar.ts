@@ -9,7 +9,7 @@ import {
   type MessageMetadata,
 } from '../../libs/pulsar/protocol/commands.ts';
 import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
-import { stack } from './stack.ts';
+import { auth, stack } from './stack.ts';
 
 export const PULSAR_URL = stack.pulsarUrl;
 export const PULSAR_ADMIN_URL = stack.pulsarAdminUrl;
@@ -117,7 +117,7 @@ export async function publishRawEntries(
   // A broker serves a topic only after a lookup made it load the topic's bundle (after a
   // restart nothing is loaded) and it answers ServiceNotReady until then: let our client's
   // producer, which looks the topic up and retries, attach once before the raw one does.
-  const client = new PulsarClient({ serviceUrl: PULSAR_URL });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: PULSAR_URL });
   try {
     await (await client.createProducer({ topic })).close();
   } finally {

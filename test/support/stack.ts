@@ -2,10 +2,10 @@
 // so the same suite can run against another stack by setting the variables.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { credentialEnv, stackCredentials, stackDirOf } from '@iot/harness';
 
 const env = process.env;
 
@@ -16,18 +16,49 @@ export const stack = {
   pulsarAdminTlsUrl: env.PULSAR_ADMIN_TLS_URL ?? 'https://127.0.0.1:8443',
   clickhouseUrl: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
   redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4223',
   s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
   s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
   s3Region: env.S3_REGION ?? 'us-east-1',
   s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
   s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
   zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
+  /**
+   * Who connects (every server authenticates): `admin` for the tests' own clients, `services`
+   * for the services they start, `operator` for iotctl. From the stack's secrets folder, read
+   * when first used; the admin's may come from `stack.sh env`'s variables.
+   */
+  credentials: stackCredentials(env),
 } as const;
 
+/** Client options of the admin identity, to spread into the tests' own clients. */
+export const auth = {
+  get pulsar(): { authToken: string } {
+    return { authToken: stack.credentials.admin.pulsarToken };
+  },
+  get clickhouse(): { username: string; password: string } {
+    const a = stack.credentials.admin;
+    return { username: a.clickhouseUser, password: a.clickhousePassword };
+  },
+  get redis(): { password: string } {
+    return { password: stack.credentials.admin.redisPassword };
+  },
+  get nats(): { user: string; pass: string } {
+    const a = stack.credentials.admin;
+    return { user: a.natsUser, pass: a.natsPassword };
+  },
+};
+
+/**
+ * The variables a child process (a service, iotctl, verify, loadgen) needs to connect as one
+ * of the stack's identities: spread into its environment after process.env.
+ */
+export function envAs(who: 'admin' | 'services' | 'operator'): Record<string, string> {
+  return credentialEnv(stack.credentials[who]);
+}
+
 /** Where stack/stack.sh keeps data, logs and pid files (same default as the script). */
-export const stackDir =
-  env.IOT_STACK_DIR ?? join(env.HOME ?? homedir(), '.local/state/iot-pipeline/stack');
+export const stackDir = stackDirOf(env);
 
 /** The broker's TLS CA and token secret, made by stack.sh (see stack/README.md). */
 export const pulsarCaFile = join(stackDir, 'pulsar/tls/ca.cert.pem');

@@ -13,6 +13,7 @@ import { connect as natsConnect } from 'nats';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import { parseDuration } from '@iot/config';
 import {
+  clientAuth,
   localServers,
   ClickHouseSink,
   ServiceProcess,
@@ -100,8 +101,9 @@ say(
   `computing the expected aggregates of ${params.ratePerSec * (params.durationMs / 1000)} messages`,
 );
 const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
+const auth = clientAuth(urls.credentials.admin);
 const names = await createPipelineTopics(
-  urls.pulsarAdminUrl,
+  { adminUrl: urls.pulsarAdminUrl, ...auth.pulsar },
   'demo',
   opts.partitions,
   opts.partitions,
@@ -123,7 +125,7 @@ const [, aggregator, writer, checkpointer] = services as [
   ServiceProcess,
   ServiceProcess,
 ];
-const admin = new PulsarAdmin({ adminUrl: urls.pulsarAdminUrl, timeoutMs: 2000 });
+const admin = new PulsarAdmin({ adminUrl: urls.pulsarAdminUrl, ...auth.pulsar, timeoutMs: 2000 });
 const store = new CheckpointStore({
   s3: createS3Client({
     endpoint: urls.s3Endpoint,
@@ -174,8 +176,8 @@ async function readFigures(): Promise<Figures> {
     at: Date.now(),
   };
 }
-const client = new PulsarClient({ serviceUrl: urls.pulsarUrl });
-const ch = clickhouse(urls.clickhouseUrl);
+const client = new PulsarClient({ serviceUrl: urls.pulsarUrl, ...auth.pulsar });
+const ch = clickhouse(urls.clickhouseUrl, auth.clickhouse);
 const sink = new ClickHouseSink(ch, { database: DATABASE });
 // The demo's own database, emptied at every run so its windows hold this run's rows only.
 await ch.command({ query: `DROP DATABASE IF EXISTS ${DATABASE}` });

@@ -47,7 +47,7 @@ async function natsConnect(config: Config): Promise<NatsConnection> {
     });
   } catch (err) {
     throw new CliError(
-      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running? set NATS_URL, NATS_USER, NATS_PASSWORD)`,
+      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running, and NATS_USER/NATS_PASSWORD right? set NATS_URL)`,
     );
   }
 }
@@ -95,7 +95,7 @@ async function redisConnect(config: Config): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     throw new CliError(
-      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (set REDIS_URL, REDIS_PASSWORD)`,
+      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (is REDIS_PASSWORD right? set REDIS_URL)`,
     );
   }
 }
