@@ -134,7 +134,7 @@ export class Field<T> {
     if (raw !== undefined && raw.trim() !== '') {
       throw new IssueError({
         name,
-        problem: ` and ${name}_FILE are both set; set only one of them`,
+        problem: `and ${name}_FILE are both set; set only one of them`,
         field: this.info,
       });
     }
@@ -287,12 +287,12 @@ function field<T>({ expected, example, parse }: Base<T>): Field<T> {
   });
 }
 
-/** Whether a URL names a user or a password (`scheme://user:password@host`). */
+/** Whether a URL names a user or a password (`scheme://user:password@host`, JDBC's `?user=`). */
 function urlHasCredentials(text: string | undefined): boolean {
   if (text === undefined) return false;
   try {
     const u = new URL(text.trim());
-    return u.username !== '' || u.password !== '';
+    return u.username !== '' || u.password !== '' || /[?&](user|password)=/.test(u.search);
   } catch {
     return false;
   }
