@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { testServiceLifecycle } from '@iot/observability/testing';
 
 import { useLifecycleTestEnv } from '../../services/checkpointer/src/lifecycle-test-env.ts';
+import { auth, envAs } from '../support/stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = ['ingest', 'aggregator', 'writer', 'checkpointer'];
@@ -53,7 +54,7 @@ for (const dir of [
   cpSync(join(root, dir), join(app, dir), { recursive: true });
 
 // The checkpointer's test namespace, subjects, bucket and prefix, as for its source test.
-await useLifecycleTestEnv();
+await useLifecycleTestEnv(auth.pulsar.authToken);
 
 test('the image layout has production dependencies only and no sources', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -71,7 +72,11 @@ test('the image layout has production dependencies only and no sources', () => {
 });
 
 for (const service of SERVICES)
-  testServiceLifecycle(service, pathToFileURL(join(app, 'services', service, 'dist/main.js')));
+  testServiceLifecycle(
+    service,
+    pathToFileURL(join(app, 'services', service, 'dist/main.js')),
+    envAs('services'),
+  );
 
 test('the iotctl command runs the compiled dist/main.js where there are no sources', () => {
   const r = spawnSync(join(app, 'tools/iotctl/bin/iotctl.js'), ['no-such-command'], {
