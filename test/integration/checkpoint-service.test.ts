@@ -61,6 +61,7 @@ let namespaceRetention: RetentionPolicy | undefined;
 before(async () => {
   const res = await fetch(`${stack.pulsarAdminUrl}/admin/v2/namespaces/${namespace}`, {
     method: 'PUT',
+    headers: auth.pulsarHeaders,
   });
   assert.ok(res.ok || res.status === 409, `create namespace: HTTP ${res.status}`);
   namespaceRetention = await admin.getNamespaceRetention(namespace);

@@ -35,6 +35,7 @@ test(
     const namespace = `public/${uniqueName('crash')}`;
     const res = await fetch(`${PULSAR_ADMIN_URL}/admin/v2/namespaces/${namespace}`, {
       method: 'PUT',
+      headers: auth.pulsarHeaders,
     });
     assert.ok(res.ok, `create namespace: HTTP ${res.status}`);
     const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });

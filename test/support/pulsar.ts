@@ -71,6 +71,7 @@ export async function resendAs(
   const cnx = await Connection.open({
     logicalUrl: PULSAR_URL,
     physicalUrl: PULSAR_URL,
+    authToken: auth.pulsar.authToken,
     connectTimeoutMs: 5000,
     operationTimeoutMs: 5000,
     keepAliveIntervalMs: 0,
@@ -126,6 +127,7 @@ export async function publishRawEntries(
   const cnx = await Connection.open({
     logicalUrl: PULSAR_URL,
     physicalUrl: PULSAR_URL,
+    authToken: auth.pulsar.authToken,
     connectTimeoutMs: 10_000,
     operationTimeoutMs: 15_000,
     keepAliveIntervalMs: 30_000,

@@ -43,6 +43,13 @@ export const auth = {
   get redis(): { password: string } {
     return { password: stack.credentials.admin.redisPassword };
   },
+  /** Headers for a raw fetch() of the Pulsar admin API. */
+  get pulsarHeaders(): Record<string, string> {
+    return {
+      authorization: `Bearer ${stack.credentials.admin.pulsarToken}`,
+      'x-pulsar-auth-method-name': 'token',
+    };
+  },
   get nats(): { user: string; pass: string } {
     const a = stack.credentials.admin;
     return { user: a.natsUser, pass: a.natsPassword };
