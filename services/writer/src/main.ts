@@ -57,7 +57,7 @@ for (let attempt = 1; ; attempt++) {
     if (verdict.kind !== 'transient' || verdict.class !== 'connection') {
       // One line an operator can act on (the logger redacts it), not a stack on stderr.
       log.error(
-        `ClickHouse refused the writer's schema setup: ${svc.redact(String(err))} ` +
+        `ClickHouse refused the writer's schema setup: ${svc.redact(String(err)).trim()} ` +
           '(check CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and its rights)',
       );
       await shutdown.stop('clickhouse refused', 1);
