@@ -216,8 +216,11 @@ secret() { # secret NAME: the value of a generated secret, made once (32 hex cha
   local f="$SECRETS_DIR/$1"
   if [[ ! -s "$f" ]]; then
     mkdir -p "$SECRETS_DIR" && chmod 700 "$SECRETS_DIR"
-    (umask 077 && openssl rand -hex 16 >"$f.tmp") && mv "$f.tmp" "$f" ||
-      die "could not write the secret $f"
+    local tmp
+    tmp="$(mktemp "$f.XXXXXX")" || die "could not write the secret $f"
+    # mv -n: when two runs make it at once, the first one's value stays and both read it.
+    openssl rand -hex 16 >"$tmp" && mv -n "$tmp" "$f" || die "could not write the secret $f"
+    rm -f "$tmp"
   fi
   cat "$f"
 }
