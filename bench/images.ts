@@ -78,7 +78,12 @@ try {
   say(`node_modules ${mb(nodeModules.bytes)} MB; iotctl ${mb(iotctl.bytes)} MB`);
 
   const servers = localServers();
-  const names = await createPipelineTopics(servers.pulsarAdminUrl, 'bench-images', 4, 4);
+  const names = await createPipelineTopics(
+    { adminUrl: servers.pulsarAdminUrl, authToken: servers.credentials.admin.pulsarToken },
+    'bench-images',
+    4,
+    4,
+  );
   const env = pipelineEnv(names, servers, {
     HTTP_PORT: '0',
     NODE_ENV: 'production',

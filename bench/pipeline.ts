@@ -27,6 +27,7 @@ import {
   OUT_OF_ORDERNESS_MS,
   localServers,
   ClickHouseSink,
+  clientAuth,
   ServiceProcess,
   clickhouse,
   createPipelineTopics,
@@ -48,6 +49,7 @@ import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 
 const URLS: ServerUrls = localServers();
+const auth = clientAuth(URLS.credentials.admin);
 const PARTITIONS = 4;
 const DEVICES = 1000;
 const CLK_TCK = 100;
@@ -89,9 +91,9 @@ if (!LOAD_PROFILES.includes(profile)) {
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
-const admin = new PulsarAdmin({ adminUrl: URLS.pulsarAdminUrl });
-const client = new PulsarClient({ serviceUrl: URLS.pulsarUrl });
-const ch = clickhouse(URLS.clickhouseUrl);
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: URLS.pulsarAdminUrl });
+const client = new PulsarClient({ ...auth.pulsar, serviceUrl: URLS.pulsarUrl });
+const ch = clickhouse(URLS.clickhouseUrl, auth.clickhouse);
 const log = (line: string) => process.stderr.write(`bench pipeline: ${line}\n`);
 
 function serviceEnv(names: PipelineNames, checkpoints: boolean): Record<string, string> {
@@ -168,7 +170,7 @@ function params(startMs: number, messages: number, ratePerSec: number): Generato
 /** Backlog first, then the stages: messages per second from start to the last row. */
 async function drain(checkpoints: boolean) {
   const names = await createPipelineTopics(
-    URLS.pulsarAdminUrl,
+    { adminUrl: URLS.pulsarAdminUrl, ...auth.pulsar },
     'bench-drain',
     PARTITIONS,
     PARTITIONS,
@@ -237,7 +239,7 @@ async function drain(checkpoints: boolean) {
 /** A paced run with event time = wall clock. */
 async function sustained(ratePerSec: number, durationS: number) {
   const names = await createPipelineTopics(
-    URLS.pulsarAdminUrl,
+    { adminUrl: URLS.pulsarAdminUrl, ...auth.pulsar },
     'bench-rate',
     PARTITIONS,
     PARTITIONS,

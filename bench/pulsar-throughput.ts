@@ -3,11 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { PulsarClient, type CompressionName } from '../libs/pulsar/index.ts';
 import { stack } from '../test/support/stack.ts';
+import { auth } from '../test/support/stack.ts';
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 100_000);
   const compression = (process.argv[3] ?? 'lz4') as CompressionName;
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const topic = `bench-${Date.now()}`;
   const consumer = await client.subscribe({
     topic,

@@ -7,13 +7,14 @@
 //
 // The broker runs on the same machine (2 cores shared with it and everything else), so the
 // absolute numbers are low and noisy; the ratio in one run is the point.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PulsarClient, type CompressionName } from '../libs/pulsar/index.ts';
-import { stack } from '../test/support/stack.ts';
 import { ensureJavaClient, PERF_MAIN, runJava } from '../test/interop/java-client.ts';
+import { auth, stack } from '../test/support/stack.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ const topicName = (what: string): string =>
   `persistent://public/default/bench-${what}-${Date.now().toString(36)}`;
 
 async function oursProduce(topic: string, size: number, count: number): Promise<number> {
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const producer = await client.createProducer({
     topic,
     compression: COMPRESSION,
@@ -62,7 +63,7 @@ async function oursProduce(topic: string, size: number, count: number): Promise<
 }
 
 async function oursConsume(topic: string, count: number): Promise<number> {
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const t0 = performance.now();
   const consumer = await client.subscribe({
     topic,
@@ -91,11 +92,21 @@ function logTime(line: string | undefined, what: string): number {
 }
 
 async function perf(args: string[]): Promise<string[]> {
-  const r = await runJava(PERF_MAIN, ['/dev/null', ...args], {
+  // pulsar-perf reads its client settings (the token) from this file, never from the command line.
+  const dir = mkdtempSync(join(tmpdir(), 'pulsar-perf-'));
+  const conf = join(dir, 'client.conf');
+  writeFileSync(
+    conf,
+    'authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken\n' +
+      `authParams=token:${auth.pulsar.authToken}\n`,
+    { mode: 0o600 },
+  );
+  const r = await runJava(PERF_MAIN, [conf, ...args], {
     timeoutMs: 180_000,
     heap: '1g',
     logLevel: 'INFO', // pulsar-perf's progress lines, which give the timings
   });
+  rmSync(dir, { recursive: true });
   const lines = (r.stdout + r.stderr).split('\n');
   if (r.code !== 0)
     throw new Error(`pulsar-perf ${args[0]} exited ${r.code}:\n${lines.slice(-30).join('\n')}`);
@@ -157,7 +168,7 @@ async function javaConsume(topic: string, count: number): Promise<JavaRate> {
 /** Our consumer draining a paced producer for `seconds`, RSS sampled every 5 s. */
 async function soak(seconds: number): Promise<Record<string, unknown>> {
   const topic = topicName('soak');
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   const consumer = await client.subscribe({
     topic,
     subscription: 'soak',

@@ -8,8 +8,13 @@
 #   stack.sh status              one line per server
 #   stack.sh logs [server]       where the logs are, or the tail of one
 #   stack.sh token [role]        a JWT for the broker's token auth (sub = role, default admin)
-#   stack.sh env                 export lines pointing tests and tools at this stack (a second
-#                                stack beside the first: see STACK_PORT_OFFSET below)
+#   stack.sh env                 export lines pointing tests and tools at this stack, with the
+#                                operator's credentials (a second stack beside the first: see
+#                                STACK_PORT_OFFSET below)
+#
+# Every server but Zipkin authenticates; the credentials are made once into
+# $IOT_STACK_DIR/secrets (stack/README.md, "Credentials"), and `up` restarts a server whose
+# generated config changed since it started.
 #
 # Servers: pulsar clickhouse redis nats s3 zipkin. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
@@ -43,7 +48,10 @@ PULSAR_TOKEN_DIR="$STACK_DIR/pulsar/token"
 CLICKHOUSE_HTTP_PORT=$((8123 + OFFSET))
 CLICKHOUSE_TCP_PORT=$((9000 + OFFSET))
 REDIS_PORT="${STACK_REDIS_PORT:-$((6380 + OFFSET))}"
-NATS_PORT=$((4222 + OFFSET))
+# 4222 is often the machine's own NATS, without authentication: the stack runs its own beside it.
+NATS_PORT="${STACK_NATS_PORT:-$((4223 + OFFSET))}"
+# Passwords and tokens, made once (mode 600); `stack.sh env` and test/support/stack.ts read them.
+SECRETS_DIR="$STACK_DIR/secrets"
 S3_PORT=$((9100 + OFFSET))
 S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
 ZIPKIN_PORT=$((9411 + OFFSET))
@@ -116,10 +124,32 @@ maven_jar() { # maven_jar NAME WHAT GROUP:ARTIFACT:VERSION:jar:CLASSIFIER JAR: o
 
 # --- Pulsar ------------------------------------------------------------------------------
 
+admin_curl() { # admin_curl ARGS...: curl with the admin token in a header (not on the command line)
+  curl --config <(printf 'header = "Authorization: Bearer %s"\n' "$(cat "$SECRETS_DIR/pulsar-admin.token")") \
+    -H 'X-Pulsar-Auth-Method-Name: token' "$@"
+}
+
 pulsar_ready() {
   # The broker health check produces and consumes on a heartbeat topic: a real round trip.
-  [[ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
+  [[ "$(admin_curl -s -m 10 -o /dev/null -w '%{http_code}' \
     "http://127.0.0.1:$PULSAR_ADMIN_PORT/admin/v2/brokers/health")" == 200 ]]
+}
+
+pulsar_grants() { # the roles' rights on public/default (idempotent; the broker keeps them)
+  local base="http://127.0.0.1:$PULSAR_ADMIN_PORT/admin/v2" code
+  # iotctl and the services' checkpointer set topic policies (retention), which Pulsar allows
+  # tenant admins only; the services otherwise produce and consume.
+  code="$(admin_curl -s -m 10 -o "$LOG_DIR/pulsar-grants.log" -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' "$base/tenants/public" \
+    -d '{"adminRoles":["pipeline","iotctl"],"allowedClusters":["standalone"]}')"
+  [[ "$code" =~ ^20 ]] || die "setting the admins of tenant public failed ($code); see $LOG_DIR/pulsar-grants.log"
+  local role
+  for role in pipeline iotctl; do
+    code="$(admin_curl -s -m 10 -o "$LOG_DIR/pulsar-grants.log" -w '%{http_code}' -X POST \
+      -H 'Content-Type: application/json' "$base/namespaces/public/default/permissions/$role" \
+      -d '["produce","consume"]')"
+    [[ "$code" =~ ^20 ]] || die "granting $role on public/default failed ($code); see $LOG_DIR/pulsar-grants.log"
+  done
 }
 
 pulsar_install() {
@@ -180,30 +210,89 @@ pulsar_token_key() { # the HS256 secret the broker checks tokens with, made once
     die "could not write the token secret key $key"
 }
 
-fill_in() { # fill_in FILE: a config template with the stack directory and this stack's ports
-  sed -e "s#@STACK_DIR@#$STACK_DIR#g" -e "s#@PULSAR_PORT@#$PULSAR_PORT#g" \
-    -e "s#@PULSAR_TLS_PORT@#$PULSAR_TLS_PORT#g" -e "s#@PULSAR_ADMIN_PORT@#$PULSAR_ADMIN_PORT#g" \
-    -e "s#@PULSAR_ADMIN_TLS_PORT@#$PULSAR_ADMIN_TLS_PORT#g" \
-    -e "s#@CLICKHOUSE_HTTP_PORT@#$CLICKHOUSE_HTTP_PORT#g" \
-    -e "s#@CLICKHOUSE_TCP_PORT@#$CLICKHOUSE_TCP_PORT#g" -e "s#@S3_PORT@#$S3_PORT#g" "$1"
-}
+# --- Credentials -------------------------------------------------------------------------
 
-pulsar_conf() { # the config the broker runs with: stack/pulsar/standalone.conf, filled in
-  fill_in "$STACK_SRC/pulsar/standalone.conf"
-}
-
-pulsar_conf_check() { # a broker started before stack/pulsar/standalone.conf changed keeps the old one
-  if ! pulsar_conf | cmp -s - "$STACK_DIR/pulsar/standalone.conf"; then
-    say "warning: pulsar runs with an older config than stack/pulsar/standalone.conf;" \
-      "apply it with: npm run stack -- down pulsar && npm run stack -- up pulsar"
+secret() { # secret NAME: the value of a generated secret, made once (32 hex characters)
+  local f="$SECRETS_DIR/$1"
+  if [[ ! -s "$f" ]]; then
+    mkdir -p "$SECRETS_DIR" && chmod 700 "$SECRETS_DIR"
+    local tmp
+    tmp="$(mktemp "$f.XXXXXX")" || die "could not write the secret $f"
+    # mv -n: when two runs make it at once, the first one's value stays and both read it.
+    openssl rand -hex 16 >"$tmp" && mv -n "$tmp" "$f" || die "could not write the secret $f"
+    rm -f "$tmp"
   fi
+  cat "$f"
+}
+
+# Pulsar roles with a token each: admin (superuser), pipeline (the services), iotctl (operator).
+PULSAR_ROLES=(admin pipeline iotctl)
+
+make_secrets() { # every password once, and each role's Pulsar token (signed with the broker's key)
+  local name role tok
+  for name in clickhouse-default.password clickhouse-writer.password clickhouse-reader.password \
+    redis.password nats-pipeline.password nats-iotctl.password; do
+    secret "$name" >/dev/null
+  done
+  for role in "${PULSAR_ROLES[@]}"; do
+    tok="$(cmd_token "$role")"
+    # Rewritten only when it changes (a new secret key), so a config that names it stays the same.
+    if [[ "$(cat "$SECRETS_DIR/pulsar-$role.token" 2>/dev/null)" != "$tok" ]]; then
+      (umask 077 && printf '%s\n' "$tok" >"$SECRETS_DIR/pulsar-$role.token")
+    fi
+  done
+}
+
+sha256_of() { printf '%s' "$1" | openssl dgst -sha256 -r | cut -d' ' -f1; }
+
+fill_in() { # fill_in FILE: a config template with the stack directory, ports and credentials
+  # The sed script comes through a pipe: passwords never appear in a command line (ps).
+  sed -f <(
+    printf 's#@%s@#%s#g\n' STACK_DIR "$STACK_DIR" PULSAR_PORT "$PULSAR_PORT" \
+      PULSAR_TLS_PORT "$PULSAR_TLS_PORT" PULSAR_ADMIN_PORT "$PULSAR_ADMIN_PORT" \
+      PULSAR_ADMIN_TLS_PORT "$PULSAR_ADMIN_TLS_PORT" CLICKHOUSE_HTTP_PORT "$CLICKHOUSE_HTTP_PORT" \
+      CLICKHOUSE_TCP_PORT "$CLICKHOUSE_TCP_PORT" S3_PORT "$S3_PORT" REDIS_PORT "$REDIS_PORT" \
+      NATS_PORT "$NATS_PORT" \
+      REDIS_PASSWORD "$(secret redis.password)" \
+      NATS_PIPELINE_PASSWORD "$(secret nats-pipeline.password)" \
+      NATS_IOTCTL_PASSWORD "$(secret nats-iotctl.password)" \
+      CLICKHOUSE_DEFAULT_SHA256 "$(sha256_of "$(secret clickhouse-default.password)")" \
+      CLICKHOUSE_WRITER_SHA256 "$(sha256_of "$(secret clickhouse-writer.password)")" \
+      CLICKHOUSE_READER_SHA256 "$(sha256_of "$(secret clickhouse-reader.password)")"
+  ) "$1"
+}
+
+write_private() { # write_private FILE: stdin into FILE, readable by us only (it may hold passwords)
+  (umask 077 && cat >"$1.tmp") && mv "$1.tmp" "$1"
+}
+
+# --- Generated configs, and restarting a server that runs an older one ---------------------
+
+conf_of() { # conf_of NAME: the whole config NAME would start with now (templates filled in)
+  case "$1" in
+  pulsar) fill_in "$STACK_SRC/pulsar/standalone.conf" ;;
+  clickhouse) fill_in "$STACK_SRC/clickhouse/config.xml" && fill_in "$STACK_SRC/clickhouse/users.xml" ;;
+  redis) fill_in "$STACK_SRC/redis/redis.conf" ;;
+  nats) fill_in "$STACK_SRC/nats/nats.conf" ;;
+  s3) fill_in "$STACK_SRC/s3proxy/s3proxy.conf" ;;
+  zipkin) echo "zipkin $ZIPKIN_VERSION" ;;
+  esac
+}
+
+conf_mark() { # after a start: remember (as a hash) which config the server runs with
+  conf_of "$1" | openssl dgst -sha256 -r | cut -d' ' -f1 >"$RUN_DIR/$1.conf.sha256"
+}
+
+conf_current() { # whether the running server started with the config it would get now
+  [[ -f "$RUN_DIR/$1.conf.sha256" ]] &&
+    [[ "$(conf_of "$1" | openssl dgst -sha256 -r | cut -d' ' -f1)" == "$(cat "$RUN_DIR/$1.conf.sha256")" ]]
 }
 
 pulsar_start() {
   mkdir -p "$STACK_DIR/pulsar/data"
   pulsar_tls
   pulsar_token_key
-  pulsar_conf >"$STACK_DIR/pulsar/standalone.conf"
+  conf_of pulsar | write_private "$STACK_DIR/pulsar/standalone.conf"
   # shellcheck disable=SC2086 # PULSAR_JAVA_OPTS is a list of JVM flags
   start_bg pulsar "$STACK_DIR/pulsar" java $PULSAR_JAVA_OPTS \
     --add-opens java.base/java.io=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
@@ -223,7 +312,8 @@ pulsar_start() {
 # --- ClickHouse --------------------------------------------------------------------------
 
 clickhouse_ready() {
-  [[ "$(curl -s -m 5 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/?query=SELECT%201")" == 1 ]]
+  [[ "$(curl --config <(printf 'user = "default:%s"\n' "$(secret clickhouse-default.password)") \
+    -s -m 5 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/?query=SELECT%201")" == 1 ]]
 }
 
 clickhouse_install() {
@@ -234,41 +324,44 @@ clickhouse_start() {
   local dir="$STACK_DIR/clickhouse"
   mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
   fill_in "$STACK_SRC/clickhouse/config.xml" >"$dir/config.xml"
-  cp "$STACK_SRC/clickhouse/users.xml" "$dir/users.xml"
+  fill_in "$STACK_SRC/clickhouse/users.xml" | write_private "$dir/users.xml"
   start_bg clickhouse "$dir" clickhouse-server --config-file="$dir/config.xml"
 }
 
 # --- Redis (AOF on, so a restart keeps the pipeline's state) ------------------------------
 
-redis_ready() { [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+redis_ready() {
+  [[ "$(REDISCLI_AUTH="$(secret redis.password)" redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+}
 
 redis_install() { command -v redis-server >/dev/null || apt_install redis-server; }
 
 redis_start() {
   mkdir -p "$STACK_DIR/redis"
-  start_bg redis "$STACK_DIR/redis" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
-    --dir "$STACK_DIR/redis" --appendonly yes --appendfsync everysec --save "" \
-    --daemonize no
+  # stack/redis/redis.conf: AOF, loopback, requirepass (from a file: not in the command line).
+  conf_of redis | write_private "$STACK_DIR/redis/redis.conf"
+  start_bg redis "$STACK_DIR/redis" redis-server "$STACK_DIR/redis/redis.conf"
 }
 
 # --- NATS with JetStream -----------------------------------------------------------------
 
 nats_ready() {
-  # The server's INFO line says whether JetStream is on.
+  # The server's INFO line says whether JetStream is on and clients must authenticate.
   local info
   info="$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NATS_PORT; head -n 1 <&3" 2>/dev/null || true)"
-  [[ "$info" == INFO* && "$info" == *'"jetstream":true'* ]]
+  [[ "$info" == INFO* && "$info" == *'"jetstream":true'* && "$info" == *'"auth_required":true'* ]]
 }
 
 nats_install() { command -v nats-server >/dev/null || apt_install nats-server; }
 
 nats_start() {
   if port_open "$NATS_PORT"; then
-    die "something on 127.0.0.1:$NATS_PORT is not a NATS server with JetStream; stop it or enable -js"
+    die "something on 127.0.0.1:$NATS_PORT is not this stack's NATS (JetStream and authentication); stop it or set STACK_NATS_PORT"
   fi
   mkdir -p "$STACK_DIR/nats"
-  start_bg nats "$STACK_DIR/nats" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js \
-    -sd "$STACK_DIR/nats"
+  # stack/nats/nats.conf: JetStream, users and subject permissions.
+  conf_of nats | write_private "$STACK_DIR/nats/nats.conf"
+  start_bg nats "$STACK_DIR/nats" nats-server -c "$STACK_DIR/nats/nats.conf"
 }
 
 # --- S3 (S3Proxy, filesystem backend) ----------------------------------------------------
@@ -286,7 +379,7 @@ s3_install() {
 s3_start() {
   local dir="$STACK_DIR/s3"
   mkdir -p "$dir/data/$S3_BUCKET"
-  fill_in "$STACK_SRC/s3proxy/s3proxy.conf" >"$dir/s3proxy.conf"
+  conf_of s3 >"$dir/s3proxy.conf"
   start_bg s3 "$dir" java -Xmx256m -jar "$dir/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar" \
     --properties "$dir/s3proxy.conf"
 }
@@ -349,11 +442,18 @@ tools_install() {
 
 up_one() {
   local name="$1"
+  # A server that runs an older generated config (say, from before authentication) is
+  # restarted with the current one; its data stays.
+  if pid_of "$name" >/dev/null && ! conf_current "$name"; then
+    say "restarting $name: its generated config changed since it started"
+    cmd_down "$name"
+  fi
   if "${name}_ready"; then return 0; fi
   if ! pid_of "$name" >/dev/null; then
     "${name}_install"
     say "starting $name (log: $LOG_DIR/$name.log)"
     "${name}_start"
+    conf_mark "$name"
   fi
 }
 
@@ -363,13 +463,14 @@ cmd_up() {
   local s
   for s in "${servers[@]}"; do check_server "$s"; done
   tools_install
+  make_secrets
   # Start everything first, then wait: the servers boot in parallel.
   for s in "${servers[@]}"; do up_one "$s"; done
   for s in "${servers[@]}"; do
     wait_until "$s" "$(timeout_of "$s")" "${s}_ready"
   done
   for s in "${servers[@]}"; do
-    if [[ "$s" == pulsar ]]; then pulsar_conf_check; fi
+    if [[ "$s" == pulsar ]]; then pulsar_grants; fi
   done
   say "up: ${servers[*]}"
 }
@@ -386,7 +487,7 @@ cmd_down() {
       for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
       kill -KILL -- "-$pid" 2>/dev/null || true
     fi
-    rm -f "$RUN_DIR/$s.pid"
+    rm -f "$RUN_DIR/$s.pid" "$RUN_DIR/$s.conf.sha256"
   done
 }
 
@@ -415,6 +516,10 @@ cmd_token() { # an HS256 JWT for ROLE, signed with the broker's secret key
 }
 
 cmd_env() { # the variables that point the tests, the harness and the tools at this stack
+  make_secrets
+  # The operator's credentials (admin token, ClickHouse `default`, NATS `iotctl`), so iotctl,
+  # verify and loadgen work from this shell; the tests and the harness also read the services'
+  # own (least-privileged) ones from $SECRETS_DIR (test/support/stack.ts, localServers()).
   cat <<EOF
 export IOT_STACK_DIR='$STACK_DIR' STACK_PORT_OFFSET='$OFFSET'
 export PULSAR_URL='pulsar://127.0.0.1:$PULSAR_PORT' PULSAR_TLS_URL='pulsar+ssl://127.0.0.1:$PULSAR_TLS_PORT'
@@ -422,6 +527,10 @@ export PULSAR_ADMIN_URL='http://127.0.0.1:$PULSAR_ADMIN_PORT' PULSAR_ADMIN_TLS_U
 export CLICKHOUSE_URL='http://127.0.0.1:$CLICKHOUSE_HTTP_PORT' REDIS_URL='redis://127.0.0.1:$REDIS_PORT'
 export NATS_URL='nats://127.0.0.1:$NATS_PORT' S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export ZIPKIN_URL='http://127.0.0.1:$ZIPKIN_PORT' OTEL_EXPORTER_ZIPKIN_ENDPOINT='http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans'
+export PULSAR_AUTH_TOKEN='$(cat "$SECRETS_DIR/pulsar-admin.token")'
+export CLICKHOUSE_USER='default' CLICKHOUSE_PASSWORD='$(secret clickhouse-default.password)'
+export REDIS_PASSWORD='$(secret redis.password)'
+export NATS_USER='iotctl' NATS_PASSWORD='$(secret nats-iotctl.password)'
 EOF
 }
 

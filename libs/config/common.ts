@@ -43,7 +43,8 @@ export const pulsarSpec = {
     'pulsar://127.0.0.1:6650',
   ),
   PULSAR_ADMIN_URL: url().localDefault('http://127.0.0.1:8080'),
-  PULSAR_AUTH_TOKEN: str({ example: 'eyJhbGciOi…' }).optional().secret(),
+  // Every server authenticates (README, "Security"); a JWT whose subject is this service's role.
+  PULSAR_AUTH_TOKEN: str({ example: 'eyJhbGciOi…' }).secret(),
   // For pulsar+ssl:// and https:// brokers whose certificate a private CA signed.
   PULSAR_TLS_TRUST_CERTS: caCertificatesFile().optional(),
   // How often the stages look for new partitions of the topics they read and write
@@ -86,17 +87,92 @@ export const envelopeSpec = {
   INTERNAL_COMPRESSION: oneOf(['none', 'lz4', 'zstd', 'zlib', 'snappy'] as const).default('none'),
 };
 
+// Credentials have their own variables (and *_FILE twins); credentials inside the URL still
+// work, but the separate variables win when both are given.
 export const clickhouseSpec = {
   CLICKHOUSE_URL: clickhouseUrl().localDefault('http://127.0.0.1:8123'),
+  CLICKHOUSE_USER: str({ example: 'iot_writer' }).fileTwin().credentialFor('CLICKHOUSE_URL'),
+  CLICKHOUSE_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('CLICKHOUSE_URL'),
 };
 
 export const redisSpec = {
   REDIS_URL: url({ protocols: ['redis:', 'rediss:'] }).localDefault('redis://127.0.0.1:6380'),
+  // Redis `requirepass` (or an ACL user's password, with REDIS_USER).
+  REDIS_USER: str({ example: 'iot' }).fileTwin().optional(),
+  REDIS_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('REDIS_URL'),
 };
 
 export const natsSpec = {
-  NATS_URL: url({ protocols: ['nats:', 'tls:'] }).localDefault('nats://127.0.0.1:4222'),
+  NATS_URL: url({ protocols: ['nats:', 'tls:'] }).localDefault('nats://127.0.0.1:4223'),
+  NATS_USER: str({ example: 'pipeline' }).fileTwin().credentialFor('NATS_URL'),
+  NATS_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('NATS_URL'),
 };
+
+/** A URL without its user and password, and what they were (decoded). */
+export function splitUrlCredentials(text: string): {
+  url: string;
+  user: string | undefined;
+  password: string | undefined;
+} {
+  const u = new URL(text);
+  const user = u.username === '' ? undefined : decodeURIComponent(u.username);
+  const password = u.password === '' ? undefined : decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  const bare = u.toString();
+  // new URL() adds a lone "/" path; keep the string as it was given.
+  return { url: text.endsWith('/') ? bare : bare.replace(/\/$/, ''), user, password };
+}
+
+/** ClickHouse client options: the URL without credentials, user and password (variables win). */
+export function clickhouseConnection(config: {
+  readonly CLICKHOUSE_URL: string;
+  readonly CLICKHOUSE_USER?: string | undefined;
+  readonly CLICKHOUSE_PASSWORD?: string | undefined;
+}): { url: string; username?: string; password?: string } {
+  const { url: bare, user, password } = splitUrlCredentials(config.CLICKHOUSE_URL);
+  const u = config.CLICKHOUSE_USER ?? user;
+  const p = config.CLICKHOUSE_PASSWORD ?? password;
+  return {
+    url: bare,
+    ...(u === undefined ? {} : { username: u }),
+    ...(p === undefined ? {} : { password: p }),
+  };
+}
+
+/** ioredis arguments: the URL without credentials, and username/password (variables win). */
+export function redisConnection(config: {
+  readonly REDIS_URL: string;
+  readonly REDIS_USER?: string | undefined;
+  readonly REDIS_PASSWORD?: string | undefined;
+}): { url: string; options: { username?: string; password?: string } } {
+  const { url: bare, user, password } = splitUrlCredentials(config.REDIS_URL);
+  const u = config.REDIS_USER ?? user;
+  const p = config.REDIS_PASSWORD ?? password;
+  return {
+    url: bare,
+    options: {
+      ...(u === undefined ? {} : { username: u }),
+      ...(p === undefined ? {} : { password: p }),
+    },
+  };
+}
+
+/** nats.js connect() options: servers without credentials, user and pass (variables win). */
+export function natsConnection(config: {
+  readonly NATS_URL: string;
+  readonly NATS_USER?: string | undefined;
+  readonly NATS_PASSWORD?: string | undefined;
+}): { servers: string; user?: string; pass?: string } {
+  const { url: bare, user, password } = splitUrlCredentials(config.NATS_URL);
+  const u = config.NATS_USER ?? user;
+  const p = config.NATS_PASSWORD ?? password;
+  return {
+    servers: bare,
+    ...(u === undefined ? {} : { user: u }),
+    ...(p === undefined ? {} : { pass: p }),
+  };
+}
 
 export const s3Spec = {
   S3_ENDPOINT: url().localDefault('http://127.0.0.1:9100'),

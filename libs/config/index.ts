@@ -11,6 +11,7 @@ export {
   int,
   loadConfig,
   num,
+  secretValues,
   oneOf,
   str,
   topic,
@@ -23,13 +24,18 @@ export {
 } from './spec.ts';
 export { loadConfigOrExit, type ConfigErrorLog } from './load-or-exit.ts';
 export { formatDuration, parseDuration } from './duration.ts';
+export { redact, redactError, redactUrls, redactedMessage } from './redact.ts';
 export { normalizeClickHouseUrl } from './clickhouse-url.ts';
 export {
   LOG_LEVELS,
   TRACES_EXPORTERS,
   TRACES_SAMPLERS,
+  clickhouseConnection,
   clickhouseSpec,
   controlPlaneSpec,
+  natsConnection,
+  redisConnection,
+  splitUrlCredentials,
   envelopeSpec,
   natsSpec,
   pulsarCredentials,

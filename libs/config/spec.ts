@@ -2,8 +2,11 @@
 // what a valid value looks like, and whether it has a default. loadConfig() turns a spec and
 // an environment into a frozen, typed object, or one ConfigError naming every bad variable.
 
+import { readFileSync } from 'node:fs';
+
 import { normalizeClickHouseUrl } from './clickhouse-url.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { redactUrls } from './redact.ts';
 
 /** Thrown by a field parser: `reason` completes the sentence `NAME="value" <reason>`. */
 export class InvalidValue extends Error {
@@ -27,6 +30,16 @@ export interface FieldInfo {
   readonly optional: boolean;
   /** Never print the value (tokens, keys, passwords). */
   readonly secret: boolean;
+  /**
+   * `NAME_FILE` may name a file holding the value instead (a Kubernetes Secret volume, a
+   * docker secret); setting both is an error. Every secret has it.
+   */
+  readonly fileTwin: boolean;
+  /**
+   * Unset is fine when this URL variable carries credentials itself (`redis://:pw@host`):
+   * the older way of giving them keeps working.
+   */
+  readonly unlessCredentialsIn: string | undefined;
   readonly description: string | undefined;
 }
 
@@ -65,7 +78,21 @@ export class Field<T> {
   }
 
   secret(): Field<T> {
-    return new Field({ ...this.#def, secret: true });
+    return new Field({ ...this.#def, secret: true, fileTwin: true });
+  }
+
+  /** `NAME_FILE` may give the value (secrets have it already; for user names next to them). */
+  fileTwin(): Field<T> {
+    return new Field({ ...this.#def, fileTwin: true });
+  }
+
+  /**
+   * A credential that must be set unless the URL in `urlVariable` carries one
+   * (`scheme://user:password@host`); the value is then undefined.
+   */
+  credentialFor(urlVariable: string): Field<T | undefined> {
+    const def: FieldDef<T | undefined> = { ...this.#def, unlessCredentialsIn: urlVariable };
+    return new Field(def);
   }
 
   example(raw: string): Field<T> {
@@ -76,15 +103,22 @@ export class Field<T> {
     return new Field({ ...this.#def, description: text });
   }
 
-  /** Parses this variable's text (undefined when unset); throws ConfigIssue-shaped errors. */
-  read(name: string, raw: string | undefined): T {
+  /**
+   * Parses this variable's text (undefined when unset), or its `NAME_FILE` twin's file; `env`
+   * is the whole environment (for the twin and credentialFor). Throws ConfigIssue-shaped errors.
+   */
+  read(name: string, raw: string | undefined, env: Env = {}): T {
     const def = this.#def;
+    if (def.fileTwin) raw = this.#fromFileTwin(name, raw, env[`${name}_FILE`]);
     // An empty value counts as unset: manifests often carry `NAME=` for "not configured".
     const text = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
     if (text === undefined) {
       if (def.default !== undefined) return this.#parseDefault(name, def.default);
       if (def.optional) return undefined as T;
-      throw new IssueError({ name, problem: 'is not set', field: this.info });
+      const url = def.unlessCredentialsIn;
+      if (url !== undefined && urlHasCredentials(env[url])) return undefined as T;
+      const twin = def.fileTwin ? ` (nor ${name}_FILE)` : '';
+      throw new IssueError({ name, problem: `is not set${twin}`, field: this.info });
     }
     try {
       return def.parse(text);
@@ -92,6 +126,28 @@ export class Field<T> {
       if (!(err instanceof InvalidValue)) throw err;
       const shown = def.secret ? '<redacted>' : JSON.stringify(text);
       throw new IssueError({ name, problem: `=${shown} ${err.reason}`, field: this.info });
+    }
+  }
+
+  #fromFileTwin(name: string, raw: string | undefined, file: string | undefined) {
+    if (file === undefined || file.trim() === '') return raw;
+    if (raw !== undefined && raw.trim() !== '') {
+      throw new IssueError({
+        name,
+        problem: `and ${name}_FILE are both set; set only one of them`,
+        field: this.info,
+      });
+    }
+    try {
+      // A file from `echo secret > f` ends with a newline that is not part of the secret.
+      return readFileSync(file.trim(), 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new IssueError({
+        name: `${name}_FILE`,
+        problem: `=${JSON.stringify(file.trim())} cannot be read (${code})`,
+        field: { ...this.info, expected: `the path of a readable file holding ${name}` },
+      });
     }
   }
 
@@ -152,7 +208,7 @@ export function loadConfig<S extends Spec>(spec: S, env: Env): ConfigOf<S> {
   const issues: ConfigIssue[] = [];
   for (const [name, field] of Object.entries(spec)) {
     try {
-      out[name] = field.read(name, env[name]);
+      out[name] = field.read(name, env[name], env);
     } catch (err) {
       if (!(err instanceof IssueError)) throw err;
       issues.push(err.issue);
@@ -169,6 +225,29 @@ export function deploymentVariables(spec: Spec): string[] {
     .map(([name]) => name);
 }
 
+/**
+ * The secret values of a configuration (secret fields, passwords inside URLs): what redact()
+ * must mask in everything the process prints.
+ */
+export function secretValues<S extends Spec>(spec: S, config: ConfigOf<S>): string[] {
+  const out: string[] = [];
+  for (const [name, field] of Object.entries(spec)) {
+    const value: unknown = (config as Record<string, unknown>)[name];
+    if (typeof value !== 'string' || value === '') continue;
+    if (field.info.secret) out.push(value);
+    else if (value.includes('@')) {
+      try {
+        const u = new URL(value);
+        if (u.password !== '') out.push(decodeURIComponent(u.password), u.password);
+        else if (u.username !== '' && /^pulsar/.test(u.protocol)) out.push(u.username);
+      } catch {
+        // not a URL: nothing to add
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+
 /** The configuration as loggable fields: secrets redacted, passwords in URLs masked. */
 export function describeConfig<S extends Spec>(
   spec: S,
@@ -180,13 +259,9 @@ export function describeConfig<S extends Spec>(
     if (value === undefined) out[name] = null;
     else if (field.info.secret) out[name] = '<redacted>';
     else if (typeof value === 'number' || typeof value === 'boolean') out[name] = value;
-    else out[name] = maskUrlPassword(String(value));
+    else out[name] = redactUrls(String(value));
   }
   return out;
-}
-
-function maskUrlPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]+@/i, '$1***@');
 }
 
 // ---- builders ------------------------------------------------------------------------------
@@ -206,8 +281,21 @@ function field<T>({ expected, example, parse }: Base<T>): Field<T> {
     localDefault: false,
     optional: false,
     secret: false,
+    fileTwin: false,
+    unlessCredentialsIn: undefined,
     description: undefined,
   });
+}
+
+/** Whether a URL names a user or a password (`scheme://user:password@host`, JDBC's `?user=`). */
+function urlHasCredentials(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  try {
+    const u = new URL(text.trim());
+    return u.username !== '' || u.password !== '' || /[?&](user|password)=/.test(u.search);
+  } catch {
+    return false;
+  }
 }
 
 /** A field with its own parser; throw InvalidValue(reason) from `parse` to reject a value. */

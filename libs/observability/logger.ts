@@ -20,6 +20,8 @@ export interface LoggerOptions {
   /** Fields added to every line (e.g. partition, actor). */
   fields?: LogFields;
   now?: () => Date;
+  /** Applied to every serialized line (redact() with the process's secrets), last. */
+  redact?: (line: string) => string;
 }
 
 const RESERVED = new Set(['level', 'time', 'service', 'msg']);
@@ -30,6 +32,7 @@ export class Logger {
   readonly #threshold: number;
   readonly #fields: LogFields;
   readonly #now: () => Date;
+  readonly #redact: (line: string) => string;
 
   constructor(opts: LoggerOptions) {
     this.#service = opts.service;
@@ -37,6 +40,7 @@ export class Logger {
     this.#threshold = LEVELS.indexOf(opts.level ?? 'info');
     this.#fields = opts.fields ?? {};
     this.#now = opts.now ?? (() => new Date());
+    this.#redact = opts.redact ?? ((line) => line);
   }
 
   /** A logger that adds `fields` to every line. */
@@ -47,6 +51,7 @@ export class Logger {
       level: LEVELS[this.#threshold],
       fields: { ...this.#fields, ...fields },
       now: this.#now,
+      redact: this.#redact,
     });
   }
 
@@ -89,7 +94,7 @@ export class Logger {
         line[RESERVED.has(key) ? `field_${key}` : key] = value;
       }
     }
-    this.#stream.write(`${serialize(line)}\n`);
+    this.#stream.write(`${this.#redact(serialize(line))}\n`);
   }
 }
 

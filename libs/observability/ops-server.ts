@@ -20,6 +20,8 @@ export interface OpsServerOptions {
   /** Liveness verdict for /healthz; without it /healthz answers 200 while the server runs. */
   health?: { check(): HealthVerdict };
   log?: Logger;
+  /** Applied to every answer (redact() with the process's secrets): reasons may quote errors. */
+  redact?: (text: string) => string;
 }
 
 /** Answers a GET or HEAD below a mounted path; `path` is the URL's path, query stripped. */
@@ -76,6 +78,9 @@ async function route(
   for (const [prefix, handler] of mounts) {
     if (path === prefix || path.startsWith(`${prefix}/`)) return handler(req, res, path);
   }
+  const clean = opts.redact ?? ((text: string) => text);
+  const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
+    send(res, status, 'application/json', clean(`${JSON.stringify(body)}\n`));
   switch (path) {
     case '/healthz': {
       const verdict = opts.health?.check() ?? { healthy: true, reasons: [] };
@@ -96,7 +101,7 @@ async function route(
         : sendJson(res, 503, { status: 'not ready', failing: report.failing, checks });
     }
     case '/metrics':
-      return send(res, 200, PROMETHEUS_CONTENT_TYPE, opts.metrics.render());
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, clean(opts.metrics.render()));
     default:
       return send(
         res,
@@ -105,10 +110,6 @@ async function route(
         'not found: try /healthz, /readyz or /metrics\n',
       );
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, 'application/json', `${JSON.stringify(body)}\n`);
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

@@ -5,6 +5,8 @@
 import {
   describeConfig,
   loadConfigOrExit,
+  redact,
+  secretValues,
   type ConfigOf,
   type Env,
   type Spec,
@@ -49,6 +51,8 @@ export interface ServiceRuntime<C> {
   readonly ops: OpsServer;
   /** Where other processes reach `ops` (OPS_ADVERTISE_HOST, else this host's address). */
   readonly opsUrl: string;
+  /** redact() with this process's secrets: for error texts thrown or put anywhere else. */
+  readonly redact: (text: string) => string;
 }
 
 export async function startService<S extends Spec & ServiceSpec>(
@@ -57,13 +61,22 @@ export async function startService<S extends Spec & ServiceSpec>(
   const { service, spec } = opts;
   const exit = opts.exit ?? ((code: number): never => process.exit(code));
   const stdout = opts.stdout ?? process.stdout;
-  const bootLog = new Logger({ service, stream: opts.stderr ?? process.stderr });
+  // Before the config is read, only URL passwords are known to mask.
+  const bootRedact = (line: string) => redact(line);
+  const bootLog = new Logger({
+    service,
+    stream: opts.stderr ?? process.stderr,
+    redact: bootRedact,
+  });
 
   const config = loadConfigOrExit(spec, opts.env ?? process.env, bootLog, exit);
   // S extends ServiceSpec, so its config has these fields; TypeScript cannot see through ConfigOf<S>.
   const base = config as unknown as ConfigOf<ServiceSpec>;
 
-  const log = new Logger({ service, level: base.LOG_LEVEL, stream: stdout });
+  // Every line, answer and error text of the process goes through this (libs/config/redact.ts).
+  const secrets = secretValues(spec, config);
+  const clean = (text: string) => redact(text, secrets);
+  const log = new Logger({ service, level: base.LOG_LEVEL, stream: stdout, redact: clean });
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
   const readiness = new Readiness();
@@ -75,9 +88,16 @@ export async function startService<S extends Spec & ServiceSpec>(
 
   let ops: OpsServer;
   try {
-    ops = await startOpsServer({ port: base.HTTP_PORT, metrics, readiness, health, log });
+    ops = await startOpsServer({
+      port: base.HTTP_PORT,
+      metrics,
+      readiness,
+      health,
+      log,
+      redact: clean,
+    });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = clean(err instanceof Error ? err.message : String(err));
     bootLog.error(
       `Cannot serve HTTP_PORT=${base.HTTP_PORT}: ${reason} (set HTTP_PORT to a free port)`,
     );
@@ -148,5 +168,6 @@ export async function startService<S extends Spec & ServiceSpec>(
     tracer: tracing.tracer,
     ops,
     opsUrl: opsUrl(advertisedHost(base.OPS_ADVERTISE_HOST, networkInterfaces()), ops.port),
+    redact: clean,
   };
 }

@@ -102,9 +102,14 @@ export function spawnService(main: string | URL, env: Record<string, string>): S
  * a bad variable stops it with exit code 1 and one line naming the variable; with a good
  * environment it starts, /healthz answers 200, and SIGTERM ends it cleanly with code 0.
  */
-export function testServiceLifecycle(service: string, main: URL): void {
+export function testServiceLifecycle(
+  service: string,
+  main: URL,
+  /** The service's credentials (every server authenticates), e.g. test/support's envAs('services'). */
+  env: Record<string, string> = {},
+): void {
   test(`${service}: a bad variable exits 1 with one line naming it`, async () => {
-    const proc = spawnService(main, { HTTP_PORT: 'not-a-port' });
+    const proc = spawnService(main, { ...env, HTTP_PORT: 'not-a-port' });
     const { code } = await proc.exited;
     assert.equal(code, 1);
     assert.equal(proc.stdout(), '', 'nothing on stdout');
@@ -120,7 +125,7 @@ export function testServiceLifecycle(service: string, main: URL): void {
   });
 
   test(`${service}: starts, answers /healthz, stops cleanly on SIGTERM`, async () => {
-    const proc = spawnService(main, { HTTP_PORT: '0', LOG_LEVEL: 'info' });
+    const proc = spawnService(main, { ...env, HTTP_PORT: '0', LOG_LEVEL: 'info' });
     try {
       const started = await proc.waitForLine((l) => l.msg === 'started');
       assert.equal(started.service, service);

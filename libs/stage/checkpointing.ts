@@ -12,11 +12,14 @@ import {
   subjects,
   type PartitionCheckpoint,
 } from '@iot/control-plane';
+import { natsConnection, redact } from '@iot/config';
 import type { Logger } from '@iot/observability';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 
 export interface CheckpointingConfig {
   NATS_URL: string;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
   S3_ENDPOINT: string;
   S3_REGION: string;
   S3_ACCESS_KEY: string;
@@ -49,9 +52,16 @@ export class Checkpointing {
   ): Promise<Checkpointing> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: config.NATS_URL, name: instance });
+      nc = await connect({ ...natsConnection(config), name: instance });
     } catch (err) {
-      throw new Error(`cannot reach NATS at NATS_URL=${config.NATS_URL}: ${String(err)}`);
+      // NATS_URL may carry a password: never print it (libs/config/redact.ts).
+      throw new Error(
+        redact(
+          `cannot reach NATS at NATS_URL=${config.NATS_URL}: ${String(err)}` +
+            ' (is it running? are NATS_USER and NATS_PASSWORD right?)',
+          [config.NATS_PASSWORD ?? ''],
+        ),
+      );
     }
     const store = new CheckpointStore({
       s3: createS3Client({

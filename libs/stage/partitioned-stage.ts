@@ -4,7 +4,7 @@
 // readiness, lag for `iotctl status`, and the order things stop in. The service's main
 // creates its producers and says how to build a partition's task; nothing else.
 import { Redis } from 'ioredis';
-import { pulsarCredentials } from '@iot/config';
+import { pulsarCredentials, redisConnection } from '@iot/config';
 import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
 import type { ServiceRuntime } from '@iot/observability';
 import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
@@ -27,6 +27,8 @@ export interface StageConfig extends CheckpointingConfig {
   PULSAR_PARTITIONS_REFRESH: number;
   PULSAR_SUBSCRIPTION: string;
   REDIS_URL: string;
+  REDIS_USER?: string | undefined;
+  REDIS_PASSWORD?: string | undefined;
   STATE_NAMESPACE: string;
 }
 
@@ -52,7 +54,8 @@ export async function connectStage(
     ...pulsarCredentials(config),
     partitionsRefreshMs: config.PULSAR_PARTITIONS_REFRESH,
   });
-  const redis = new Redis(config.REDIS_URL);
+  const redisAt = redisConnection(config);
+  const redis = new Redis(redisAt.url, redisAt.options);
   shutdown.onStop('redis', () => redis.quit(), { last: true });
   shutdown.onStop('pulsar', () => client.close(), { last: true });
   const checkpointing = await Checkpointing.connect(

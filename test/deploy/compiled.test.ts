@@ -17,6 +17,7 @@ import { spawnService, testServiceLifecycle } from '@iot/observability/testing';
 
 import { useLifecycleTestEnv } from '../../services/checkpointer/src/lifecycle-test-env.ts';
 import { IMAGE_SERVICES, layOutImage } from '../../tools/build/src/image-layout.ts';
+import { auth, envAs } from '../support/stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = IMAGE_SERVICES;
@@ -35,7 +36,7 @@ after(() => rmSync(app, { recursive: true, force: true }));
 layOutImage(root, app);
 
 // The checkpointer's test namespace, subjects, bucket and prefix, as for its source test.
-await useLifecycleTestEnv();
+await useLifecycleTestEnv(auth.pulsar.authToken);
 
 test('the image layout has production dependencies only and no sources', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -53,7 +54,11 @@ test('the image layout has production dependencies only and no sources', () => {
 });
 
 for (const service of SERVICES)
-  testServiceLifecycle(service, pathToFileURL(join(app, 'services', service, 'dist/main.js')));
+  testServiceLifecycle(
+    service,
+    pathToFileURL(join(app, 'services', service, 'dist/main.js')),
+    envAs('services'),
+  );
 
 test('the compiled checkpointer serves the operations console (its page files ship in dist/)', async () => {
   const proc = spawnService(pathToFileURL(join(app, 'services/checkpointer/dist/main.js')), {

@@ -136,11 +136,34 @@ test('every kustomization uses every YAML file of its folder', () => {
     const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
     for (const f of files) assert.ok(used.includes(f), `${r}/kustomization.yaml uses ${f}`);
   }
-  for (const f of yamlFilesUnder(k8sDir))
+  for (const f of yamlFilesUnder(k8sDir).filter((f) => dirname(f) !== 'templates'))
     assert.ok(
       RENDERINGS.some((r) => dirname(f) === r),
       `k8s/${f} is in no kustomization's folder`,
     );
+});
+
+test('k8s/templates/secret.yaml has every key a Deployment or KEDA reads from the Secret', () => {
+  const template = obj(
+    parse(readFileSync(join(k8sDir, 'templates/secret.yaml'), 'utf8')),
+    'templates/secret.yaml',
+  );
+  assert.equal(template.kind, 'Secret');
+  assert.equal(at(template, 'metadata.name'), 'iot-pipeline-secrets');
+  assert.equal(at(template, 'metadata.namespace'), 'iot-pipeline');
+  const keys = new Set(Object.keys(obj(template.stringData, 'stringData')));
+  const used = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (typeof v === 'object' && v !== null) {
+      const o = v as Obj;
+      if (o.name === 'iot-pipeline-secrets' && typeof o.key === 'string') used.add(o.key);
+      Object.values(o).forEach(walk);
+    }
+  };
+  for (const docs of rendered.values()) walk(docs);
+  assert.ok(used.size >= 6, `keys read: ${[...used].join(', ')}`);
+  for (const k of used) assert.ok(keys.has(k), `the template lacks ${k}`);
 });
 
 for (const [r, docs] of rendered) {
@@ -305,9 +328,13 @@ const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
 const compose = obj(parse(composeText, { merge: true }), 'docker-compose.yml');
 const composeServices = obj(compose.services, 'services');
 
-/** Compose interpolation with the defaults written in the file (an empty shell environment). */
+/**
+ * Compose interpolation with the defaults written in the file; a required variable
+ * (`${NAME:?message}`) stands as `<NAME>`, a value the operator must give.
+ */
 function interpolate(value: string): string {
   return value
+    .replace(/\$\{([A-Z0-9_]+):?\?[^}]*\}/g, '<$1>')
     .replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1')
     .replace(/\$\{[A-Z0-9_]+\}/g, '')
     .replace(/\$\$/g, '$');
@@ -392,19 +419,46 @@ for (const [service, spec] of Object.entries(SERVICES)) {
   });
 }
 
+/** Every secret docker-compose.yml needs, and nothing baked in for any of them. */
+const COMPOSE_SECRETS = [
+  'PULSAR_TOKEN_SECRET_KEY',
+  'PULSAR_ADMIN_TOKEN',
+  'PULSAR_AUTH_TOKEN',
+  'CLICKHOUSE_PASSWORD',
+  'REDIS_PASSWORD',
+  'NATS_PASSWORD',
+  'NATS_IOTCTL_PASSWORD',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+];
+
+test('docker-compose.yml bakes in no password: each secret is required from the environment', () => {
+  for (const name of COMPOSE_SECRETS) {
+    assert.match(composeText, new RegExp(`\\$\\{${name}:\\?`), `${name} is required`);
+    assert.doesNotMatch(composeText, new RegExp(`\\$\\{${name}:?-`), `${name} has no default`);
+  }
+  assert.doesNotMatch(composeText, /:\/\/[^/\s:@]+:[^/\s@]+@/, 'no credentials inside a URL');
+});
+
 const dockerCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
+const composeConfig = (env: Record<string, string>) =>
+  spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), 'config', '-q'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
 test(
-  'docker-compose config accepts the file',
+  'docker-compose config accepts the file with the secrets set, and refuses without, naming one',
   { skip: dockerCompose.status === 0 ? false : 'docker-compose is not installed' },
   () => {
-    const result = spawnSync(
-      'docker-compose',
-      ['-f', join(root, 'docker-compose.yml'), 'config', '-q'],
-      {
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(result.status, 0, result.stderr);
+    const all = Object.fromEntries(COMPOSE_SECRETS.map((n) => [n, `test-${n.toLowerCase()}`]));
+    const ok = composeConfig(all);
+    assert.equal(ok.status, 0, ok.stderr);
+    for (const missing of ['PULSAR_AUTH_TOKEN', 'REDIS_PASSWORD']) {
+      const { [missing]: _gone, ...rest } = all;
+      const refused = composeConfig(rest);
+      assert.notEqual(refused.status, 0, `without ${missing}`);
+      assert.match(refused.stderr, new RegExp(`set ${missing}`), `names ${missing}`);
+    }
   },
 );
 

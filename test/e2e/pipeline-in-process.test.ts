@@ -25,7 +25,7 @@ import {
   verifyRows,
   waitForRows,
 } from '@iot/harness';
-import { stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 
 const WINDOW_MS = 10_000;
 const P = 2; // source partitions
@@ -35,7 +35,12 @@ test(
   'in-process pipeline on real Pulsar, Redis and ClickHouse is exact',
   { timeout: 240_000 },
   async () => {
-    const names = await createPipelineTopics(stack.pulsarAdminUrl, 'e2e', P, Q);
+    const names = await createPipelineTopics(
+      { adminUrl: stack.pulsarAdminUrl, ...auth.pulsar },
+      'e2e',
+      P,
+      Q,
+    );
     const { name, source, records, aggregates, alerts, dlq, database } = names;
     const params = resolveParams({
       seed: 11,
@@ -50,9 +55,9 @@ test(
     const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
     assert.deepEqual(expected.tagMismatches, []);
 
-    const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
-    const redis = new Redis(stack.redisUrl);
-    const ch = clickhouse(stack.clickhouseUrl);
+    const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
+    const redis = new Redis(stack.redisUrl, auth.redis);
+    const ch = clickhouse(stack.clickhouseUrl, auth.clickhouse);
     const sink = new ClickHouseSink(ch, { database });
     await sink.ensureSchema();
     const closers: (() => Promise<unknown>)[] = [];

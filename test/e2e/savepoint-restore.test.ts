@@ -41,7 +41,7 @@ test(
   { timeout: 240_000 },
   async () => {
     const { run, services } = await pipelineRun('e2e-savepoint', 51);
-    const { env, store, redis } = run;
+    const { store, redis } = run;
     const savepoint = `upgrade-${run.id}`;
     try {
       await Promise.all(services.map((s) => s.start()));
@@ -52,11 +52,11 @@ test(
       await sleep(1_000);
 
       // The upgrade: suspend, savepoint, stop.
-      const suspended = await iotctlOk(env, 'suspend');
+      const suspended = await iotctlOk(run.iotctlEnv, 'suspend');
       // The writer holds no state and is not on the control plane; the rest must park.
       for (const s of ['ingest', 'aggregator', 'checkpointer'])
         assert.match(suspended, new RegExp(`^${s}/\\S+: ok`, 'm'), `${s} acked the suspend`);
-      const saved = await iotctlOk(env, 'savepoint', '--name', savepoint);
+      const saved = await iotctlOk(run.iotctlEnv, 'savepoint', '--name', savepoint);
       assert.match(saved, new RegExp(`savepoint "${savepoint}" complete`));
       const manifest = await store.findComplete(savepoint);
       assert.equal(manifest.kind, 'savepoint');
@@ -69,12 +69,12 @@ test(
       assert.ok(keys.length > 0, 'the stages kept state in Redis');
       await redis.del(...keys);
 
-      const restored = await iotctlOk(env, 'restore', '--from', savepoint);
+      const restored = await iotctlOk(run.iotctlEnv, 'restore', '--from', savepoint);
       assert.match(restored, /restored .*4 parts.*no service was running/);
       assert.ok((await run.stateKeys()).length > 0, 'restore wrote the state back into Redis');
 
       await Promise.all(services.map((s) => s.start()));
-      await iotctlOk(env, 'resume');
+      await iotctlOk(run.iotctlEnv, 'resume');
 
       await run.assertExact();
 
@@ -99,7 +99,7 @@ test(
         kept.length >= 3 && kept.length <= 3 + 1 && kept.every((e) => e > manifest.epoch),
         `retention keeps the 3 newest checkpoints, all after savepoint epoch ${manifest.epoch}: ${kept}`,
       );
-      const epochs: unknown = JSON.parse(await iotctlOk(env, 'epochs', '--json'));
+      const epochs: unknown = JSON.parse(await iotctlOk(run.iotctlEnv, 'epochs', '--json'));
       assert.ok(Array.isArray(epochs));
       assert.ok(
         epochs.some(
@@ -121,18 +121,18 @@ test(
   { timeout: 240_000 },
   async () => {
     const { run, services } = await pipelineRun('e2e-live-restore', 52);
-    const { env } = run;
+
     const savepoint = `rollback-${run.id}`;
     try {
       await Promise.all(services.map((s) => s.start()));
       void run.produce(16_000);
       await run.coveringEpoch(STAGE_PARTS);
       // A savepoint of the running pipeline, as an operator takes before a risky change.
-      await iotctlOk(env, 'savepoint', '--name', savepoint);
+      await iotctlOk(run.iotctlEnv, 'savepoint', '--name', savepoint);
       // Let the pipeline move well past it, so the restore really goes back in time.
       await sleep(4_000);
 
-      const restored = await iotctlOk(env, 'restore', '--from', savepoint);
+      const restored = await iotctlOk(run.iotctlEnv, 'restore', '--from', savepoint);
       for (const s of ['ingest', 'aggregator'])
         assert.match(restored, new RegExp(`^${s}/\\S+: restored {2}partitions \\[0,1\\]`, 'm'));
       assert.match(restored, /into the running pipeline; resumed/);

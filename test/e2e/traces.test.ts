@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from '@clickhouse/client';
 import { PipelineRun } from '@iot/harness';
-import { stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 
 interface ZipkinSpan {
   traceId: string;
@@ -56,7 +56,7 @@ test(
       run.service('writer'),
       run.service('checkpointer'),
     ];
-    const ch = createClient({ url: stack.clickhouseUrl });
+    const ch = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
     try {
       const startedAt = Date.now();
       await Promise.all(services.map((s) => s.start()));

@@ -22,7 +22,7 @@ import {
   type RecordsSource,
 } from '../../services/aggregator/src/partition-task.ts';
 import type { Output } from '../../services/aggregator/src/window-operator.ts';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const options = {
@@ -151,7 +151,7 @@ test(
   'crashes at every step of the commit protocol change no emitted row',
   { timeout: 120_000 },
   async () => {
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(stack.redisUrl, auth.redis);
     const base = uniqueName('agg-task');
     try {
       const clean = await run(redis, `${base}-clean`, 1, 'none');

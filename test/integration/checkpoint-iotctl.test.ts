@@ -9,11 +9,12 @@ import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import { CheckpointParticipant, restorePartition, subjects } from '@iot/control-plane';
 import { runIotctl } from '@iot/harness';
 import { PartitionState } from '@iot/state';
-import { stack, uniqueName } from '../support/stack.ts';
+import { envAs, auth, stack, uniqueName } from '../support/stack.ts';
 
 const id = uniqueName('ctl').replaceAll('-', '_');
 const env = {
   ...process.env,
+  ...envAs('operator'),
   NATS_URL: stack.natsUrl,
   REDIS_URL: stack.redisUrl,
   S3_ENDPOINT: stack.s3Endpoint,
@@ -30,7 +31,7 @@ const s3 = createS3Client({
   forcePathStyle: true,
 });
 const store = new CheckpointStore({ s3, bucket: stack.s3Bucket, prefix: id });
-const redis = new Redis(stack.redisUrl);
+const redis = new Redis(stack.redisUrl, auth.redis);
 let nc: NatsConnection;
 
 const iotctl = (args: string[], extra: Record<string, string> = {}) =>
@@ -43,7 +44,7 @@ const snapshot = (n: number) => ({
 });
 
 before(async () => {
-  nc = await connect({ servers: stack.natsUrl });
+  nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   for (const epoch of [1, 2]) {
     const loc = { kind: 'checkpoint' as const, epoch };
     const parts = [

@@ -11,9 +11,9 @@ import {
   type RetentionChange,
 } from '../../services/checkpointer/src/replay-retention.ts';
 import { eventually, uniqueName } from '../support/pulsar.ts';
-import { stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 
-const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl });
 const namespace = `public/${uniqueName('replay-ret')}`;
 const t = (name: string) => `persistent://${namespace}/${name}`;
 const source = t('source'); // partitioned, no policy of its own

@@ -15,7 +15,7 @@ import {
 } from '@iot/control-plane';
 import { spawnService, type ServiceProcess } from '@iot/observability/testing';
 import { PulsarAdmin, type RetentionPolicy } from '@iot/pulsar';
-import { stack, uniqueName } from '../support/stack.ts';
+import { envAs, auth, stack, uniqueName } from '../support/stack.ts';
 
 const main = new URL('../../services/checkpointer/src/main.ts', import.meta.url);
 const namespace = 'public/iot-checkpointer-test';
@@ -25,6 +25,7 @@ const subj = subjects(prefix);
 const topic = `persistent://${namespace}/${id}-data`;
 const env = {
   HTTP_PORT: '0',
+  ...envAs('services'),
   PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
   PULSAR_TOPIC: topic,
   RECORDS_TOPIC: `persistent://${namespace}/${id}-records`,
@@ -41,7 +42,7 @@ const env = {
   HEARTBEAT_EXPIRY: '2s',
 };
 
-const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl });
 const s3 = createS3Client({
   endpoint: stack.s3Endpoint,
   region: stack.s3Region,
@@ -60,6 +61,7 @@ let namespaceRetention: RetentionPolicy | undefined;
 before(async () => {
   const res = await fetch(`${stack.pulsarAdminUrl}/admin/v2/namespaces/${namespace}`, {
     method: 'PUT',
+    headers: auth.pulsarHeaders,
   });
   assert.ok(res.ok || res.status === 409, `create namespace: HTTP ${res.status}`);
   namespaceRetention = await admin.getNamespaceRetention(namespace);
@@ -70,7 +72,7 @@ before(async () => {
     async () => (await admin.getTopicRetention(topic))?.retentionSizeInMB === 0,
     10_000,
   );
-  nc = await connect({ servers: stack.natsUrl });
+  nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   participant = new CheckpointParticipant({
     nc,
     subjects: subj,

@@ -13,9 +13,9 @@ import {
   type AggregateRow,
 } from '@iot/windows';
 import { ClickHouseSink } from '@iot/clickhouse';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
-const client = createClient({ url: stack.clickhouseUrl });
+const client = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
 const database = uniqueName('it_sink').replaceAll('-', '_');
 const sink = new ClickHouseSink(client, { database });
 const T0 = 1_700_000_040_000;

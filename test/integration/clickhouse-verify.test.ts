@@ -7,9 +7,9 @@ import { createClient } from '@clickhouse/client';
 import { ClickHouseSink } from '@iot/clickhouse';
 import { mulberry32 } from '@iot/loadgen';
 import { compareRows, expectedFromParams, formatComparison } from '@iot/verify';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
-const client = createClient({ url: stack.clickhouseUrl });
+const client = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
 const database = uniqueName('it_verify').replaceAll('-', '_');
 
 after(async () => {

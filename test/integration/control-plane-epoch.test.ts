@@ -13,7 +13,7 @@ import {
   subjects,
   type PartitionCheckpoint,
 } from '@iot/control-plane';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 const s3 = createS3Client({
   endpoint: stack.s3Endpoint,
@@ -54,7 +54,7 @@ interface Instance {
 }
 
 async function instance(service: string, name: string, partitions: number[]): Promise<Instance> {
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   const participant = new CheckpointParticipant({
     nc,
     subjects: subj,
@@ -88,7 +88,7 @@ let coordinator: EpochCoordinator;
 let instances: Instance[] = [];
 
 before(async () => {
-  control = await connect({ servers: stack.natsUrl });
+  control = await connect({ ...auth.nats, servers: stack.natsUrl });
   watcher = new MembershipWatcher(control, subj, { expiryMs: 1000 });
   coordinator = new EpochCoordinator(control, subj);
   instances = [

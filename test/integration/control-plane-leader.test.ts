@@ -4,11 +4,11 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from 'nats';
 import { EpochCounter, LeaderElection } from '@iot/control-plane';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 const buckets: string[] = [];
 after(async () => {
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   for (const b of buckets)
     await (await nc.jetstream().views.kv(b)).destroy().catch(() => undefined);
   await nc.close();
@@ -21,7 +21,7 @@ function bucketName(): string {
 }
 
 async function candidate(bucket: string, name: string, ttlMs: number) {
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   const election = await LeaderElection.open(nc, {
     bucket,
     role: 'checkpointer',
@@ -119,7 +119,7 @@ test('a leader that resigns (close) hands over at once', async () => {
 test('a leader whose lease was taken steps down on its next renewal and confirm() says so', async () => {
   const bucket = bucketName();
   const c = await candidate(bucket, 'a', 1200);
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   try {
     c.election.start();
     await waitFor(() => c.election.isLeader, 3000, 'a to lead');
@@ -136,7 +136,7 @@ test('a leader whose lease was taken steps down on its next renewal and confirm(
 
 test('epoch counter: concurrent next() calls never hand out a number twice', async () => {
   const bucket = bucketName();
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   try {
     const kv = await nc.jetstream().views.kv(bucket, { history: 1 });
     const a = new EpochCounter(kv);

@@ -11,7 +11,7 @@ import { compress } from '../../libs/pulsar/compression/index.ts';
 import { CompressionType } from '../../libs/pulsar/protocol/commands.ts';
 import { publishRawEntries } from '../support/pulsar.ts';
 import { avroReading as reading } from '../support/readings.ts';
-import { stack } from '../support/stack.ts';
+import { envAs, auth, stack } from '../support/stack.ts';
 
 async function readUntil(client: PulsarClient, topic: string, done: (all: Message[]) => boolean) {
   const reader = await client.createReader({ topic, startMessageId: MessageId.earliest });
@@ -26,8 +26,14 @@ test(
   'ingest: each hostile message has its own DLQ reason and poisons nothing',
   { timeout: 120_000 },
   async () => {
-    const names = await createPipelineTopics(stack.pulsarAdminUrl, 'ingest-hostile', 1, 1);
+    const names = await createPipelineTopics(
+      { adminUrl: stack.pulsarAdminUrl, ...auth.pulsar },
+      'ingest-hostile',
+      1,
+      1,
+    );
     const ingest = new ServiceProcess('ingest', {
+      ...envAs('services'),
       PULSAR_URL: stack.pulsarUrl,
       PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
       PULSAR_TOPIC: names.source,
@@ -37,7 +43,11 @@ test(
       STATE_NAMESPACE: names.name,
       MAX_OUT_OF_ORDERNESS: '2s',
     });
-    const client = new PulsarClient({ serviceUrl: stack.pulsarUrl, operationTimeoutMs: 15_000 });
+    const client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: stack.pulsarUrl,
+      operationTimeoutMs: 15_000,
+    });
     try {
       await ingest.start();
       const source = partitionTopicName(names.source, 0);

@@ -8,12 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 import { PulsarAdmin } from '../../libs/pulsar/index.ts';
 import { PULSAR_ADMIN_URL, uniqueName } from '../support/pulsar.ts';
+import { envAs, auth } from '../support/stack.ts';
 
 const iotctl = fileURLToPath(new URL('../../tools/iotctl/bin/iotctl.js', import.meta.url));
-const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
 const name = uniqueName('topics');
 const topic = (t: string) => `persistent://public/default/${name}-${t}`;
 const env = {
+  ...envAs('operator'),
   PULSAR_ADMIN_URL,
   PULSAR_TOPIC: topic('data'),
   RECORDS_TOPIC: topic('records'),

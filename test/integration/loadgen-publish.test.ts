@@ -10,20 +10,25 @@ import { join } from 'node:path';
 import { generateStream, paramsFromJson, type GeneratorParams } from '@iot/loadgen';
 import { runTool, type CliResult } from '@iot/harness';
 import { PulsarAdmin, PulsarClient, type Consumer } from '@iot/pulsar';
-import { stack } from '../support/stack.ts';
+import { envAs, auth, stack } from '../support/stack.ts';
 import { uniqueTopic } from '../support/pulsar.ts';
 
 function loadgen(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return runTool(
     'loadgen',
     args,
-    { PULSAR_URL: stack.pulsarUrl, PULSAR_ADMIN_URL: stack.pulsarAdminUrl, ...env },
+    {
+      ...envAs('admin'),
+      PULSAR_URL: stack.pulsarUrl,
+      PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
+      ...env,
+    },
     600_000,
   );
 }
 
-const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
-const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl });
+const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
 let dir: string;
 const topics: string[] = [];
 

@@ -9,16 +9,17 @@ import {
   uniqueName,
   uniqueTopic,
 } from '../support/pulsar.ts';
+import { auth } from '../support/stack.ts';
 
 describe('pulsar admin', () => {
-  const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+  const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
 
   test('partitioned topic lifecycle: create, metadata, list, stats, delete', async () => {
     const topic = uniqueTopic('adm');
     await admin.createPartitionedTopic(topic, 2);
     assert.deepEqual(await admin.getPartitionedTopicMetadata(topic), { partitions: 2 });
     assert.ok((await admin.listPartitionedTopics('public/default')).includes(topic));
-    const client = new PulsarClient({ serviceUrl: PULSAR_URL });
+    const client = new PulsarClient({ ...auth.pulsar, serviceUrl: PULSAR_URL });
     await client.subscribe({ topic, subscription: 'stats-sub' });
     const producer = await client.createProducer({ topic, batching: false });
     for (let i = 0; i < 6; i++) await producer.send({ payload: Buffer.from('x'), key: `k${i}` });
@@ -110,7 +111,7 @@ describe('pulsar admin', () => {
 
   test('backlog, reset cursor by time, unload, errors', async () => {
     const topic = uniqueTopic('cursor');
-    const client = new PulsarClient({ serviceUrl: PULSAR_URL });
+    const client = new PulsarClient({ ...auth.pulsar, serviceUrl: PULSAR_URL });
     const consumer = await client.subscribe({ topic, subscription: 'c', ackGroupTimeMs: 0 });
     const producer = await client.createProducer({ topic, batching: false });
     const start = Date.now();

@@ -14,7 +14,7 @@ import {
   uniqueName,
   withTimeout,
 } from '../support/pulsar.ts';
-import { alive, stackCommand, stackPid } from '../support/stack.ts';
+import { auth, alive, stackCommand, stackPid } from '../support/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,14 +35,19 @@ test(
     const namespace = `public/${uniqueName('crash')}`;
     const res = await fetch(`${PULSAR_ADMIN_URL}/admin/v2/namespaces/${namespace}`, {
       method: 'PUT',
+      headers: auth.pulsarHeaders,
     });
     assert.ok(res.ok, `create namespace: HTTP ${res.status}`);
-    const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+    const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
     await admin.setNamespaceDeduplication(namespace, true);
     const topic = `persistent://${namespace}/stream`;
     await admin.createTopic(topic);
 
-    const client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 30_000 });
+    const client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 30_000,
+    });
     const consumer = await client.subscribe({
       topic,
       subscription: 'crash',

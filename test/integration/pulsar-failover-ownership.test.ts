@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -15,8 +15,8 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 test('Failover: isActive tells which consumer owns the partition, and ownership moves', async () => {
   const topic = `persistent://public/default/${uniqueName('ownership')}`;
-  await new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl }).createTopic(topic);
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  await new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl }).createTopic(topic);
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   try {
     const sub = { topic, subscription: 'owners', type: 'Failover' as const };
     const a = await client.subscribe({ ...sub, consumerName: 'a' });

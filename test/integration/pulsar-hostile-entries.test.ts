@@ -9,13 +9,14 @@ import { encodeBatchItem } from '../../libs/pulsar/protocol/batch.ts';
 import { CompressionType } from '../../libs/pulsar/protocol/commands.ts';
 import { PulsarClient, type Message } from '../../libs/pulsar/index.ts';
 import { PULSAR_URL, publishRawEntries, uniqueName, uniqueTopic } from '../support/pulsar.ts';
+import { auth } from '../support/stack.ts';
 
 const topic = uniqueTopic('hostile-entries');
 const LZ4_BYTES = compress(CompressionType.LZ4, Buffer.alloc(64, 1));
 let client: PulsarClient;
 
 before(async () => {
-  client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+  client = new PulsarClient({ ...auth.pulsar, serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
   await publishRawEntries(topic, [
     // 4 GiB declared: without the limit the LZ4 decoder would allocate that much.
     {

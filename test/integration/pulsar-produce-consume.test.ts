@@ -9,11 +9,16 @@ import {
   type CompressionName,
 } from '../../libs/pulsar/index.ts';
 import { PULSAR_URL, uniqueName, uniqueTopic } from '../support/pulsar.ts';
+import { auth } from '../support/stack.ts';
 
 describe('pulsar produce/consume', () => {
   let client: PulsarClient;
   before(() => {
-    client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 15_000,
+    });
   });
   after(() => client.close());
 

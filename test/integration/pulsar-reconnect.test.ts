@@ -14,12 +14,17 @@ import {
   uniqueTopic,
   withTimeout,
 } from '../support/pulsar.ts';
+import { auth } from '../support/stack.ts';
 
 describe('pulsar reconnection and deduplication', () => {
   let client: PulsarClient;
-  const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+  const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 15_000,
+    });
   });
   after(() => client.close());
 
@@ -106,7 +111,11 @@ describe('pulsar reconnection and deduplication', () => {
     const topic = uniqueTopic('drop');
     await admin.createTopic(topic);
     await admin.setTopicDeduplication(topic, true);
-    const dropClient = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+    const dropClient = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 15_000,
+    });
     // Reach the pool to cut every TCP connection, as a broker restart would.
     const pool = (dropClient as unknown as { pool: ConnectionPool }).pool;
     const consumer = await dropClient.subscribe({
@@ -151,6 +160,7 @@ describe('pulsar reconnection and deduplication', () => {
 
   test('a connection to the admin port fails with a clear message', async () => {
     const bad = new PulsarClient({
+      ...auth.pulsar,
       serviceUrl: PULSAR_ADMIN_URL.replace('http', 'pulsar'),
       operationTimeoutMs: 3000,
       connectionTimeoutMs: 3000,

@@ -17,6 +17,7 @@ import {
   uniqueName,
   uniqueTopic,
 } from '../support/pulsar.ts';
+import { auth } from '../support/stack.ts';
 
 async function drain(consumer: Consumer, quietMs = 700): Promise<Message[]> {
   const out: Message[] = [];
@@ -29,9 +30,13 @@ async function drain(consumer: Consumer, quietMs = 700): Promise<Message[]> {
 
 describe('pulsar subscriptions', () => {
   let client: PulsarClient;
-  const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+  const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 15_000,
+    });
   });
   after(() => client.close());
 

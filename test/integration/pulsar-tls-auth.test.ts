@@ -30,7 +30,7 @@ import {
   uniqueTopic,
   withTimeout,
 } from '../support/pulsar.ts';
-import { pulsarCaFile, pulsarTokenSecretFile, stack } from '../support/stack.ts';
+import { auth, pulsarCaFile, pulsarTokenSecretFile, stack } from '../support/stack.ts';
 
 const TLS_URL = stack.pulsarTlsUrl;
 const ADMIN_TLS_URL = stack.pulsarAdminTlsUrl;
@@ -94,7 +94,12 @@ before(async () => {
 describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
   let client: PulsarClient;
   before(() => {
-    client = new PulsarClient({ serviceUrl: TLS_URL, tls: { ca }, operationTimeoutMs: 15_000 });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: TLS_URL,
+      tls: { ca },
+      operationTimeoutMs: 15_000,
+    });
   });
   after(() => client.close());
 
@@ -109,7 +114,7 @@ describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
 
   test('a partitioned topic: every partition looked up over TLS, all messages back', async () => {
     const topic = uniqueTopic('tls-part');
-    const admin = new PulsarAdmin({ adminUrl: PULSAR_ADMIN_URL });
+    const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
     await admin.createPartitionedTopic(topic, 3);
     assert.equal(await client.getPartitionCount(topic), 3);
     const lookup = (client as unknown as { context: { lookup: LookupService } }).context.lookup;
@@ -129,6 +134,7 @@ describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
     const cnx = await Connection.open({
       logicalUrl: TLS_URL,
       physicalUrl: TLS_URL,
+      authToken: auth.pulsar.authToken,
       tls: { ca },
       connectTimeoutMs: 5000,
       operationTimeoutMs: 5000,
@@ -169,7 +175,11 @@ describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
   });
 
   test('without the CA the certificate is refused at once, with a clear error', async () => {
-    const noCa = new PulsarClient({ serviceUrl: TLS_URL, operationTimeoutMs: 30_000 });
+    const noCa = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: TLS_URL,
+      operationTimeoutMs: 30_000,
+    });
     const started = Date.now();
     await assert.rejects(noCa.createProducer({ topic: uniqueTopic('tls-noca') }), (err) => {
       assert.ok(err instanceof TlsCertificateError, String(err));
@@ -185,7 +195,7 @@ describe('pulsar over TLS (pulsar+ssl://, the stack CA)', () => {
 
 describe('token auth (HS256 JWTs signed with the stack secret)', () => {
   test('a valid token connects, produces and consumes, over plaintext and TLS', async () => {
-    const token = signToken({ sub: 'iot-test' }, secret);
+    const token = signToken({ sub: 'pipeline' }, secret);
     for (const [serviceUrl, tls] of [
       [PULSAR_URL, undefined],
       [TLS_URL, { ca }],
@@ -216,7 +226,7 @@ describe('token auth (HS256 JWTs signed with the stack secret)', () => {
       serviceUrl: PULSAR_URL,
       authToken: () => {
         asked++;
-        return signToken({ sub: 'iot-test', exp: Math.floor(Date.now() / 1000) + 3 }, secret);
+        return signToken({ sub: 'pipeline', exp: Math.floor(Date.now() / 1000) + 3 }, secret);
       },
     });
     const topic = uniqueTopic('token-refresh');
@@ -240,8 +250,8 @@ describe('token auth (HS256 JWTs signed with the stack secret)', () => {
   });
 
   for (const [what, token] of [
-    ['signed with another key', () => signToken({ sub: 'iot-test' }, Buffer.alloc(32, 7))],
-    ['expired', () => signToken({ sub: 'iot-test', exp: 1_000_000 }, secret)],
+    ['signed with another key', () => signToken({ sub: 'pipeline' }, Buffer.alloc(32, 7))],
+    ['expired', () => signToken({ sub: 'pipeline', exp: 1_000_000 }, secret)],
     ['not a JWT', () => 'not-a-jwt'],
   ] as const) {
     test(`a token ${what} is refused at once with AuthenticationError`, async () => {
@@ -277,39 +287,42 @@ describe('token auth (HS256 JWTs signed with the stack secret)', () => {
     const topic = uniqueTopic('admin-token');
     const good = new PulsarAdmin({
       adminUrl: PULSAR_ADMIN_URL,
-      authToken: signToken({ sub: 'iot-admin' }, secret),
+      authToken: signToken({ sub: 'admin' }, secret),
     });
     await good.createPartitionedTopic(topic, 2);
     assert.deepEqual(await good.getPartitionedTopicMetadata(topic), { partitions: 2 });
     const bad = new PulsarAdmin({
       adminUrl: PULSAR_ADMIN_URL,
-      authToken: signToken({ sub: 'iot-admin' }, Buffer.alloc(32, 1)),
+      authToken: signToken({ sub: 'admin' }, Buffer.alloc(32, 1)),
     });
     await assert.rejects(bad.getPartitionedTopicMetadata(topic), (err) => {
       assert.ok(err instanceof AdminError, String(err));
       assert.equal(err.status, 401);
       return true;
     });
-    // Why the client names its auth method: without X-Pulsar-Auth-Method-Name the broker
-    // tries every provider and, as it has an anonymous role, lets a rejected token through.
-    const badToken = signToken({ sub: 'iot-admin' }, Buffer.alloc(32, 1));
+    // The client names its auth method (X-Pulsar-Auth-Method-Name); without it the broker
+    // tries every provider, and with no anonymous role (stack/pulsar/standalone.conf) a
+    // rejected token is still refused.
+    const badToken = signToken({ sub: 'admin' }, Buffer.alloc(32, 1));
     const path = `/admin/v2/clusters`;
     const anonymous = await fetch(`${PULSAR_ADMIN_URL}${path}`, {
       headers: { authorization: `Bearer ${badToken}` },
     });
-    assert.equal(anonymous.status, 200, 'a bad token without the method header passes');
+    assert.equal(anonymous.status, 401, 'a bad token without the method header is refused');
+    const none = await fetch(`${PULSAR_ADMIN_URL}${path}`);
+    assert.equal(none.status, 401, 'no token at all is refused');
   });
 
   test('the admin client over https with the stack CA; without it, a certificate error', async () => {
     const topic = uniqueTopic('admin-tls');
     const admin = new PulsarAdmin({
       adminUrl: ADMIN_TLS_URL,
-      authToken: signToken({ sub: 'iot-admin' }, secret),
+      authToken: signToken({ sub: 'admin' }, secret),
       tls: { ca },
     });
     await admin.createTopic(topic);
     assert.deepEqual(await admin.getPartitionedTopicMetadata(topic), { partitions: 0 });
-    const noCa = new PulsarAdmin({ adminUrl: ADMIN_TLS_URL, timeoutMs: 5000 });
+    const noCa = new PulsarAdmin({ ...auth.pulsar, adminUrl: ADMIN_TLS_URL, timeoutMs: 5000 });
     await assert.rejects(noCa.getPartitionedTopicMetadata(topic), /cannot reach .*certificate/);
   });
 
@@ -317,16 +330,18 @@ describe('token auth (HS256 JWTs signed with the stack secret)', () => {
     const config = loadConfig(pulsarSpec, {
       PULSAR_URL: TLS_URL,
       PULSAR_ADMIN_URL: ADMIN_TLS_URL,
-      PULSAR_AUTH_TOKEN: signToken({ sub: 'iot-service' }, secret),
+      PULSAR_AUTH_TOKEN: signToken({ sub: 'pipeline' }, secret),
       PULSAR_TLS_TRUST_CERTS: pulsarCaFile,
     });
     const client = new PulsarClient({
+      ...auth.pulsar,
       serviceUrl: config.PULSAR_URL,
       ...pulsarCredentials(config),
     });
     assert.deepEqual(sorted(await roundTrip(client, uniqueTopic('env'), 50)), expected(50));
     await client.close();
     const admin = new PulsarAdmin({
+      ...auth.pulsar,
       adminUrl: config.PULSAR_ADMIN_URL,
       ...pulsarCredentials(config),
     });

@@ -8,7 +8,7 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import type { AddressInfo } from 'node:net';
 import { spawnService, type ServiceProcess } from '@iot/observability/testing';
 import { PulsarAdmin } from '@iot/pulsar';
-import { stack, uniqueName } from '../support/stack.ts';
+import { envAs, auth, stack, uniqueName } from '../support/stack.ts';
 
 /** Forwards a local port to `target` while up; down = not listening, connections cut. */
 class Forwarder {
@@ -66,7 +66,7 @@ const topic = (name: string): string => {
 after(async () => {
   for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   await Promise.all(forwarders.map((f) => f.down()));
-  const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+  const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl });
   await Promise.allSettled(topics.map((t) => admin.deleteTopic(t)));
 });
 
@@ -115,7 +115,11 @@ async function outage(
 }
 
 async function start(main: string, env: Record<string, string>): Promise<number> {
-  const proc = spawnService(new URL(main, import.meta.url), { HTTP_PORT: '0', ...env });
+  const proc = spawnService(new URL(main, import.meta.url), {
+    HTTP_PORT: '0',
+    ...envAs('services'),
+    ...env,
+  });
   procs.push(proc);
   const started = await proc.waitForLine((l) => l.msg === 'started');
   await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
@@ -180,6 +184,7 @@ test('writer: started while ClickHouse is unreachable, it waits, then starts onc
   // Nothing listens on the forwarder's port yet: ClickHouse is "down" at start.
   const proc = spawnService(new URL('../../services/writer/src/main.ts', import.meta.url), {
     HTTP_PORT: '0',
+    ...envAs('services'),
     PULSAR_URL: stack.pulsarUrl,
     AGGREGATES_TOPIC: topic(`${id}-aggregates`),
     ALERTS_TOPIC: topic(`${id}-alerts`),

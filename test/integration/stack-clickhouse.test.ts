@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from '@clickhouse/client';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 test('ClickHouse: @clickhouse/client creates a table, inserts and reads rows back', async () => {
-  const client = createClient({ url: stack.clickhouseUrl });
+  const client = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
   const db = uniqueName('stack_test').replaceAll('-', '_');
   try {
     await client.command({ query: `CREATE DATABASE ${db}` });

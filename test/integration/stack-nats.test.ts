@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, StringCodec } from 'nats';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 const sc = StringCodec();
 
 test('NATS: request/reply round trip', async () => {
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   try {
     const subject = `iot.test.${uniqueName('echo')}`;
     const sub = nc.subscribe(subject, { max: 1 });
@@ -22,7 +22,7 @@ test('NATS: request/reply round trip', async () => {
 });
 
 test('NATS: JetStream KV put and get', async () => {
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   const bucket = uniqueName('stacktest').replaceAll('-', '_');
   try {
     const kv = await nc.jetstream().views.kv(bucket, { history: 1 });

@@ -2,9 +2,14 @@
 // reports its metadata, and the broker-level settings the pipeline relies on are in force.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
-const admin = (path: string, init?: RequestInit) => fetch(`${stack.pulsarAdminUrl}${path}`, init);
+// As the admin (the broker authenticates every request).
+const admin = (path: string, init: RequestInit = {}) =>
+  fetch(`${stack.pulsarAdminUrl}${path}`, {
+    ...init,
+    headers: { ...auth.pulsarHeaders, ...(init.headers as Record<string, string> | undefined) },
+  });
 
 test('Pulsar admin: creates a partitioned topic and reads its metadata', async () => {
   const topic = uniqueName('stack-test');

@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { stack, stackCommand, uniqueName } from '../support/stack.ts';
+import { auth, stack, stackCommand, uniqueName } from '../support/stack.ts';
 
 test(
   'Redis: ioredis data survives a restart of the server (AOF)',
   { timeout: 120_000 },
   async () => {
     const key = uniqueName('stack-test');
-    const before = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
+    const before = new Redis(stack.redisUrl, { ...auth.redis, maxRetriesPerRequest: 1 });
     await before.hset(key, { window: '2026-01-01T00:00', count: '42' });
     assert.equal(await before.config('GET', 'appendonly').then((r) => (r as string[])[1]), 'yes');
     before.disconnect();
@@ -17,7 +17,7 @@ test(
     await stackCommand('down', 'redis');
     await stackCommand('up', 'redis');
 
-    const after = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
+    const after = new Redis(stack.redisUrl, { ...auth.redis, maxRetriesPerRequest: 1 });
     try {
       assert.deepEqual(await after.hgetall(key), { window: '2026-01-01T00:00', count: '42' });
     } finally {

@@ -10,13 +10,13 @@ import { runIotctl } from '@iot/harness';
 import { Logger } from '@iot/observability';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { subscribePartitions, watchBacklog } from '@iot/stage';
-import { stack, uniqueName } from '../support/stack.ts';
+import { envAs, auth, stack, uniqueName } from '../support/stack.ts';
 
 const id = uniqueName('lag');
 const prefix = `t_${id.replaceAll('-', '_')}`;
 const topic = `persistent://public/default/${id}`;
-const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
-const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl });
+const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
 const s3 = createS3Client({
   endpoint: stack.s3Endpoint,
   region: stack.s3Region,
@@ -55,12 +55,12 @@ test('iotctl status shows each owned partition’s backlog from the Pulsar admin
 
   const log = new Logger({ service: 'lag-test', stream: { write: () => true } });
   const backlog = watchBacklog(
-    { PULSAR_ADMIN_URL: stack.pulsarAdminUrl },
+    { PULSAR_ADMIN_URL: stack.pulsarAdminUrl, PULSAR_AUTH_TOKEN: auth.pulsar.authToken },
     subscription.sources,
     'stage',
     log,
   );
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
   const participant = new CheckpointParticipant({
     nc,
     subjects: subjects(prefix),
@@ -86,6 +86,7 @@ test('iotctl status shows each owned partition’s backlog from the Pulsar admin
     const r = await runIotctl(
       {
         ...process.env,
+        ...envAs('operator'),
         NATS_URL: stack.natsUrl,
         S3_ENDPOINT: stack.s3Endpoint,
         S3_BUCKET: stack.s3Bucket,

@@ -8,7 +8,7 @@ import { decodeOutputMessage, PROP } from '@iot/channel';
 import { ServiceProcess, createPipelineTopics, pipelineEnv } from '@iot/harness';
 import { MessageId, PulsarAdmin, PulsarClient, partitionTopicName } from '@iot/pulsar';
 import { avroReading as reading } from '../support/readings.ts';
-import { stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 
 const WINDOW_MS = 10_000;
 
@@ -27,7 +27,12 @@ test(
   'a source partition added while ingest and the aggregator run is processed exactly once',
   { timeout: 180_000 },
   async () => {
-    const names = await createPipelineTopics(stack.pulsarAdminUrl, 'new-partitions', 2, 2);
+    const names = await createPipelineTopics(
+      { adminUrl: stack.pulsarAdminUrl, ...auth.pulsar },
+      'new-partitions',
+      2,
+      2,
+    );
     const env = pipelineEnv(names, stack, {
       PULSAR_PARTITIONS_REFRESH: '1s',
       WINDOW_SIZE: `${WINDOW_MS}ms`,
@@ -37,8 +42,12 @@ test(
     });
     const ingest = new ServiceProcess('ingest', env);
     const aggregator = new ServiceProcess('aggregator', env);
-    const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
-    const client = new PulsarClient({ serviceUrl: stack.pulsarUrl, operationTimeoutMs: 15_000 });
+    const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl, ...auth.pulsar });
+    const client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: stack.pulsarUrl,
+      operationTimeoutMs: 15_000,
+    });
     try {
       await Promise.all([ingest.start(), aggregator.start()]);
       const window = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 10 * WINDOW_MS;

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { FencedError, PartitionState, StateLostError } from '@iot/state';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
 async function withRedis(fn: (redis: Redis, ns: string) => Promise<void>): Promise<void> {
-  const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(stack.redisUrl, { ...auth.redis, maxRetriesPerRequest: 2 });
   const ns = uniqueName('state-test');
   try {
     await fn(redis, ns);

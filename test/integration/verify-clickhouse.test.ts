@@ -14,14 +14,20 @@ import { generateStream, type GeneratorParams } from '@iot/loadgen';
 import { runTool, type CliResult } from '@iot/harness';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams, type Expected } from '@iot/verify';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, envAs, stack, uniqueName } from '../support/stack.ts';
 import { uniqueTopic } from '../support/pulsar.ts';
 
 function verify(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return runTool(
     'verify',
     args,
-    { CLICKHOUSE_URL: stack.clickhouseUrl, PULSAR_URL: stack.pulsarUrl, ...env },
+    {
+      // verify runs as the read-only ClickHouse user, as an operator would.
+      ...envAs('operator'),
+      CLICKHOUSE_URL: stack.clickhouseUrl,
+      PULSAR_URL: stack.pulsarUrl,
+      ...env,
+    },
     600_000,
   );
 }
@@ -38,7 +44,7 @@ const params: GeneratorParams = {
   maxOutOfOrdernessMs: 5_000,
   shares: { late: 0.03, outOfOrder: 0.1, duplicate: 0.02, legacyJson: 0.05, malformed: 0.03 },
 };
-const ch = createClient({ url: stack.clickhouseUrl });
+const ch = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
 const database = uniqueName('it_verify_cli').replaceAll('-', '_');
 const sink = new ClickHouseSink(ch, { database });
 let expected: Expected;
@@ -117,7 +123,7 @@ test('the same stream given as generator flags instead of --params', async () =>
 
 test('DLQ counted by distinct origin: republished entries count once; an unexpected one → exit 1', async () => {
   const dlq = uniqueTopic('verify-it-dlq');
-  const client = new PulsarClient({ serviceUrl: stack.pulsarUrl });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: stack.pulsarUrl });
   try {
     const producer = await client.createProducer({ topic: dlq });
     // What ingest would publish: one entry per rejected or late message, with its origin.
@@ -193,7 +199,7 @@ test('DLQ counted by distinct origin: republished entries count once; an unexpec
     );
   } finally {
     await client.close();
-    await new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl })
+    await new PulsarAdmin({ ...auth.pulsar, adminUrl: stack.pulsarAdminUrl })
       .deleteTopic(dlq)
       .catch(() => undefined);
   }

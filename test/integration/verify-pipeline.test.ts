@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess, clickhouse, createPipelineTopics } from '@iot/harness';
-import { repoRoot, stack } from '../support/stack.ts';
+import { envAs, auth, repoRoot, stack } from '../support/stack.ts';
 
 function tool(
   name: 'loadgen' | 'verify',
@@ -34,9 +34,15 @@ test(
   'loadgen → ingest, aggregator, writer → verify: exact rows and DLQ',
   { timeout: 120_000 },
   async () => {
-    const names = await createPipelineTopics(stack.pulsarAdminUrl, 'lg-verify', 2, 2);
+    const names = await createPipelineTopics(
+      { adminUrl: stack.pulsarAdminUrl, ...auth.pulsar },
+      'lg-verify',
+      2,
+      2,
+    );
     const dir = await mkdtemp(join(tmpdir(), 'verify-pipeline-'));
     const env = {
+      ...envAs('services'),
       PULSAR_URL: stack.pulsarUrl,
       PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
       PULSAR_TOPIC: names.source,
@@ -55,7 +61,7 @@ test(
     const services = (['ingest', 'aggregator', 'writer'] as const).map(
       (s) => new ServiceProcess(s, env),
     );
-    const ch = clickhouse(stack.clickhouseUrl);
+    const ch = clickhouse(stack.clickhouseUrl, auth.clickhouse);
     try {
       await Promise.all(services.map((s) => s.start()));
       const paramsFile = join(dir, 'params.json');

@@ -32,12 +32,16 @@ import {
 } from '@iot/windows';
 import { WriteTask } from '../../services/writer/src/write-task.ts';
 import { PULSAR_URL, uniqueTopic, withTimeout } from '../support/pulsar.ts';
-import { stack, uniqueName } from '../support/stack.ts';
+import { auth, stack, uniqueName } from '../support/stack.ts';
 
-const clickhouse = createClient({ url: stack.clickhouseUrl });
+const clickhouse = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
 const database = uniqueName('it_writer_rejected').replaceAll('-', '_');
 const sink = new ClickHouseSink(clickhouse, { database });
-const pulsar = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+const pulsar = new PulsarClient({
+  ...auth.pulsar,
+  serviceUrl: PULSAR_URL,
+  operationTimeoutMs: 15_000,
+});
 const T0 = 1_700_000_040_000;
 const MIN = 60_000;
 

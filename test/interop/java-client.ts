@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot, stackDir } from '../support/stack.ts';
+import { auth, repoRoot, stackDir } from '../support/stack.ts';
 
 const javaDir = fileURLToPath(new URL('./java/', import.meta.url));
 const pom = join(javaDir, 'pom.xml');
@@ -149,6 +149,8 @@ export function runJava(
   return new Promise((resolve, reject) => {
     const child = spawn('java', [...jvm, '-cp', classpath, mainClass, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // PulsarInterop's token (the broker authenticates every client).
+      env: { ...process.env, PULSAR_AUTH_TOKEN: auth.pulsar.authToken },
     });
     let stdout = '';
     let stderr = '';
@@ -195,7 +197,9 @@ export async function storedEntry(
   entryId: bigint,
 ): Promise<{ compression: string; batchSize: number }> {
   const path = topic.replace('://', '/');
-  const res = await fetch(`${adminUrl}/admin/v2/${path}/ledger/${ledgerId}/entry/${entryId}`);
+  const res = await fetch(`${adminUrl}/admin/v2/${path}/ledger/${ledgerId}/entry/${entryId}`, {
+    headers: auth.pulsarHeaders,
+  });
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`admin: entry ${ledgerId}:${entryId} of ${topic}: ${res.status}`);
   return {

@@ -14,6 +14,7 @@ import {
   sensorReadings,
   storedEntry,
 } from './java-client.ts';
+import { auth } from '../support/stack.ts';
 
 const COUNT = 30;
 const CODECS = ['NONE', 'LZ4', 'ZLIB', 'SNAPPY', 'ZSTD'] as const;
@@ -60,7 +61,12 @@ describe('Java client → our consumer', { skip, timeout: 85_000 }, () => {
       ...CODECS.map((c) => `${c}:${topics[c]}`),
     ]);
     assert.equal(lines.length, CODECS.length, 'the Java producer reports every topic');
-    client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000, logger });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 15_000,
+      logger,
+    });
   });
   after(() => client?.close());
 

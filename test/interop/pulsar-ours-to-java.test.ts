@@ -12,6 +12,7 @@ import {
   sensorReadings,
   storedEntry,
 } from './java-client.ts';
+import { auth } from '../support/stack.ts';
 
 const COUNT = 40;
 const CODECS: [CompressionName, string][] = [
@@ -55,7 +56,11 @@ describe('our producer → Java client', { skip, timeout: 85_000 }, () => {
 
   before(async () => {
     ensureJavaClient();
-    client = new PulsarClient({ serviceUrl: PULSAR_URL, operationTimeoutMs: 15_000 });
+    client = new PulsarClient({
+      ...auth.pulsar,
+      serviceUrl: PULSAR_URL,
+      operationTimeoutMs: 15_000,
+    });
     for (const [codec] of CODECS) {
       const producer = await client.createProducer({
         topic: topics[codec]!,

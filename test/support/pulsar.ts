@@ -9,7 +9,7 @@ import {
   type MessageMetadata,
 } from '../../libs/pulsar/protocol/commands.ts';
 import { encodePayloadCommand } from '../../libs/pulsar/protocol/frame.ts';
-import { stack } from './stack.ts';
+import { auth, stack } from './stack.ts';
 
 export const PULSAR_URL = stack.pulsarUrl;
 export const PULSAR_ADMIN_URL = stack.pulsarAdminUrl;
@@ -71,6 +71,7 @@ export async function resendAs(
   const cnx = await Connection.open({
     logicalUrl: PULSAR_URL,
     physicalUrl: PULSAR_URL,
+    authToken: auth.pulsar.authToken,
     connectTimeoutMs: 5000,
     operationTimeoutMs: 5000,
     keepAliveIntervalMs: 0,
@@ -117,7 +118,7 @@ export async function publishRawEntries(
   // A broker serves a topic only after a lookup made it load the topic's bundle (after a
   // restart nothing is loaded) and it answers ServiceNotReady until then: let our client's
   // producer, which looks the topic up and retries, attach once before the raw one does.
-  const client = new PulsarClient({ serviceUrl: PULSAR_URL });
+  const client = new PulsarClient({ ...auth.pulsar, serviceUrl: PULSAR_URL });
   try {
     await (await client.createProducer({ topic })).close();
   } finally {
@@ -126,6 +127,7 @@ export async function publishRawEntries(
   const cnx = await Connection.open({
     logicalUrl: PULSAR_URL,
     physicalUrl: PULSAR_URL,
+    authToken: auth.pulsar.authToken,
     connectTimeoutMs: 10_000,
     operationTimeoutMs: 15_000,
     keepAliveIntervalMs: 30_000,

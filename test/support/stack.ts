@@ -2,11 +2,10 @@
 // so the same suite can run against another stack by setting the variables.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { localServers } from '@iot/harness';
+import { credentialEnv, localServers, stackDirOf } from '@iot/harness';
 
 const env = process.env;
 
@@ -17,10 +16,45 @@ export const stack = {
   pulsarAdminTlsUrl: env.PULSAR_ADMIN_TLS_URL ?? 'https://127.0.0.1:8443',
   zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
 } as const;
+// stack.credentials (from localServers): who connects, since every server authenticates:
+// `admin` for the tests' own clients, `services` for the services they start, `operator` for
+// iotctl; from the stack's secrets folder, the admin's possibly from `stack.sh env`.
+
+/** Client options of the admin identity, to spread into the tests' own clients. */
+export const auth = {
+  get pulsar(): { authToken: string } {
+    return { authToken: stack.credentials.admin.pulsarToken };
+  },
+  get clickhouse(): { username: string; password: string } {
+    const a = stack.credentials.admin;
+    return { username: a.clickhouseUser, password: a.clickhousePassword };
+  },
+  get redis(): { password: string } {
+    return { password: stack.credentials.admin.redisPassword };
+  },
+  /** Headers for a raw fetch() of the Pulsar admin API. */
+  get pulsarHeaders(): Record<string, string> {
+    return {
+      authorization: `Bearer ${stack.credentials.admin.pulsarToken}`,
+      'x-pulsar-auth-method-name': 'token',
+    };
+  },
+  get nats(): { user: string; pass: string } {
+    const a = stack.credentials.admin;
+    return { user: a.natsUser, pass: a.natsPassword };
+  },
+};
+
+/**
+ * The variables a child process (a service, iotctl, verify, loadgen) needs to connect as one
+ * of the stack's identities: spread into its environment after process.env.
+ */
+export function envAs(who: 'admin' | 'services' | 'operator'): Record<string, string> {
+  return credentialEnv(stack.credentials[who]);
+}
 
 /** Where stack/stack.sh keeps data, logs and pid files (same default as the script). */
-export const stackDir =
-  env.IOT_STACK_DIR ?? join(env.HOME ?? homedir(), '.local/state/iot-pipeline/stack');
+export const stackDir = stackDirOf(env);
 
 /** The broker's TLS CA and token secret, made by stack.sh (see stack/README.md). */
 export const pulsarCaFile = join(stackDir, 'pulsar/tls/ca.cert.pem');

@@ -7,6 +7,14 @@ export {
 } from './pipeline-run.ts';
 export { ServiceProcess, type ServiceName } from './service-process.ts';
 export {
+  clientAuth,
+  credentialEnv,
+  stackCredentials,
+  stackDirOf,
+  type Credentials,
+  type StackCredentials,
+} from './credentials.ts';
+export {
   ClickHouseSink,
   clickhouse,
   createPipelineTopics,

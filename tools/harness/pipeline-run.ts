@@ -27,6 +27,7 @@ import {
   type PipelineNames,
   type ServerUrls,
 } from './pipeline.ts';
+import { clientAuth, credentialEnv, stackCredentials } from './credentials.ts';
 import { ServiceProcess, type ServiceName } from './service-process.ts';
 
 /** The servers, with the S3 credentials the run's checkpoint store needs. */
@@ -46,12 +47,13 @@ export function localServers(env: NodeJS.ProcessEnv = process.env): RunServers {
     pulsarAdminUrl: env.PULSAR_ADMIN_URL ?? 'http://127.0.0.1:8080',
     clickhouseUrl: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6380',
-    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4223',
     s3Endpoint: env.S3_ENDPOINT ?? 'http://127.0.0.1:9100',
     s3Bucket: env.S3_BUCKET ?? 'iot-checkpoints',
     s3Region: env.S3_REGION ?? 'us-east-1',
     s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
     s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
+    credentials: stackCredentials(env),
   };
 }
 
@@ -88,12 +90,15 @@ export class PipelineRun {
   readonly id: string;
   readonly expected: Expected;
   readonly env: Record<string, string>;
+  /** The run's environment with the operator's identity: what iotctl runs with. */
+  readonly iotctlEnv: Record<string, string>;
   readonly client: PulsarClient;
   readonly redis: Redis;
   readonly sink: ClickHouseSink;
   readonly store: CheckpointStore;
   private readonly ch: ClickHouseClient;
   private readonly natsUrl: string;
+  private readonly natsAuth: { user: string; pass: string };
   private readonly processes: ServiceProcess[] = [];
   private producing: Promise<number> | undefined;
 
@@ -112,9 +117,11 @@ export class PipelineRun {
       WRITER_FLUSH_INTERVAL: '200ms',
       ...env,
     });
-    this.client = new PulsarClient({ serviceUrl: servers.pulsarUrl });
-    this.redis = new Redis(servers.redisUrl);
-    this.ch = clickhouse(servers.clickhouseUrl);
+    this.iotctlEnv = { ...this.env, ...credentialEnv(servers.credentials.operator) };
+    const auth = clientAuth(servers.credentials.admin);
+    this.client = new PulsarClient({ serviceUrl: servers.pulsarUrl, ...auth.pulsar });
+    this.redis = new Redis(servers.redisUrl, auth.redis);
+    this.ch = clickhouse(servers.clickhouseUrl, auth.clickhouse);
     this.sink = new ClickHouseSink(this.ch, { database: names.database });
     this.store = new CheckpointStore({
       s3: createS3Client({
@@ -128,13 +135,14 @@ export class PipelineRun {
       prefix: names.name,
     });
     this.natsUrl = servers.natsUrl;
+    this.natsAuth = auth.nats;
   }
 
   /** Creates the run's topics; nothing runs yet. */
   static async create(servers: RunServers, opts: PipelineRunOptions): Promise<PipelineRun> {
     const sourcePartitions = opts.sourcePartitions ?? 2;
     const names = await createPipelineTopics(
-      servers.pulsarAdminUrl,
+      { adminUrl: servers.pulsarAdminUrl, authToken: servers.credentials.admin.pulsarToken },
       opts.prefix,
       sourcePartitions,
       opts.recordsPartitions ?? 2,
@@ -215,7 +223,7 @@ export class PipelineRun {
     ];
     for (const loc of locations) await this.store.deleteEpoch(loc).catch(() => 0);
     this.store.s3.destroy();
-    const nc = await connect({ servers: this.natsUrl }).catch(() => undefined);
+    const nc = await connect({ servers: this.natsUrl, ...this.natsAuth }).catch(() => undefined);
     if (nc !== undefined) {
       await (await nc.jetstreamManager()).streams.delete(`KV_${this.id}`).catch(() => false);
       await nc.close();

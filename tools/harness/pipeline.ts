@@ -6,6 +6,7 @@ import { ClickHouseSink, type AggregateFilter } from '@iot/clickhouse';
 import { generateStream, type GeneratorParams } from '@iot/loadgen';
 import { PulsarAdmin, type PulsarClient } from '@iot/pulsar';
 import { compareRows, formatComparison, isClean, type Expected } from '@iot/verify';
+import { credentialEnv, type StackCredentials } from './credentials.ts';
 
 export interface PipelineNames {
   name: string;
@@ -23,7 +24,7 @@ export function uniqueName(prefix: string): string {
 }
 
 export async function createPipelineTopics(
-  adminUrl: string,
+  admin: { adminUrl: string; authToken: string },
   prefix: string,
   sourcePartitions: number,
   recordsPartitions: number,
@@ -39,10 +40,10 @@ export async function createPipelineTopics(
     dlq: topic('dlq'),
     database: name.replaceAll('-', '_'),
   };
-  const admin = new PulsarAdmin({ adminUrl });
-  await admin.createPartitionedTopic(names.source, sourcePartitions);
-  await admin.createPartitionedTopic(names.records, recordsPartitions);
-  for (const t of [names.aggregates, names.alerts, names.dlq]) await admin.createTopic(t);
+  const pulsarAdmin = new PulsarAdmin(admin);
+  await pulsarAdmin.createPartitionedTopic(names.source, sourcePartitions);
+  await pulsarAdmin.createPartitionedTopic(names.records, recordsPartitions);
+  for (const t of [names.aggregates, names.alerts, names.dlq]) await pulsarAdmin.createTopic(t);
   return names;
 }
 
@@ -107,8 +108,12 @@ export async function produceStream(
   return n;
 }
 
-export function clickhouse(url: string): ClickHouseClient {
-  return createClient({ url });
+/** A ClickHouse client as `auth` (the admin identity for setup and checks). */
+export function clickhouse(
+  url: string,
+  auth: { username: string; password: string },
+): ClickHouseClient {
+  return createClient({ url, ...auth });
 }
 
 /** Waits until ClickHouse holds `rows` rows (FINAL) or the time is up; returns the count. */
@@ -184,6 +189,8 @@ export interface ServerUrls {
   natsUrl: string;
   s3Endpoint: string;
   s3Bucket: string;
+  /** Who connects: the admin for the harness itself, `services` for the services. */
+  credentials: StackCredentials;
 }
 
 /**
@@ -198,6 +205,8 @@ export function pipelineEnv(
 ): Record<string, string> {
   const id = names.name.replaceAll('-', '_');
   return {
+    // The services' own identity, never the caller's (the shell may hold the admin's).
+    ...credentialEnv(urls.credentials.services),
     PULSAR_URL: urls.pulsarUrl,
     PULSAR_ADMIN_URL: urls.pulsarAdminUrl,
     PULSAR_TOPIC: names.source,

@@ -1,5 +1,6 @@
 import { testServiceLifecycle } from '@iot/observability/testing';
+import { auth, envAs } from '../../../test/support/stack.ts';
 import { useLifecycleTestEnv } from './lifecycle-test-env.ts';
 
-await useLifecycleTestEnv();
-testServiceLifecycle('checkpointer', new URL('./main.ts', import.meta.url));
+await useLifecycleTestEnv(auth.pulsar.authToken);
+testServiceLifecycle('checkpointer', new URL('./main.ts', import.meta.url), envAs('services'));

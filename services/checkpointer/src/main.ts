@@ -15,8 +15,8 @@ import {
   type ControlAck,
   type InstanceStatus,
 } from '@iot/control-plane';
-import { pulsarCredentials } from '@iot/config';
 import { ConsoleCollector, consoleRoutes } from '@iot/console';
+import { natsConnection, pulsarCredentials } from '@iot/config';
 import { startService } from '@iot/observability';
 import { PulsarAdmin } from '@iot/pulsar';
 
@@ -71,9 +71,12 @@ try {
   }
 } catch (err) {
   await fail(
-    `Cannot set Pulsar retention (${retentionMinutes} min) on ${replayTopics.join(', ')} via ` +
-      `PULSAR_ADMIN_URL=${config.PULSAR_ADMIN_URL}: ${(err as Error).message}. Without it a ` +
-      'restored epoch could not be replayed; fix the admin URL/permissions, then restart',
+    svc.redact(
+      `Cannot set Pulsar retention (${retentionMinutes} min) on ${replayTopics.join(', ')} via ` +
+        `PULSAR_ADMIN_URL=${config.PULSAR_ADMIN_URL}: ${(err as Error).message}. Without it a ` +
+        'restored epoch could not be replayed; fix the admin URL, PULSAR_AUTH_TOKEN or the ' +
+        "role's permissions, then restart",
+    ),
     err,
   );
 }
@@ -82,14 +85,17 @@ try {
 let nc: NatsConnection;
 try {
   nc = await connect({
-    servers: config.NATS_URL,
+    ...natsConnection(config),
     name: instance,
     maxReconnectAttempts: -1,
     timeout: 5000,
   });
 } catch (err) {
   nc = await fail(
-    `Cannot reach NATS at NATS_URL=${config.NATS_URL}: ${(err as Error).message} (is it running?)`,
+    svc.redact(
+      `Cannot reach NATS at NATS_URL=${config.NATS_URL}: ${(err as Error).message} ` +
+        '(is it running? are NATS_USER and NATS_PASSWORD right?)',
+    ),
     err,
   );
 }
@@ -111,8 +117,10 @@ try {
   await store.listEpochs();
 } catch (err) {
   await fail(
-    `Cannot use S3 bucket ${config.S3_BUCKET} at S3_ENDPOINT=${config.S3_ENDPOINT}: ` +
-      `${(err as Error).message} (check the endpoint, bucket and keys)`,
+    svc.redact(
+      `Cannot use S3 bucket ${config.S3_BUCKET} at S3_ENDPOINT=${config.S3_ENDPOINT}: ` +
+        `${(err as Error).message} (check the endpoint, bucket and keys)`,
+    ),
     err,
   );
 }

@@ -1,3 +1,4 @@
 import { testServiceLifecycle } from '@iot/observability/testing';
+import { envAs } from '../../../test/support/stack.ts';
 
-testServiceLifecycle('ingest', new URL('./main.ts', import.meta.url));
+testServiceLifecycle('ingest', new URL('./main.ts', import.meta.url), envAs('services'));

@@ -1,7 +1,7 @@
 // writer: aggregates and alerts → ClickHouse in batches (WRITER_BATCH_ROWS or
 // WRITER_FLUSH_INTERVAL), idempotently; acks only after ClickHouse confirmed (docs/architecture.md, "Exactly once").
 import { createClient } from '@clickhouse/client';
-import { pulsarCredentials } from '@iot/config';
+import { clickhouseConnection, pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { ClickHouseSink, classifyInsertError } from '@iot/clickhouse';
@@ -54,10 +54,11 @@ const dlqOut = metrics.counter({
 });
 
 // The seed's JDBC URL names the database in its path (…:8123/benchmark).
-const chUrl = new URL(config.CLICKHOUSE_URL);
+const chAt = clickhouseConnection(config);
+const chUrl = new URL(chAt.url);
 const database = chUrl.pathname.replace(/^\/+|\/+$/g, '') || 'benchmark';
 chUrl.pathname = '/';
-const clickhouse = createClient({ url: chUrl.toString().replace(/\/$/, '') });
+const clickhouse = createClient({ ...chAt, url: chUrl.toString().replace(/\/$/, '') });
 const sink = new ClickHouseSink(clickhouse, { database });
 shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
 // ClickHouse may come up after the writer (a restart of both, a node drain): wait for it with
@@ -69,7 +70,15 @@ for (let attempt = 1; ; attempt++) {
     break;
   } catch (err) {
     const verdict = classifyInsertError(err);
-    if (verdict.kind !== 'transient' || verdict.class !== 'connection') throw err;
+    if (verdict.kind !== 'transient' || verdict.class !== 'connection') {
+      // One line an operator can act on (the logger redacts it), not a stack on stderr.
+      log.error(
+        `ClickHouse refused the writer's schema setup: ${svc.redact(String(err)).trim()} ` +
+          '(check CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and its rights)',
+      );
+      await shutdown.stop('clickhouse refused', 1);
+      throw err; // stop() has exited the process; this only ends the loop for the type checker
+    }
     const delayMs = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 });
     readiness.set('clickhouse', false, String(err));
     log.warn('ClickHouse is not reachable yet; waiting for it before starting', {

@@ -17,6 +17,7 @@ import {
   usageFailure,
   WINDOW_MS,
   OUT_OF_ORDERNESS_MS,
+  clientAuth,
   localServers,
   ClickHouseSink,
   PipelineRun,
@@ -182,10 +183,19 @@ process.on('unhandledRejection', (err) =>
   ),
 );
 
-const admin = new PulsarAdmin({ adminUrl: servers.pulsarAdminUrl, timeoutMs: 2000 });
-const client = new PulsarClient({ serviceUrl: servers.pulsarUrl });
+const auth = clientAuth(servers.credentials.admin);
+const admin = new PulsarAdmin({
+  adminUrl: servers.pulsarAdminUrl,
+  ...auth.pulsar,
+  timeoutMs: 2000,
+});
+const client = new PulsarClient({ serviceUrl: servers.pulsarUrl, ...auth.pulsar });
 // Quiet: ClickHouse is stopped on purpose, and the sampler's failed reads are expected then.
-const ch = createClient({ url: servers.clickhouseUrl, log: { level: ClickHouseLogLevel.OFF } });
+const ch = createClient({
+  url: servers.clickhouseUrl,
+  ...auth.clickhouse,
+  log: { level: ClickHouseLogLevel.OFF },
+});
 const sink = new ClickHouseSink(ch, { database: names.database });
 const bounds = eventTimeBounds(params);
 const range = { fromMs: windowStart(bounds.fromMs, WINDOW_MS), toMs: bounds.toMs + WINDOW_MS };
@@ -250,7 +260,11 @@ interface Injected {
 }
 const injected: Injected[] = [];
 let zombieLog: (() => string) | undefined;
-const redis = new Redis(servers.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+const redis = new Redis(servers.redisUrl, {
+  ...auth.redis,
+  lazyConnect: true,
+  maxRetriesPerRequest: 3,
+});
 // Redis goes down on purpose: its clients reconnect; the errors meanwhile are expected.
 redis.on('error', () => undefined);
 run.redis.on('error', () => undefined);

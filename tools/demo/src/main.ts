@@ -16,6 +16,7 @@ import {
   usageFailure,
   WINDOW_MS,
   OUT_OF_ORDERNESS_MS,
+  clientAuth,
   localServers,
   ClickHouseSink,
   ServiceProcess,
@@ -98,8 +99,9 @@ say(
   `computing the expected aggregates of ${params.ratePerSec * (params.durationMs / 1000)} messages`,
 );
 const expected = expectedFromParams(params, { windowSizeMs: WINDOW_MS, listAlerts: false });
+const auth = clientAuth(urls.credentials.admin);
 const names = await createPipelineTopics(
-  urls.pulsarAdminUrl,
+  { adminUrl: urls.pulsarAdminUrl, ...auth.pulsar },
   'demo',
   opts.partitions,
   opts.partitions,
@@ -121,7 +123,7 @@ const [, aggregator, writer, checkpointer] = services as [
   ServiceProcess,
   ServiceProcess,
 ];
-const admin = new PulsarAdmin({ adminUrl: urls.pulsarAdminUrl, timeoutMs: 2000 });
+const admin = new PulsarAdmin({ adminUrl: urls.pulsarAdminUrl, ...auth.pulsar, timeoutMs: 2000 });
 const store = new CheckpointStore({
   s3: createS3Client({
     endpoint: urls.s3Endpoint,
@@ -172,8 +174,8 @@ async function readFigures(): Promise<Figures> {
     at: Date.now(),
   };
 }
-const client = new PulsarClient({ serviceUrl: urls.pulsarUrl });
-const ch = clickhouse(urls.clickhouseUrl);
+const client = new PulsarClient({ serviceUrl: urls.pulsarUrl, ...auth.pulsar });
+const ch = clickhouse(urls.clickhouseUrl, auth.clickhouse);
 const sink = new ClickHouseSink(ch, { database: DATABASE });
 // The demo's own database, emptied at every run so its windows hold this run's rows only.
 await ch.command({ query: `DROP DATABASE IF EXISTS ${DATABASE}` });

@@ -14,8 +14,12 @@ import {
 } from '@iot/checkpoint-storage';
 import {
   loadConfig,
+  natsConnection,
   parseDuration,
   pulsarCredentials,
+  redact,
+  redisConnection,
+  secretValues,
   ConfigError,
   type ConfigOf,
 } from '@iot/config';
@@ -37,14 +41,14 @@ const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 async function natsConnect(config: Config): Promise<NatsConnection> {
   try {
     return await connect({
-      servers: config.NATS_URL,
+      ...natsConnection(config),
       timeout: 3000,
       maxReconnectAttempts: 0,
       reconnect: false,
     });
   } catch (err) {
     throw new CliError(
-      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running? set NATS_URL)`,
+      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running, and NATS_USER/NATS_PASSWORD right? set NATS_URL)`,
     );
   }
 }
@@ -77,7 +81,9 @@ async function s3Step<T>(config: Config, what: string, fn: () => Promise<T>): Pr
 }
 
 async function redisConnect(config: Config): Promise<Redis> {
-  const redis = new Redis(config.REDIS_URL, {
+  const at = redisConnection(config);
+  const redis = new Redis(at.url, {
+    ...at.options,
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 0,
@@ -90,7 +96,7 @@ async function redisConnect(config: Config): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     throw new CliError(
-      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (set REDIS_URL)`,
+      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (is REDIS_PASSWORD right? set REDIS_URL)`,
     );
   }
 }
@@ -266,7 +272,7 @@ async function restoreManifest(
     redis.disconnect();
   }
   out(
-    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${config.REDIS_URL}; no service was running: start them`,
+    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${redact(config.REDIS_URL)}; no service was running: start them`,
   );
 }
 
@@ -362,7 +368,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`iotctl: ${err.message}\n`);
+      // ConfigError never quotes a secret's value, but a URL may hold a password.
+      process.stderr.write(`iotctl: ${redact(err.message)}\n`);
       return 2;
     }
     throw err;
@@ -395,9 +402,9 @@ async function run(argv: readonly string[]): Promise<number> {
       process.stderr.write(`iotctl: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(
-      `iotctl ${args.command}: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
+    // Every error text may quote a URL or a server's answer: one redaction for all of them.
+    const text = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iotctl ${args.command}: ${redact(text, secretValues(spec, config))}\n`);
     return 1;
   }
 }

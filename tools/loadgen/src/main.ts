@@ -2,6 +2,7 @@
 // paced to a target rate. Usage: see HELP below or tools/loadgen/README.md.
 // Exit codes: 0 done, 1 publishing failed, 2 bad flags or Pulsar unreachable, 130 interrupted.
 import { writeFile } from 'node:fs/promises';
+import { ConfigError, loadConfig, pulsarSpec, redact } from '@iot/config';
 import {
   AdminError,
   PulsarAdmin,
@@ -69,6 +70,7 @@ const COMPRESSIONS: readonly CompressionName[] = ['none', 'lz4', 'zlib', 'snappy
 interface Config {
   pulsarUrl: string;
   adminUrl: string;
+  pulsarToken: string;
   topic: string;
   createTopic: number | undefined;
   compression: CompressionName;
@@ -105,6 +107,7 @@ function config(argv: readonly string[], env: Env): Config | 'help' {
   return {
     pulsarUrl,
     adminUrl,
+    pulsarToken: pulsarToken(env),
     topic,
     createTopic: createGot === undefined ? undefined : intValue(createGot, 1, 10_000),
     compression: compression as CompressionName,
@@ -115,7 +118,11 @@ function config(argv: readonly string[], env: Env): Config | 'help' {
 }
 
 async function ensureTopic(cfg: Config, partitions: number): Promise<void> {
-  const admin = new PulsarAdmin({ adminUrl: cfg.adminUrl, timeoutMs: 10_000 });
+  const admin = new PulsarAdmin({
+    adminUrl: cfg.adminUrl,
+    authToken: cfg.pulsarToken,
+    timeoutMs: 10_000,
+  });
   let existing: number;
   try {
     existing = (await admin.getPartitionedTopicMetadata(cfg.topic)).partitions;
@@ -140,7 +147,25 @@ async function ensureTopic(cfg: Config, partitions: number): Promise<void> {
 }
 
 const message = errorText;
-const log = (line: string): void => void process.stderr.write(`loadgen: ${line}\n`);
+/** The secret values of this run (filled once the token is read): never printed. */
+const secrets: string[] = [];
+const log = (line: string): void =>
+  void process.stderr.write(`loadgen: ${redact(line, secrets)}\n`);
+
+/** The broker token from PULSAR_AUTH_TOKEN (or its _FILE twin); missing is a usage error. */
+function pulsarToken(env: Env): string {
+  try {
+    const token = loadConfig(
+      { PULSAR_AUTH_TOKEN: pulsarSpec.PULSAR_AUTH_TOKEN },
+      env,
+    ).PULSAR_AUTH_TOKEN;
+    secrets.push(token);
+    return token;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 async function run(argv: readonly string[], env: Env): Promise<number> {
   const cfg = config(argv, env);
@@ -152,6 +177,7 @@ async function run(argv: readonly string[], env: Env): Promise<number> {
 
   const client = new PulsarClient({
     serviceUrl: cfg.pulsarUrl,
+    authToken: cfg.pulsarToken,
     connectionTimeoutMs: 5_000,
     operationTimeoutMs: 15_000,
   });

@@ -4,7 +4,15 @@
 // Exit codes: 0 exact, 1 differences, 2 bad flags or a server unreachable.
 import { readFile } from 'node:fs/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { normalizeClickHouseUrl } from '@iot/config';
+import {
+  ConfigError,
+  clickhouseConnection,
+  clickhouseSpec,
+  loadConfig,
+  normalizeClickHouseUrl,
+  pulsarSpec,
+  redact,
+} from '@iot/config';
 import { ClickHouseSink } from '@iot/clickhouse';
 import {
   GENERATOR_FLAGS,
@@ -69,17 +77,42 @@ interface Config {
   params: GeneratorParams;
   windowSizeMs: number;
   clickhouseUrl: string;
+  /** The read-only user verify should run as (README, "Security"). */
+  clickhouseUser: string | undefined;
+  clickhousePassword: string | undefined;
   database: string;
   waitMs: number;
   dlqTopic: string | undefined;
   pulsarUrl: string;
+  pulsarToken: string | undefined;
   dlqIdleMs: number;
   dlqSinceMs: number;
   maxDetails: number;
 }
 
 const message = errorText;
-const log = (line: string): void => void process.stderr.write(`verify: ${line}\n`);
+/** The secret values of this run (filled once the credentials are read): never printed. */
+const secrets: string[] = [];
+const log = (line: string): void => void process.stderr.write(`verify: ${redact(line, secrets)}\n`);
+
+/** Credentials from their variables (or *_FILE twins, or the URL); a bad one is a usage error. */
+function credentials(env: Env, clickhouseUrl: string, needPulsar: boolean) {
+  const spec = {
+    ...clickhouseSpec,
+    PULSAR_AUTH_TOKEN: needPulsar
+      ? pulsarSpec.PULSAR_AUTH_TOKEN
+      : pulsarSpec.PULSAR_AUTH_TOKEN.optional(),
+  };
+  try {
+    const c = loadConfig(spec, { ...env, CLICKHOUSE_URL: clickhouseUrl });
+    const ch = clickhouseConnection(c);
+    for (const s of [ch.password, c.PULSAR_AUTH_TOKEN]) if (s !== undefined) secrets.push(s);
+    return { ch, pulsarToken: c.PULSAR_AUTH_TOKEN };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 async function loadParams(
   values: FlagValues,
@@ -127,7 +160,8 @@ async function config(argv: readonly string[], env: Env): Promise<Config | 'help
       `--clickhouse-url ${JSON.stringify(chText)}: must be http(s)://host:port or jdbc:clickhouse://host:port/db`,
     );
   // The seed's JDBC URL names the database in its path (…:8123/benchmark), as the writer reads it.
-  const chUrl = new URL(chNormalized);
+  const creds = credentials(env, chNormalized, got('dlq-topic') !== undefined);
+  const chUrl = new URL(creds.ch.url);
   const pathDb = chUrl.pathname.replace(/^\/+|\/+$/g, '');
   chUrl.pathname = '/';
   const database = got('database')?.text ?? (pathDb === '' ? 'benchmark' : pathDb);
@@ -157,10 +191,13 @@ async function config(argv: readonly string[], env: Env): Promise<Config | 'help
     params,
     windowSizeMs: windowGot === undefined ? 60_000 : durationMs(windowGot),
     clickhouseUrl: chUrl.toString().replace(/\/$/, ''),
+    clickhouseUser: creds.ch.username,
+    clickhousePassword: creds.ch.password,
     database,
     waitMs: waitGot === undefined ? 0 : durationMs(waitGot, { bare: 's', allowZero: true }),
     dlqTopic,
     pulsarUrl,
+    pulsarToken: creds.pulsarToken,
     dlqIdleMs: idleGot === undefined ? 2_000 : durationMs(idleGot, { bare: 'ms' }),
     dlqSinceMs:
       sinceGot !== undefined
@@ -195,6 +232,7 @@ async function checkClickHouse(ch: ClickHouseClient, cfg: Config): Promise<void>
 async function countDlq(cfg: Config, topic: string): Promise<DlqTally> {
   const client = new PulsarClient({
     serviceUrl: cfg.pulsarUrl,
+    ...(cfg.pulsarToken === undefined ? {} : { authToken: cfg.pulsarToken }),
     connectionTimeoutMs: 5_000,
     operationTimeoutMs: 15_000,
   });
@@ -251,6 +289,8 @@ async function run(argv: readonly string[], env: Env): Promise<number> {
   // The client's own warnings would repeat our one-line error with a stack trace.
   const ch = createClient({
     url: cfg.clickhouseUrl,
+    ...(cfg.clickhouseUser === undefined ? {} : { username: cfg.clickhouseUser }),
+    ...(cfg.clickhousePassword === undefined ? {} : { password: cfg.clickhousePassword }),
     request_timeout: 60_000,
     log: { level: ClickHouseLogLevel.OFF },
   });

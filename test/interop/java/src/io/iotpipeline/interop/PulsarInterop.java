@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.AuthenticationFactory;
+import org.apache.pulsar.client.api.ClientBuilder;
 import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.api.CompressionType;
 import org.apache.pulsar.client.api.Consumer;
@@ -37,7 +39,11 @@ public final class PulsarInterop {
       System.err.println("usage: produce URL COUNT CODEC:TOPIC... | consume URL COUNT TIMEOUT_MS TOPIC...");
       System.exit(2);
     }
-    try (PulsarClient client = PulsarClient.builder().serviceUrl(args[1]).build()) {
+    // The broker authenticates every client: the token comes from the environment.
+    ClientBuilder builder = PulsarClient.builder().serviceUrl(args[1]);
+    String token = System.getenv("PULSAR_AUTH_TOKEN");
+    if (token != null && !token.isEmpty()) builder.authentication(AuthenticationFactory.token(token));
+    try (PulsarClient client = builder.build()) {
       int count = Integer.parseInt(args[2]);
       switch (args[0]) {
         case "produce":
