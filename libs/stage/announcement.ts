@@ -4,6 +4,7 @@
 // for it, and it answers no control request. NATS being away never holds the stage up: the
 // connection is made in the background and retried for as long as the process runs.
 import { connect, type NatsConnection } from 'nats';
+import { natsConnection } from '@iot/config';
 import { Heartbeater, subjects, type InstanceStatus } from '@iot/control-plane';
 import type { Logger } from '@iot/observability';
 
@@ -12,7 +13,7 @@ export interface Announcement {
 }
 
 export function announceOnControlPlane(
-  config: { NATS_URL: string; CONTROL_SUBJECT_PREFIX: string },
+  config: Parameters<typeof natsConnection>[0] & { CONTROL_SUBJECT_PREFIX: string },
   status: () => InstanceStatus,
   log: Logger,
   heartbeatMs = 2000,
@@ -20,7 +21,7 @@ export function announceOnControlPlane(
   let closed = false;
   let heartbeater: Heartbeater | undefined;
   const connecting: Promise<NatsConnection | undefined> = connect({
-    servers: config.NATS_URL,
+    ...natsConnection(config),
     name: status().instance,
     waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
@@ -41,7 +42,7 @@ export function announceOnControlPlane(
     },
     (err: unknown) => {
       log.warn('cannot announce this instance on the control plane; the console will miss it', {
-        natsUrl: config.NATS_URL,
+        natsUrl: natsConnection(config).servers,
         err,
       });
       return undefined;

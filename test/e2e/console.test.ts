@@ -114,7 +114,7 @@ test(
       await page.screenshot({ path: shot, fullPage: true });
 
       // The terminal shows the same facts.
-      const status = await iotctlOk(run.env, 'status');
+      const status = await iotctlOk(run.iotctlEnv, 'status');
       assert.match(status, /^pipeline RUNNING$/m);
       for (const [i, stage] of STAGES.entries()) {
         assert.match(status, new RegExp(`^${stage}\\s+${stage}-\\S+-${services[i]!.pid}\\s`, 'm'));
@@ -124,7 +124,7 @@ test(
       assert.match(status, /^checkpoints {2}last epoch \d+/m);
 
       // Suspend: the page says so without a reload; resume: running again.
-      await iotctlOk(run.env, 'suspend');
+      await iotctlOk(run.iotctlEnv, 'suspend');
       await until(
         'the suspended state',
         15_000,
@@ -138,8 +138,8 @@ test(
           `${stage} marked suspended`,
         );
       }
-      assert.match(await iotctlOk(run.env, 'status'), /^pipeline SUSPENDED$/m);
-      await iotctlOk(run.env, 'resume');
+      assert.match(await iotctlOk(run.iotctlEnv, 'status'), /^pipeline SUSPENDED$/m);
+      await iotctlOk(run.iotctlEnv, 'resume');
       await until(
         'the running state after resume',
         15_000,
