@@ -84,7 +84,7 @@ async function route(
         : sendJson(res, 503, { status: 'not ready', failing: report.failing, checks });
     }
     case '/metrics':
-      return send(res, 200, PROMETHEUS_CONTENT_TYPE, opts.metrics.render());
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, await opts.metrics.render());
     default:
       return send(
         res,
