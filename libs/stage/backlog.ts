@@ -71,6 +71,17 @@ export class BacklogMonitor {
     return this.latest.get(p);
   }
 
+  /** Every partition's latest figure; empty when unknown or stale. */
+  all(): ReadonlyMap<number, number> {
+    const now = (this.opts.now ?? Date.now)();
+    return now - this.at > 3 * this.interval ? new Map() : this.latest;
+  }
+
+  /** The topic watched (without a partition suffix). */
+  get topic(): string {
+    return this.opts.topic;
+  }
+
   private get interval(): number {
     return this.opts.intervalMs ?? 5000;
   }

@@ -20,3 +20,9 @@ export {
   watchBacklog,
   type BacklogMonitorOptions,
 } from './backlog.ts';
+export {
+  BatchClock,
+  StageMetrics,
+  type StageMetricsOptions,
+  type StageName,
+} from './stage-metrics.ts';

@@ -9,11 +9,13 @@ import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observa
 import { MessageId, PulsarClient } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import {
+  BatchClock,
   Checkpointing,
   FailoverOwnership,
   envelopeProducer,
   instanceName,
   outputProducer,
+  StageMetrics,
   subscribePartitions,
   watchBacklog,
   watchPartitionedStage,
@@ -33,27 +35,27 @@ const svc = await startService({ service: 'aggregator', spec });
 const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
-const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
-const dropped = metrics.counter({
-  name: 'aggregator_skipped_total',
-  help: 'Records not applied, by why (duplicate, fenced, late)',
-  labelNames: ['why'] as const,
+const stageMetrics = new StageMetrics(metrics, 'aggregator');
+const windowsClosed = metrics.counter({
+  name: 'iot_windows_closed_total',
+  help: 'Windows closed and emitted as aggregate rows',
 });
-const closed = metrics.counter({
-  name: 'aggregator_windows_closed_total',
-  help: 'Windows emitted',
+const alerts = metrics.counter({
+  name: 'iot_alerts_total',
+  help: 'Alerts emitted, by kind',
+  labelNames: ['kind'] as const,
 });
-const alerts = metrics.counter({ name: 'aggregator_alerts_total', help: 'Alerts emitted' });
-const watermark = metrics.gauge({
-  name: 'aggregator_watermark_ms',
-  help: 'Combined upstream watermark per records partition',
+/** Windows open per owned records partition, after its last batch. */
+const openWindows = new Map<number, number>();
+metrics.gauge({
+  name: 'iot_open_windows',
+  help: 'Windows open (device × window with records, not yet closed), by records partition',
   labelNames: ['partition'] as const,
+  collect: (g) => {
+    g.reset();
+    for (const [partition, n] of openWindows) g.set({ partition }, n);
+  },
 });
-const restarts = metrics.counter({
-  name: 'aggregator_partition_restarts_total',
-  help: 'Partition loops restarted after a failure',
-});
-const owned = metrics.gauge({ name: 'aggregator_owned_partitions', help: 'Partitions owned' });
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
@@ -98,19 +100,22 @@ const supervisor = new PartitionSupervisor<number>({
     // One span per micro-batch, child of the first sampled records envelope it consumed and
     // linked to the others; each aggregates and alerts envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'aggregator batch', { upstream: 'parent' });
+    const clock = new BatchClock();
     const task = new AggregatorPartitionTask({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       source: tracedSource(
-        batchSource(
-          consumer,
-          (m) => ({
-            payload: m.payload,
-            properties: m.properties,
-            position: m.messageId.serialize(),
-          }),
-          { cumulative: true },
+        clock.wrap(
+          batchSource(
+            consumer,
+            (m) => ({
+              payload: m.payload,
+              properties: m.properties,
+              position: m.messageId.serialize(),
+            }),
+            { cumulative: true },
+          ),
         ),
         trace,
         {
@@ -155,13 +160,19 @@ const supervisor = new PartitionSupervisor<number>({
           'iot.alerts': s.alerts,
           ...(s.watermark === null ? {} : { 'iot.watermark': s.watermark }),
         }));
-        applied.inc(s.applied);
-        dropped.inc({ why: 'duplicate' }, s.duplicates);
-        dropped.inc({ why: 'fenced' }, s.fenced);
-        dropped.inc({ why: 'late' }, s.late);
-        closed.inc(s.windowsClosed);
-        alerts.inc(s.alerts);
-        if (s.watermark !== null) watermark.set({ partition: String(partition) }, s.watermark);
+        // An empty batch (time alone may close windows) consumed nothing: no batch sample.
+        if (s.envelopes > 0) {
+          stageMetrics.batch(partition, s.applied + s.duplicates + s.fenced, clock.elapsed());
+        }
+        stageMetrics.out(s.windowsClosed + s.alerts);
+        stageMetrics.skip('duplicate', s.duplicates);
+        stageMetrics.skip('fenced', s.fenced);
+        stageMetrics.toDlq('late', s.late);
+        stageMetrics.toDlq('bad_channel_message', s.malformed);
+        stageMetrics.watermark(partition, s.watermark);
+        openWindows.set(partition, s.openWindows);
+        if (s.windowsClosed > 0) windowsClosed.inc(s.windowsClosed);
+        for (const [kind, n] of Object.entries(s.alertsByKind)) alerts.inc({ kind }, n);
         if (s.windowsClosed > 0) {
           log.info('windows closed', {
             partition,
@@ -183,10 +194,13 @@ const supervisor = new PartitionSupervisor<number>({
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,
   onEvent: (e) => {
-    owned.set(supervisor.owned.length);
-    if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
+    if (e.kind === 'stopped' || e.kind === 'fenced') {
+      checkpointing.release(e.key);
+      stageMetrics.release(e.key);
+      openWindows.delete(e.key);
+    }
     if (e.kind === 'failed') {
-      restarts.inc();
+      stageMetrics.restarted();
       log.error('partition loop failed; restarting from committed state', {
         partition: e.key,
         err: e.error,
@@ -210,6 +224,9 @@ watchPartitionedStage({
 // Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
 const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
 checkpointing.reportLag((p) => backlog.of(p));
+stageMetrics.watchBacklog(backlog, () => supervisor.owned);
+stageMetrics.ownedPartitions(() => supervisor.owned.length);
+stageMetrics.watchSuspended(() => checkpointing.suspended);
 shutdown.onStop('backlog', () => backlog.stop());
 readiness.set('processing', true);
 log.info('consuming', {

@@ -27,6 +27,7 @@ import {
   windowStart,
   type AggregateRow,
   type Alert,
+  type AlertKind,
   type AlertRules,
   type WatermarkSnapshot,
   type WindowAccumulator,
@@ -58,6 +59,8 @@ export interface BatchStats {
   watermarks: number;
   windowsClosed: number;
   alerts: number;
+  /** The batch's alerts by kind (for the alert-rate metric). */
+  alertsByKind: Partial<Record<AlertKind, number>>;
 }
 
 export interface BatchResult {
@@ -167,6 +170,7 @@ export class WindowOperator {
       watermarks: 0,
       windowsClosed: 0,
       alerts: 0,
+      alertsByKind: {},
     };
     const outputs: Output[] = [];
     const alerts: Alert[] = [];
@@ -237,6 +241,9 @@ export class WindowOperator {
       }
     }
     stats.alerts = alerts.length;
+    for (const alert of alerts) {
+      stats.alertsByKind[alert.kind] = (stats.alertsByKind[alert.kind] ?? 0) + 1;
+    }
     for (let i = 0; i < alerts.length; i += ALERTS_PER_ENVELOPE) {
       const message = encodeAlertsMessage(alerts.slice(i, i + ALERTS_PER_ENVELOPE));
       outputs.push({ topic: 'alerts', message });

@@ -3,7 +3,7 @@
 // holding the lease (JetStream KV) triggers epochs, the others stand by.
 import { hostname } from 'node:os';
 import { connect, type NatsConnection } from 'nats';
-import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
+import { CheckpointStore, createS3Client, totalBytes } from '@iot/checkpoint-storage';
 import {
   EpochCoordinator,
   EpochCounter,
@@ -119,18 +119,14 @@ try {
 // ── Metrics ──────────────────────────────────────────────────────────────────────────────
 const duration = metrics.histogram({
   name: 'iot_checkpoint_epoch_duration_seconds',
-  help: 'Time from trigger to manifest (or abandon)',
-  labelNames: ['kind', 'outcome'] as const,
+  help: 'Time from trigger to manifest (or abandon), by kind and result',
+  labelNames: ['kind', 'result'] as const,
   buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
 });
 const epochs = metrics.counter({
   name: 'iot_checkpoint_epochs_total',
-  help: 'Epochs ended, by kind and outcome',
-  labelNames: ['kind', 'outcome'] as const,
-});
-const failures = metrics.counter({
-  name: 'iot_checkpoint_failures_total',
-  help: 'Epochs abandoned (timeout, failed snapshot, lost lease)',
+  help: 'Epochs ended, by kind (checkpoint, savepoint) and result (complete, abandoned)',
+  labelNames: ['kind', 'result'] as const,
 });
 const lastBytes = metrics.gauge({
   name: 'iot_checkpoint_last_epoch_bytes',
@@ -144,6 +140,10 @@ const lastEpoch = metrics.gauge({
   name: 'iot_checkpoint_last_complete_epoch',
   help: 'Number of the last complete epoch',
 });
+const lastEpochAt = metrics.gauge({
+  name: 'iot_checkpoint_last_complete_timestamp_seconds',
+  help: 'When the last epoch completed (Unix seconds); time() minus it is its age',
+});
 const expiredTotal = metrics.counter({
   name: 'iot_checkpoint_expired_epochs_total',
   help: 'Checkpoints deleted by retention',
@@ -152,6 +152,20 @@ const leaderGauge = metrics.gauge({
   name: 'iot_checkpoint_leader',
   help: '1 while this instance leads',
 });
+metrics
+  .gauge({
+    name: 'iot_checkpoint_interval_seconds',
+    help: 'CHECKPOINT_INTERVAL: how often the leader starts an epoch',
+  })
+  .set(config.CHECKPOINT_INTERVAL / 1000);
+// From the store at start, so the age of the last complete epoch survives a restart or a
+// failover (an alert on it would otherwise fire, or stay silent, at the wrong time).
+const newestEpoch = await store.newestComplete().catch(() => undefined);
+if (newestEpoch !== undefined) {
+  lastEpoch.set(newestEpoch.epoch);
+  lastEpochAt.set(Date.parse(newestEpoch.completedAt) / 1000);
+  lastBytes.set(totalBytes(newestEpoch));
+}
 
 // ── Control plane ────────────────────────────────────────────────────────────────────────
 const subj = controlSubjects(config.CONTROL_SUBJECT_PREFIX);
@@ -190,13 +204,13 @@ const checkpointer = new Checkpointer({
   log,
   metrics: {
     epochDone: (kind, outcome, seconds, bytes, epoch) => {
-      duration.observe({ kind, outcome }, seconds);
-      epochs.inc({ kind, outcome });
-      if (outcome === 'abandoned') failures.inc();
-      else {
+      duration.observe({ kind, result: outcome }, seconds);
+      epochs.inc({ kind, result: outcome });
+      if (outcome === 'complete') {
         lastBytes.set(bytes);
         storedBytes.inc(bytes);
         lastEpoch.set(epoch);
+        lastEpochAt.set(Date.now() / 1000);
       }
     },
     expired: (n) => expiredTotal.inc(n),

@@ -8,11 +8,13 @@ import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observa
 import { MessageId, PulsarClient, partitionTopicName } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import {
+  BatchClock,
   Checkpointing,
   FailoverOwnership,
   envelopeProducer,
   instanceName,
   outputProducer,
+  StageMetrics,
   subscribePartitions,
   watchBacklog,
   watchPartitionedStage,
@@ -24,22 +26,7 @@ const svc = await startService({ service: 'ingest', spec });
 const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
-const recordsOut = metrics.counter({ name: 'ingest_records_total', help: 'Records published' });
-const dlqOut = metrics.counter({
-  name: 'ingest_dlq_total',
-  help: 'Messages sent to the DLQ, by reason (late included)',
-  labelNames: ['reason'] as const,
-});
-const skipped = metrics.counter({
-  name: 'ingest_redelivered_skipped_total',
-  help: 'Redelivered messages already committed',
-});
-const batches = metrics.counter({ name: 'ingest_batches_total', help: 'Micro-batches committed' });
-const restarts = metrics.counter({
-  name: 'ingest_partition_restarts_total',
-  help: 'Partition loops restarted after a failure',
-});
-const owned = metrics.gauge({ name: 'ingest_owned_partitions', help: 'Source partitions owned' });
+const stageMetrics = new StageMetrics(metrics, 'ingest');
 
 const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
@@ -80,13 +67,14 @@ const supervisor = new PartitionSupervisor<number>({
     const state = new PartitionState(redis, 'ingest', partition, config.STATE_NAMESPACE);
     // One span per micro-batch; each records envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'ingest batch', { upstream: 'link' });
+    const clock = new BatchClock();
     const task = new IngestPartitionTask({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
       source: tracedSource(
-        batchSource(consumer, (m) => m, { cumulative: true }),
+        clock.wrap(batchSource(consumer, (m) => m, { cumulative: true })),
         trace,
         {
           next: 'decode',
@@ -125,11 +113,12 @@ const supervisor = new PartitionSupervisor<number>({
           'iot.late': s.late,
           'iot.skipped': s.skipped,
         }));
-        batches.inc();
-        recordsOut.inc(s.records);
-        skipped.inc(s.skipped);
-        for (const [reason, n] of Object.entries(s.reasons)) dlqOut.inc({ reason }, n);
-        if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
+        stageMetrics.batch(partition, s.messages, clock.elapsed());
+        stageMetrics.out(s.records);
+        stageMetrics.skip('redelivered', s.skipped);
+        for (const [reason, n] of Object.entries(s.reasons)) stageMetrics.toDlq(reason, n);
+        stageMetrics.toDlq('late', s.late);
+        stageMetrics.watermark(partition, s.watermark);
       },
     });
     return checkpointing.wrap(partition, state, {
@@ -140,10 +129,12 @@ const supervisor = new PartitionSupervisor<number>({
   beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
   isFenced: (err) => err instanceof FencedError,
   onEvent: (e) => {
-    owned.set(supervisor.owned.length);
-    if (e.kind === 'stopped' || e.kind === 'fenced') checkpointing.release(e.key);
+    if (e.kind === 'stopped' || e.kind === 'fenced') {
+      checkpointing.release(e.key);
+      stageMetrics.release(e.key);
+    }
     if (e.kind === 'failed') {
-      restarts.inc();
+      stageMetrics.restarted();
       log.error('partition loop failed; restarting from committed state', {
         partition: e.key,
         err: e.error,
@@ -167,6 +158,9 @@ watchPartitionedStage({
 // Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
 const backlog = watchBacklog(config, sources, config.PULSAR_SUBSCRIPTION, log);
 checkpointing.reportLag((p) => backlog.of(p));
+stageMetrics.watchBacklog(backlog, () => supervisor.owned);
+stageMetrics.ownedPartitions(() => supervisor.owned.length);
+stageMetrics.watchSuspended(() => checkpointing.suspended);
 shutdown.onStop('backlog', () => backlog.stop());
 readiness.set('processing', true);
 log.info('consuming', {

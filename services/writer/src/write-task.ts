@@ -21,7 +21,12 @@ import type { AggregateRow, Alert } from '@iot/windows';
 import { insertIsolatingRefused, type Refused } from './isolate-refused.ts';
 
 export interface OutputBatch {
-  messages: { payload: Uint8Array; properties: Readonly<Record<string, string>> }[];
+  messages: {
+    payload: Uint8Array;
+    properties: Readonly<Record<string, string>>;
+    /** When the aggregator published it (ms): for aggregates, when its windows closed. */
+    publishTime?: number;
+  }[];
   ack(): Promise<void>;
 }
 
@@ -62,6 +67,8 @@ export interface WriterTaskDeps {
     /** Rows and alerts refused by ClickHouse, sent to the DLQ. */
     rejected: number;
     ms: number;
+    /** Per aggregates envelope written: when its windows closed (publish time) and its rows. */
+    windowsClosedAt: { at: number; rows: number }[];
   }) => void;
 }
 
@@ -85,6 +92,7 @@ export class WriteTask {
     const rows: AggregateRow[] = [];
     const alerts: Alert[] = [];
     const malformed: OutgoingMessage[] = [];
+    const closedAt: { at: number; rows: number }[] = [];
     while (count < deps.batchSize) {
       const left = deps.flushIntervalMs - (deps.now() - started);
       if (left <= 0) break;
@@ -95,7 +103,7 @@ export class WriteTask {
       const b = await deps.source.receiveBatch(deps.batchSize - count, wait);
       if (b.messages.length > 0) {
         batches.push(b);
-        count += decodeInto(b.messages, rows, alerts, malformed);
+        count += decodeInto(b.messages, rows, alerts, malformed, closedAt);
       } else if (count > 0 && deps.flushIdleMs > 0 && wait === deps.flushIdleMs) {
         break; // the topic went quiet: write what we have
       }
@@ -132,6 +140,7 @@ export class WriteTask {
       malformed: malformed.length,
       rejected: rejected.length,
       ms: deps.now() - started,
+      windowsClosedAt: closedAt,
     });
     return count;
   }
@@ -176,6 +185,7 @@ function decodeInto(
   rows: AggregateRow[],
   alerts: Alert[],
   malformed: OutgoingMessage[],
+  closedAt: { at: number; rows: number }[],
 ): number {
   let items = 0;
   for (const m of messages) {
@@ -184,6 +194,7 @@ function decodeInto(
       if (d.kind === 'aggregates') {
         for (const row of d.rows) rows.push(row);
         items += d.rows.length;
+        if (m.publishTime !== undefined) closedAt.push({ at: m.publishTime, rows: d.rows.length });
       } else {
         for (const alert of d.alerts) alerts.push(alert);
         items += d.alerts.length;

@@ -161,9 +161,9 @@ async function readFigures(): Promise<Figures> {
   const epoch = sumSamples(checkpointText, 'iot_checkpoint_last_complete_epoch');
   return {
     published: source.msgInCounter ?? 0,
-    aggregated: sumSamples(aggText, 'aggregator_records_total'),
+    aggregated: sumSamples(aggText, 'iot_records_in_total', 'stage="aggregator"'),
     // Window rows (alerts are written as they come, so they would run ahead).
-    rows: sumSamples(writerText, 'writer_rows_total', 'table="sensor_aggregates"'),
+    rows: sumSamples(writerText, 'iot_rows_written_total', 'table="sensor_aggregates"'),
     // The services' default subscription names (the run's topics are its own).
     backlog:
       backlogOf(source, 'iot-ingest') +
@@ -246,7 +246,7 @@ process.exit(exitCode);
 /** Epochs the checkpointer completed (its counter) and those retention kept in S3. */
 async function checkpointSummary(): Promise<string> {
   const text = await scrape(checkpointer).catch(() => '');
-  const completed = sumSamples(text, 'iot_checkpoint_epochs_total', 'outcome="complete"');
+  const completed = sumSamples(text, 'iot_checkpoint_epochs_total', 'result="complete"');
   const kept = (await store.listComplete()).filter((m) => m.kind === 'checkpoint');
   const keptText = kept.length === 0 ? 'none' : kept.map((m) => m.epoch).join(', ');
   return `${completed} completed every ${CHECKPOINT_INTERVAL}; kept in S3: epoch ${keptText}`;
