@@ -11,7 +11,7 @@
 #   stack.sh env                 export lines pointing tests and tools at this stack (a second
 #                                stack beside the first: see STACK_PORT_OFFSET below)
 #
-# Servers: pulsar clickhouse redis nats s3 zipkin. Data, logs and pid files live under $IOT_STACK_DIR
+# Servers: pulsar clickhouse redis nats s3 zipkin prometheus. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
 set -euo pipefail
 
@@ -47,10 +47,11 @@ NATS_PORT=$((4222 + OFFSET))
 S3_PORT=$((9100 + OFFSET))
 S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
 ZIPKIN_PORT=$((9411 + OFFSET))
+PROMETHEUS_PORT=$((9090 + OFFSET))
 # Heap for a 2-core, 24 GiB machine that also runs ClickHouse and the pipeline.
 PULSAR_JAVA_OPTS="${PULSAR_JAVA_OPTS:--Xms512m -Xmx1536m -XX:MaxDirectMemorySize=1536m -XX:+UseG1GC}"
 
-ALL_SERVERS=(pulsar clickhouse redis nats s3 zipkin)
+ALL_SERVERS=(pulsar clickhouse redis nats s3 zipkin prometheus)
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 
@@ -185,7 +186,8 @@ fill_in() { # fill_in FILE: a config template with the stack directory and this 
     -e "s#@PULSAR_TLS_PORT@#$PULSAR_TLS_PORT#g" -e "s#@PULSAR_ADMIN_PORT@#$PULSAR_ADMIN_PORT#g" \
     -e "s#@PULSAR_ADMIN_TLS_PORT@#$PULSAR_ADMIN_TLS_PORT#g" \
     -e "s#@CLICKHOUSE_HTTP_PORT@#$CLICKHOUSE_HTTP_PORT#g" \
-    -e "s#@CLICKHOUSE_TCP_PORT@#$CLICKHOUSE_TCP_PORT#g" -e "s#@S3_PORT@#$S3_PORT#g" "$1"
+    -e "s#@CLICKHOUSE_TCP_PORT@#$CLICKHOUSE_TCP_PORT#g" -e "s#@S3_PORT@#$S3_PORT#g" \
+    -e "s#@PROMETHEUS_PORT@#$PROMETHEUS_PORT#g" "$1"
 }
 
 pulsar_conf() { # the config the broker runs with: stack/pulsar/standalone.conf, filled in
@@ -315,6 +317,26 @@ zipkin_start() {
     '--armeria.ports[0].protocols[0]=http'
 }
 
+# --- Prometheus (scrapes the services the harness starts; alert rules from monitoring/) -----
+
+prometheus_ready() {
+  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PROMETHEUS_PORT/-/ready")" == 200 ]]
+}
+
+# The machine's policy-rc.d keeps apt from starting the package's own service (on 9090).
+prometheus_install() { command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus; }
+
+prometheus_start() {
+  local dir="$STACK_DIR/prometheus"
+  # Targets: one JSON file per service process, written and removed by tools/harness.
+  mkdir -p "$dir/data" "$dir/targets"
+  fill_in "$STACK_SRC/prometheus/prometheus.yml" >"$dir/prometheus.yml"
+  cp "$ROOT/monitoring/alerts.yml" "$dir/alerts.yml"
+  start_bg prometheus "$dir" prometheus --config.file="$dir/prometheus.yml" \
+    --storage.tsdb.path="$dir/data" --storage.tsdb.retention.time=2d \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle
+}
+
 # --- commands ----------------------------------------------------------------------------
 
 timeout_of() { case "$1" in pulsar) echo 240 ;; *) echo 60 ;; esac; }
@@ -326,10 +348,11 @@ port_of() {
   nats) echo "$NATS_PORT" ;;
   s3) echo "$S3_PORT (bucket $S3_BUCKET)" ;;
   zipkin) echo "$ZIPKIN_PORT (UI http://127.0.0.1:$ZIPKIN_PORT/zipkin/)" ;;
+  prometheus) echo "$PROMETHEUS_PORT (UI http://127.0.0.1:$PROMETHEUS_PORT/)" ;;
   esac
 }
 
-check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3 | zipkin) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
+check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3 | zipkin | prometheus) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
 
 # --- Tools the tests use besides the servers --------------------------------------------------
 
@@ -417,6 +440,7 @@ export PULSAR_ADMIN_URL='http://127.0.0.1:$PULSAR_ADMIN_PORT' PULSAR_ADMIN_TLS_U
 export CLICKHOUSE_URL='http://127.0.0.1:$CLICKHOUSE_HTTP_PORT' REDIS_URL='redis://127.0.0.1:$REDIS_PORT'
 export NATS_URL='nats://127.0.0.1:$NATS_PORT' S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export ZIPKIN_URL='http://127.0.0.1:$ZIPKIN_PORT' OTEL_EXPORTER_ZIPKIN_ENDPOINT='http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans'
+export PROMETHEUS_URL='http://127.0.0.1:$PROMETHEUS_PORT'
 EOF
 }
 

@@ -38,13 +38,13 @@ export class MetricsRegistry {
 
   /** `collect` runs at every scrape, to set values read from elsewhere (a queue length, a lag). */
   gauge<L extends string = never>(
-    opts: MetricOptions<L> & { collect?: (gauge: Gauge<L>) => void },
+    opts: MetricOptions<L> & { collect?: (gauge: Gauge<L>) => void | Promise<void> },
   ): Gauge<L> {
     const { collect } = opts;
     const config = this.#config(opts) as GaugeConfiguration<L>;
     if (collect !== undefined) {
       config.collect = function (this: Gauge<L>) {
-        collect(this);
+        return collect(this);
       };
     }
     return new Gauge<L>(config);

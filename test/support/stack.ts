@@ -23,6 +23,7 @@ export const stack = {
   s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
   s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
   zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
+  prometheusUrl: env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
 } as const;
 
 /** Where stack/stack.sh keeps data, logs and pid files (same default as the script). */
