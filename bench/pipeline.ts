@@ -9,8 +9,15 @@
 //    samples the input backlog, CPU and RSS of each service, and the latency from the moment
 //    a window could close (its end + out-of-orderness) to its rows being visible.
 //
+// 3. Overhead (`--phases overhead`, not in the default run): the same drain, checkpoints every
+//    10 s, as three variants taken in turn --repeat times: baseline (no scraping, tracing
+//    off), /metrics of every service scraped every second (as a Prometheus at 1 s would), and
+//    tracing at the default sampling (parent-based 1 % of ingest batches) exported to the
+//    stack's Zipkin. Reports the medians and each variant's cost against the baseline.
+//
 //   npm run bench -- pipeline [--drain 600000] [--rate 30000] [--seconds 120] [--no-checkpoints]
-//                             [--phases drain,sustained] [--heap-mb 0] [--semi-space-mb 16] [--cpu-prof DIR]
+//                             [--phases drain,sustained,overhead] [--repeat 3]
+//                             [--heap-mb 0] [--semi-space-mb 16] [--cpu-prof DIR]
 //                             [--results FILE]   (default bench/results/pipeline.json)
 //                             [--node-args "--flag ..."]  (extra V8 flags for the services)
 //                             [--profile stress|realistic]  (the load generator's profile)
@@ -33,7 +40,8 @@ import {
   waitForRows,
   pipelineEnv,
   type PipelineNames,
-  type ServerUrls,
+  type RunServers,
+  type ServiceName,
 } from '@iot/harness';
 import {
   generateStream,
@@ -45,7 +53,7 @@ import {
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 
-const URLS: ServerUrls = localServers();
+const URLS: RunServers = localServers();
 const PARTITIONS = 4;
 const DEVICES = 1000;
 const OOO_MS = 5_000;
@@ -60,6 +68,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '120' },
     'no-checkpoints': { type: 'boolean', default: false },
     phases: { type: 'string', default: 'drain,sustained' },
+    repeat: { type: 'string', default: '3' },
     'heap-mb': { type: 'string', default: '0' },
     'semi-space-mb': { type: 'string', default: '16' },
     'node-args': { type: 'string' },
@@ -94,14 +103,58 @@ const client = new PulsarClient({ serviceUrl: URLS.pulsarUrl });
 const ch = clickhouse(URLS.clickhouseUrl);
 const log = (line: string) => process.stderr.write(`bench pipeline: ${line}\n`);
 
-function serviceEnv(names: PipelineNames, checkpoints: boolean): Record<string, string> {
+/** What a drain runs with besides its checkpoints: for the overhead phase's variants. */
+interface Variant {
+  /** Scrape every service's /metrics this often (ms), as Prometheus would; 0: never. */
+  scrapeEveryMs: number;
+  /** Export traces to the stack's Zipkin at the default sampling; otherwise tracing is off. */
+  tracing: boolean;
+}
+const BASELINE: Variant = { scrapeEveryMs: 0, tracing: false };
+
+function serviceEnv(
+  names: PipelineNames,
+  checkpoints: boolean,
+  variant: Variant = BASELINE,
+): Record<string, string> {
   return pipelineEnv(names, URLS, {
     CHECKPOINT_INTERVAL: checkpoints ? '10s' : '1h',
     WINDOW_SIZE: '1m',
     MAX_OUT_OF_ORDERNESS: `${OOO_MS}ms`,
     WATERMARK_IDLE_TIMEOUT: '10s',
     LOG_LEVEL: 'info', // the harness waits for the "consuming" line
+    // Explicit either way, so a variable in the caller's shell cannot turn tracing on.
+    OTEL_TRACES_EXPORTER: variant.tracing ? 'zipkin' : 'none',
+    ...(variant.tracing
+      ? {
+          OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${URLS.zipkinUrl ?? 'http://127.0.0.1:9411'}/api/v2/spans`,
+        }
+      : {}),
   });
+}
+
+/** Fetches every service's /metrics every `everyMs` until stopped, as a scraper would. */
+function scrapeLoop(services: readonly ServiceProcess[], everyMs: number): () => Promise<number> {
+  let scrapes = 0;
+  let running = everyMs > 0;
+  const loop = (async () => {
+    while (running) {
+      const next = Date.now() + everyMs;
+      await Promise.all(
+        services.map(async (s) => {
+          const res = await fetch(`http://127.0.0.1:${String(s.httpPort)}/metrics`);
+          await res.text();
+          scrapes++;
+        }),
+      ).catch(() => {});
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return scrapes;
+  };
 }
 
 interface Usage {
@@ -142,12 +195,12 @@ async function backlog(topic: string, subscription: string): Promise<number> {
   }
 }
 
-async function startStages(names: PipelineNames, checkpoints: boolean) {
-  const env = serviceEnv(names, checkpoints);
-  const services = (['ingest', 'aggregator', 'writer'] as const).map(
-    (s) => new ServiceProcess(s, env, nodeArgs),
-  );
-  if (checkpoints) services.push(new ServiceProcess('checkpointer', env, nodeArgs));
+async function startStages(names: PipelineNames, checkpoints: boolean, variant?: Variant) {
+  const env = serviceEnv(names, checkpoints, variant);
+  // Out of the local Prometheus's targets: the benchmark decides who scrapes (Variant).
+  const start = (s: ServiceName) => new ServiceProcess(s, env, nodeArgs, { scrape: false });
+  const services = (['ingest', 'aggregator', 'writer'] as const).map(start);
+  if (checkpoints) services.push(start('checkpointer'));
   await Promise.all(services.map((s) => s.start()));
   return services;
 }
@@ -166,7 +219,7 @@ function params(startMs: number, messages: number, ratePerSec: number): Generato
 }
 
 /** Backlog first, then the stages: messages per second from start to the last row. */
-async function drain(checkpoints: boolean) {
+async function drain(checkpoints: boolean, variant: Variant = BASELINE) {
   const names = await createPipelineTopics(
     URLS.pulsarAdminUrl,
     'bench-drain',
@@ -180,7 +233,8 @@ async function drain(checkpoints: boolean) {
   const sink = new ClickHouseSink(ch, { database: names.database });
   const brokerAtStart = brokerPid === undefined ? null : (usage(brokerPid)?.cpuSeconds ?? null);
   const t0 = Date.now();
-  const services = await startStages(names, checkpoints);
+  const services = await startStages(names, checkpoints, variant);
+  const stopScraping = scrapeLoop(services, variant.scrapeEveryMs);
   // CPU spent starting (module loading and compiling, connecting), apart from the work.
   const atStart = Object.fromEntries(
     services.map((s) => [s.service, usage(s.pid)?.cpuSeconds ?? 0]),
@@ -195,6 +249,7 @@ async function drain(checkpoints: boolean) {
     await new Promise((r) => setTimeout(r, 250));
   }
   const elapsedS = (Date.now() - t0) / 1000;
+  const scrapes = await stopScraping();
   const rows = await waitForRows(sink, expected.rows.length, 5 * 60_000);
   const { exact, report } = await verifyRows(sink, expected);
   const cpu = Object.fromEntries(
@@ -219,6 +274,7 @@ async function drain(checkpoints: boolean) {
   return {
     profile,
     checkpoints,
+    ...(variant === BASELINE ? {} : { variant, scrapes }),
     messages: drainMessages,
     elapsedS,
     msgPerSec,
@@ -357,6 +413,66 @@ async function sustained(ratePerSec: number, durationS: number) {
   return result;
 }
 
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * The cost of observability: the same drain as baseline, with every service's /metrics
+ * scraped every second, and with tracing at the default sampling exported to Zipkin. The
+ * variants take turns (the order rotates every round), so the machine's drift spreads over
+ * all of them; the medians are compared.
+ */
+async function overhead(repeat: number) {
+  const variants: Record<string, Variant> = {
+    baseline: BASELINE,
+    scrapeEverySecond: { scrapeEveryMs: 1000, tracing: false },
+    tracingDefaultSampling: { scrapeEveryMs: 0, tracing: true },
+  };
+  const names = Object.keys(variants);
+  const runs: Record<string, { msgPerSec: number; usPerMessage: number; calibrationMs: number }[]> =
+    Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < repeat; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]!);
+    for (const name of order) {
+      log(`overhead round ${round + 1}/${repeat}: ${name}`);
+      const cal = calibrationMs();
+      const r = await drain(true, variants[name]!);
+      runs[name]!.push({
+        msgPerSec: r.msgPerSec,
+        usPerMessage: r.usPerMessageTotal,
+        calibrationMs: cal,
+      });
+    }
+  }
+  const summary = Object.fromEntries(
+    names.map((n) => [
+      n,
+      {
+        msgPerSec: median(runs[n]!.map((r) => r.msgPerSec)),
+        usPerMessage: round2(median(runs[n]!.map((r) => r.usPerMessage))),
+      },
+    ]),
+  );
+  const base = summary.baseline!;
+  const cost = Object.fromEntries(
+    names
+      .filter((n) => n !== 'baseline')
+      .map((n) => [
+        n,
+        {
+          // Positive: slower / more CPU than the baseline.
+          throughputPercent: round2((1 - summary[n]!.msgPerSec / base.msgPerSec) * 100),
+          cpuPerMessagePercent: round2((summary[n]!.usPerMessage / base.usPerMessage - 1) * 100),
+        },
+      ]),
+  );
+  log(`  overhead: ${JSON.stringify(cost)}`);
+  return { profile, messages: drainMessages, repeat, runs, medians: summary, cost };
+}
+
 /**
  * How fast this machine runs our code right now: ms to generate (PRNG + AVRO encoding) 200,000
  * readings on one core, taken before each phase. Figures from machines (or moments) with
@@ -382,6 +498,8 @@ type Results = {
   sustained: (Awaited<ReturnType<typeof sustained>> & Stamp) | null;
   /** The same phase with --heap-mb (as the k8s manifests run the services). */
   sustainedCappedHeap: (Awaited<ReturnType<typeof sustained>> & Stamp) | null;
+  /** The cost of metrics scraping and of tracing (--phases overhead). */
+  overhead: (Awaited<ReturnType<typeof overhead>> & Stamp) | null;
 };
 // A run of some phases keeps the other phases' figures from the last run that had them.
 const previous: Partial<Results> = existsSync(RESULTS)
@@ -394,6 +512,7 @@ const results: Results = {
   sustained: phases.has('sustained') && heapMb === 0 ? null : (previous.sustained ?? null),
   sustainedCappedHeap:
     phases.has('sustained') && heapMb > 0 ? null : (previous.sustainedCappedHeap ?? null),
+  overhead: phases.has('overhead') ? null : (previous.overhead ?? null),
 };
 const at = () => new Date().toISOString();
 // Written after every phase, so a run stopped early still leaves what it measured.
@@ -418,6 +537,10 @@ try {
     };
     if (heapMb > 0) results.sustainedCappedHeap = result;
     else results.sustained = result;
+    save();
+  }
+  if (phases.has('overhead')) {
+    results.overhead = { ...(await overhead(Number(values.repeat))), at: at() };
     save();
   }
 } finally {
