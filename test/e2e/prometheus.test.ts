@@ -4,7 +4,7 @@
 // counters agree with the input (ingest consumed every message, the aggregator every record
 // ingest published, the DLQ by reason as the stream's bad input, the window rows written).
 // The services' expositions also declare every metric the Grafana dashboard and the alert
-// rules in monitoring/ query.
+// rules in monitoring/ query, and exactly the iot_ metrics the README's table lists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PipelineRun, type ServiceProcess } from '@iot/harness';
@@ -12,8 +12,10 @@ import { stack } from '../support/stack.ts';
 import {
   alertQueries,
   dashboardQueries,
+  exposedFamilies,
   exposedNames,
   metricNames,
+  readmeMetrics,
 } from '../support/monitoring.ts';
 
 interface Sample {
@@ -127,7 +129,14 @@ test(
 
       // Every metric the dashboard and the alert rules query is one the services declare.
       const exported = new Set<string>(['up']);
-      for (const s of services) for (const n of exposedNames(await exposition(s))) exported.add(n);
+      const ours = new Set<string>();
+      for (const s of services) {
+        const text = await exposition(s);
+        for (const n of exposedNames(text)) exported.add(n);
+        for (const n of exposedFamilies(text).keys()) if (n.startsWith('iot_')) ours.add(n);
+      }
+      // The README's table of metrics is the list the services declare, no more, no less.
+      assert.deepEqual([...readmeMetrics()].sort(), [...ours].sort(), 'README, Observability');
       const queried = [...dashboardQueries(), ...alertQueries().map((a) => a.expr)];
       const missing = [...new Set(queried.flatMap(metricNames))].filter((n) => !exported.has(n));
       assert.deepEqual(missing, [], 'queried by monitoring/ but exported by no service');

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { repoRoot } from './stack.ts';
 
+export const readmeFile = `${repoRoot}README.md`;
 export const dashboardFile = `${repoRoot}monitoring/grafana-dashboard.json`;
 export const alertsFile = `${repoRoot}monitoring/alerts.yml`;
 
@@ -90,4 +91,15 @@ export function exposedNames(text: string): Set<string> {
     }
   }
   return names;
+}
+
+/** The metric families an exposition declares (`# TYPE` lines), by type. */
+export function exposedFamilies(text: string): Map<string, string> {
+  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** The `iot_` metrics the README's Observability table lists. */
+export function readmeMetrics(): string[] {
+  const text = readFileSync(readmeFile, 'utf8');
+  return [...text.matchAll(/^\| `(iot_[a-z0-9_]+)` \|/gm)].map((m) => m[1]!);
 }
