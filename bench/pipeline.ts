@@ -413,6 +413,45 @@ async function sustained(ratePerSec: number, durationS: number) {
   return result;
 }
 
+/**
+ * CPU one scrape of /metrics costs a service, measured on idle services (no input), where a
+ * process's own CPU time is not drowned in the noise of a loaded machine: each service's CPU
+ * over `seconds` without scraping, then over `seconds` scraped 10 times a second (ten times
+ * the 1 s interval, to lift it well above the idle figure); the difference per scrape.
+ */
+async function scrapeCpu(seconds = 20) {
+  const names = await createPipelineTopics(
+    URLS.pulsarAdminUrl,
+    'bench-scrape',
+    PARTITIONS,
+    PARTITIONS,
+  );
+  const services = await startStages(names, true);
+  const cpu = () =>
+    Object.fromEntries(services.map((s) => [s.service, usage(s.pid)?.cpuSeconds ?? 0]));
+  const sleepS = (n: number) => new Promise((r) => setTimeout(r, n * 1000));
+  await sleepS(5); // start-up settles
+  const a = cpu();
+  await sleepS(seconds);
+  const b = cpu();
+  const stop = scrapeLoop(services, 100);
+  await sleepS(seconds);
+  const scrapes = await stop();
+  const c = cpu();
+  await Promise.all(services.map((s) => s.stop()));
+  await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` });
+  const perService = scrapes / services.length;
+  const usPerScrape = Object.fromEntries(
+    services.map((s) => {
+      const idle = b[s.service]! - a[s.service]!;
+      const scraped = c[s.service]! - b[s.service]!;
+      return [s.service, round2(((scraped - idle) * 1e6) / perService)];
+    }),
+  );
+  log(`  CPU per scrape (µs): ${JSON.stringify(usPerScrape)}`);
+  return { seconds, scrapesPerService: perService, usPerScrape };
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -469,8 +508,28 @@ async function overhead(repeat: number) {
         },
       ]),
   );
-  log(`  overhead: ${JSON.stringify(cost)}`);
-  return { profile, messages: drainMessages, repeat, runs, medians: summary, cost };
+  // The scraping cost, from CPU per scrape: at one scrape a second per service, against the
+  // CPU the three stages spend per second at the baseline's drain rate.
+  const perScrape = await scrapeCpu();
+  const stagesUsPerScrape = ['ingest', 'aggregator', 'writer'].reduce(
+    (sum, svc) => sum + (perScrape.usPerScrape[svc] ?? 0),
+    0,
+  );
+  const scrapeEverySecondPercent = round2(
+    (stagesUsPerScrape / (base.usPerMessage * base.msgPerSec)) * 100,
+  );
+  log(
+    `  overhead: ${JSON.stringify(cost)}; scraping every second from CPU per scrape: ${scrapeEverySecondPercent} %`,
+  );
+  return {
+    profile,
+    messages: drainMessages,
+    repeat,
+    runs,
+    medians: summary,
+    cost,
+    scrapeCpu: { ...perScrape, scrapeEverySecondPercentOfStagesCpu: scrapeEverySecondPercent },
+  };
 }
 
 /**
@@ -540,7 +599,11 @@ try {
     save();
   }
   if (phases.has('overhead')) {
-    results.overhead = { ...(await overhead(Number(values.repeat))), at: at() };
+    results.overhead = {
+      calibrationMs: calibrationMs(),
+      ...(await overhead(Number(values.repeat))),
+      at: at(),
+    };
     save();
   }
 } finally {
