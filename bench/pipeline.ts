@@ -9,8 +9,15 @@
 //    samples the input backlog, CPU and RSS of each service, and the latency from the moment
 //    a window could close (its end + out-of-orderness) to its rows being visible.
 //
+// 3. Overhead (`--phases overhead`, not in the default run): the same drain, checkpoints every
+//    10 s, as three variants taken in turn --repeat times: baseline (no scraping, tracing
+//    off), /metrics of every service scraped every second (as a Prometheus at 1 s would), and
+//    tracing at the default sampling (parent-based 1 % of ingest batches) exported to the
+//    stack's Zipkin. Reports the medians and each variant's cost against the baseline.
+//
 //   npm run bench -- pipeline [--drain 600000] [--rate 30000] [--seconds 120] [--no-checkpoints]
-//                             [--phases drain,sustained] [--heap-mb 0] [--semi-space-mb 16] [--cpu-prof DIR]
+//                             [--phases drain,sustained,overhead] [--repeat 3]
+//                             [--heap-mb 0] [--semi-space-mb 16] [--cpu-prof DIR]
 //                             [--results FILE]   (default bench/results/pipeline.json)
 //                             [--node-args "--flag ..."]  (extra V8 flags for the services)
 //                             [--profile stress|realistic]  (the load generator's profile)
@@ -36,7 +43,8 @@ import {
   waitForRows,
   pipelineEnv,
   type PipelineNames,
-  type ServerUrls,
+  type RunServers,
+  type ServiceName,
 } from '@iot/harness';
 import {
   generateStream,
@@ -48,7 +56,7 @@ import {
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { expectedFromParams } from '@iot/verify';
 
-const URLS: ServerUrls = localServers();
+const URLS: RunServers = localServers();
 const auth = clientAuth(URLS.credentials.admin);
 const PARTITIONS = 4;
 const DEVICES = 1000;
@@ -62,6 +70,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '120' },
     'no-checkpoints': { type: 'boolean', default: false },
     phases: { type: 'string', default: 'drain,sustained' },
+    repeat: { type: 'string', default: '3' },
     'heap-mb': { type: 'string', default: '0' },
     'semi-space-mb': { type: 'string', default: '16' },
     'node-args': { type: 'string' },
@@ -96,14 +105,58 @@ const client = new PulsarClient({ ...auth.pulsar, serviceUrl: URLS.pulsarUrl });
 const ch = clickhouse(URLS.clickhouseUrl, auth.clickhouse);
 const log = (line: string) => process.stderr.write(`bench pipeline: ${line}\n`);
 
-function serviceEnv(names: PipelineNames, checkpoints: boolean): Record<string, string> {
+/** What a drain runs with besides its checkpoints: for the overhead phase's variants. */
+interface Variant {
+  /** Scrape every service's /metrics this often (ms), as Prometheus would; 0: never. */
+  scrapeEveryMs: number;
+  /** Export traces to the stack's Zipkin at the default sampling; otherwise tracing is off. */
+  tracing: boolean;
+}
+const BASELINE: Variant = { scrapeEveryMs: 0, tracing: false };
+
+function serviceEnv(
+  names: PipelineNames,
+  checkpoints: boolean,
+  variant: Variant = BASELINE,
+): Record<string, string> {
   return pipelineEnv(names, URLS, {
     CHECKPOINT_INTERVAL: checkpoints ? '10s' : '1h',
     WINDOW_SIZE: '1m',
     MAX_OUT_OF_ORDERNESS: `${OUT_OF_ORDERNESS_MS}ms`,
     WATERMARK_IDLE_TIMEOUT: '10s',
     LOG_LEVEL: 'info', // the harness waits for the "consuming" line
+    // Explicit either way, so a variable in the caller's shell cannot turn tracing on.
+    OTEL_TRACES_EXPORTER: variant.tracing ? 'zipkin' : 'none',
+    ...(variant.tracing
+      ? {
+          OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${URLS.zipkinUrl ?? 'http://127.0.0.1:9411'}/api/v2/spans`,
+        }
+      : {}),
   });
+}
+
+/** Fetches every service's /metrics every `everyMs` until stopped, as a scraper would. */
+function scrapeLoop(services: readonly ServiceProcess[], everyMs: number): () => Promise<number> {
+  let scrapes = 0;
+  let running = everyMs > 0;
+  const loop = (async () => {
+    while (running) {
+      const next = Date.now() + everyMs;
+      await Promise.all(
+        services.map(async (s) => {
+          const res = await fetch(`http://127.0.0.1:${String(s.httpPort)}/metrics`);
+          await res.text();
+          scrapes++;
+        }),
+      ).catch(() => {});
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return scrapes;
+  };
 }
 
 interface Usage {
@@ -144,12 +197,12 @@ async function backlog(topic: string, subscription: string): Promise<number> {
   }
 }
 
-async function startStages(names: PipelineNames, checkpoints: boolean) {
-  const env = serviceEnv(names, checkpoints);
-  const services = (['ingest', 'aggregator', 'writer'] as const).map(
-    (s) => new ServiceProcess(s, env, nodeArgs),
-  );
-  if (checkpoints) services.push(new ServiceProcess('checkpointer', env, nodeArgs));
+async function startStages(names: PipelineNames, checkpoints: boolean, variant?: Variant) {
+  const env = serviceEnv(names, checkpoints, variant);
+  // Out of the local Prometheus's targets: the benchmark decides who scrapes (Variant).
+  const start = (s: ServiceName) => new ServiceProcess(s, env, nodeArgs, { scrape: false });
+  const services = (['ingest', 'aggregator', 'writer'] as const).map(start);
+  if (checkpoints) services.push(start('checkpointer'));
   await Promise.all(services.map((s) => s.start()));
   return services;
 }
@@ -168,7 +221,7 @@ function params(startMs: number, messages: number, ratePerSec: number): Generato
 }
 
 /** Backlog first, then the stages: messages per second from start to the last row. */
-async function drain(checkpoints: boolean) {
+async function drain(checkpoints: boolean, variant: Variant = BASELINE) {
   const names = await createPipelineTopics(
     { adminUrl: URLS.pulsarAdminUrl, ...auth.pulsar },
     'bench-drain',
@@ -182,7 +235,8 @@ async function drain(checkpoints: boolean) {
   const sink = new ClickHouseSink(ch, { database: names.database });
   const brokerAtStart = brokerPid === undefined ? null : (usage(brokerPid)?.cpuSeconds ?? null);
   const t0 = Date.now();
-  const services = await startStages(names, checkpoints);
+  const services = await startStages(names, checkpoints, variant);
+  const stopScraping = scrapeLoop(services, variant.scrapeEveryMs);
   // CPU spent starting (module loading and compiling, connecting), apart from the work.
   const atStart = Object.fromEntries(
     services.map((s) => [s.service, usage(s.pid)?.cpuSeconds ?? 0]),
@@ -197,6 +251,7 @@ async function drain(checkpoints: boolean) {
     await new Promise((r) => setTimeout(r, 250));
   }
   const elapsedS = (Date.now() - t0) / 1000;
+  const scrapes = await stopScraping();
   const rows = await waitForRows(sink, expected.rows.length, 5 * 60_000);
   const { exact, report } = await verifyRows(sink, expected);
   const cpu = Object.fromEntries(
@@ -221,6 +276,7 @@ async function drain(checkpoints: boolean) {
   return {
     profile,
     checkpoints,
+    ...(variant === BASELINE ? {} : { variant, scrapes }),
     messages: drainMessages,
     elapsedS,
     msgPerSec,
@@ -360,6 +416,125 @@ async function sustained(ratePerSec: number, durationS: number) {
 }
 
 /**
+ * CPU one scrape of /metrics costs a service, measured on idle services (no input), where a
+ * process's own CPU time is not drowned in the noise of a loaded machine: each service's CPU
+ * over `seconds` without scraping, then over `seconds` scraped 10 times a second (ten times
+ * the 1 s interval, to lift it well above the idle figure); the difference per scrape.
+ */
+async function scrapeCpu(seconds = 20) {
+  const names = await createPipelineTopics(
+    { adminUrl: URLS.pulsarAdminUrl, authToken: URLS.credentials.admin.pulsarToken },
+    'bench-scrape',
+    PARTITIONS,
+    PARTITIONS,
+  );
+  const services = await startStages(names, true);
+  const cpu = () =>
+    Object.fromEntries(services.map((s) => [s.service, usage(s.pid)?.cpuSeconds ?? 0]));
+  const sleepS = (n: number) => new Promise((r) => setTimeout(r, n * 1000));
+  await sleepS(5); // start-up settles
+  const a = cpu();
+  await sleepS(seconds);
+  const b = cpu();
+  const stop = scrapeLoop(services, 100);
+  await sleepS(seconds);
+  const scrapes = await stop();
+  const c = cpu();
+  await Promise.all(services.map((s) => s.stop()));
+  await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` });
+  const perService = scrapes / services.length;
+  const usPerScrape = Object.fromEntries(
+    services.map((s) => {
+      const idle = b[s.service]! - a[s.service]!;
+      const scraped = c[s.service]! - b[s.service]!;
+      return [s.service, round2(((scraped - idle) * 1e6) / perService)];
+    }),
+  );
+  log(`  CPU per scrape (µs): ${JSON.stringify(usPerScrape)}`);
+  return { seconds, scrapesPerService: perService, usPerScrape };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * The cost of observability: the same drain as baseline, with every service's /metrics
+ * scraped every second, and with tracing at the default sampling exported to Zipkin. The
+ * variants take turns (the order rotates every round), so the machine's drift spreads over
+ * all of them; the medians are compared.
+ */
+async function overhead(repeat: number) {
+  const variants: Record<string, Variant> = {
+    baseline: BASELINE,
+    scrapeEverySecond: { scrapeEveryMs: 1000, tracing: false },
+    tracingDefaultSampling: { scrapeEveryMs: 0, tracing: true },
+  };
+  const names = Object.keys(variants);
+  const runs: Record<string, { msgPerSec: number; usPerMessage: number; calibrationMs: number }[]> =
+    Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < repeat; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]!);
+    for (const name of order) {
+      log(`overhead round ${round + 1}/${repeat}: ${name}`);
+      const cal = calibrationMs();
+      const r = await drain(true, variants[name]!);
+      runs[name]!.push({
+        msgPerSec: r.msgPerSec,
+        usPerMessage: r.usPerMessageTotal,
+        calibrationMs: cal,
+      });
+    }
+  }
+  const summary = Object.fromEntries(
+    names.map((n) => [
+      n,
+      {
+        msgPerSec: median(runs[n]!.map((r) => r.msgPerSec)),
+        usPerMessage: round2(median(runs[n]!.map((r) => r.usPerMessage))),
+      },
+    ]),
+  );
+  const base = summary.baseline!;
+  const cost = Object.fromEntries(
+    names
+      .filter((n) => n !== 'baseline')
+      .map((n) => [
+        n,
+        {
+          // Positive: slower / more CPU than the baseline.
+          throughputPercent: round2((1 - summary[n]!.msgPerSec / base.msgPerSec) * 100),
+          cpuPerMessagePercent: round2((summary[n]!.usPerMessage / base.usPerMessage - 1) * 100),
+        },
+      ]),
+  );
+  // The scraping cost, from CPU per scrape: at one scrape a second per service, against the
+  // CPU the three stages spend per second at the baseline's drain rate.
+  const perScrape = await scrapeCpu();
+  const stagesUsPerScrape = ['ingest', 'aggregator', 'writer'].reduce(
+    (sum, svc) => sum + (perScrape.usPerScrape[svc] ?? 0),
+    0,
+  );
+  const scrapeEverySecondPercent = round2(
+    (stagesUsPerScrape / (base.usPerMessage * base.msgPerSec)) * 100,
+  );
+  log(
+    `  overhead: ${JSON.stringify(cost)}; scraping every second from CPU per scrape: ${scrapeEverySecondPercent} %`,
+  );
+  return {
+    profile,
+    messages: drainMessages,
+    repeat,
+    runs,
+    medians: summary,
+    cost,
+    scrapeCpu: { ...perScrape, scrapeEverySecondPercentOfStagesCpu: scrapeEverySecondPercent },
+  };
+}
+
+/**
  * How fast this machine runs our code right now: ms to generate (PRNG + AVRO encoding) 200,000
  * readings on one core, taken before each phase. Figures from machines (or moments) with
  * different calibrations are not comparable one to one.
@@ -384,6 +559,8 @@ type Results = {
   sustained: (Awaited<ReturnType<typeof sustained>> & Stamp) | null;
   /** The same phase with --heap-mb (as the k8s manifests run the services). */
   sustainedCappedHeap: (Awaited<ReturnType<typeof sustained>> & Stamp) | null;
+  /** The cost of metrics scraping and of tracing (--phases overhead). */
+  overhead: (Awaited<ReturnType<typeof overhead>> & Stamp) | null;
 };
 // A run of some phases keeps the other phases' figures from the last run that had them.
 const previous: Partial<Results> = existsSync(RESULTS)
@@ -396,6 +573,7 @@ const results: Results = {
   sustained: phases.has('sustained') && heapMb === 0 ? null : (previous.sustained ?? null),
   sustainedCappedHeap:
     phases.has('sustained') && heapMb > 0 ? null : (previous.sustainedCappedHeap ?? null),
+  overhead: phases.has('overhead') ? null : (previous.overhead ?? null),
 };
 const at = () => new Date().toISOString();
 // Written after every phase, so a run stopped early still leaves what it measured.
@@ -420,6 +598,14 @@ try {
     };
     if (heapMb > 0) results.sustainedCappedHeap = result;
     else results.sustained = result;
+    save();
+  }
+  if (phases.has('overhead')) {
+    results.overhead = {
+      calibrationMs: calibrationMs(),
+      ...(await overhead(Number(values.repeat))),
+      at: at(),
+    };
     save();
   }
 } finally {

@@ -16,7 +16,7 @@
 # $IOT_STACK_DIR/secrets (stack/README.md, "Credentials"), and `up` restarts a server whose
 # generated config changed since it started.
 #
-# Servers: pulsar clickhouse redis nats s3 zipkin. Data, logs and pid files live under $IOT_STACK_DIR
+# Servers: pulsar clickhouse redis nats s3 zipkin prometheus. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
 set -euo pipefail
 
@@ -55,10 +55,11 @@ SECRETS_DIR="$STACK_DIR/secrets"
 S3_PORT=$((9100 + OFFSET))
 S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
 ZIPKIN_PORT=$((9411 + OFFSET))
+PROMETHEUS_PORT=$((9090 + OFFSET))
 # Heap for a 2-core, 24 GiB machine that also runs ClickHouse and the pipeline.
 PULSAR_JAVA_OPTS="${PULSAR_JAVA_OPTS:--Xms512m -Xmx1536m -XX:MaxDirectMemorySize=1536m -XX:+UseG1GC}"
 
-ALL_SERVERS=(pulsar clickhouse redis nats s3 zipkin)
+ALL_SERVERS=(pulsar clickhouse redis nats s3 zipkin prometheus)
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 
@@ -252,7 +253,7 @@ fill_in() { # fill_in FILE: a config template with the stack directory, ports an
       PULSAR_TLS_PORT "$PULSAR_TLS_PORT" PULSAR_ADMIN_PORT "$PULSAR_ADMIN_PORT" \
       PULSAR_ADMIN_TLS_PORT "$PULSAR_ADMIN_TLS_PORT" CLICKHOUSE_HTTP_PORT "$CLICKHOUSE_HTTP_PORT" \
       CLICKHOUSE_TCP_PORT "$CLICKHOUSE_TCP_PORT" S3_PORT "$S3_PORT" REDIS_PORT "$REDIS_PORT" \
-      NATS_PORT "$NATS_PORT" \
+      NATS_PORT "$NATS_PORT" PROMETHEUS_PORT "$PROMETHEUS_PORT" \
       REDIS_PASSWORD "$(secret redis.password)" \
       NATS_PIPELINE_PASSWORD "$(secret nats-pipeline.password)" \
       NATS_IOTCTL_PASSWORD "$(secret nats-iotctl.password)" \
@@ -276,6 +277,7 @@ conf_of() { # conf_of NAME: the whole config NAME would start with now (template
   nats) fill_in "$STACK_SRC/nats/nats.conf" ;;
   s3) fill_in "$STACK_SRC/s3proxy/s3proxy.conf" ;;
   zipkin) echo "zipkin $ZIPKIN_VERSION" ;;
+  prometheus) fill_in "$STACK_SRC/prometheus/prometheus.yml" && cat "$ROOT/monitoring/alerts.yml" ;;
   esac
 }
 
@@ -408,6 +410,26 @@ zipkin_start() {
     '--armeria.ports[0].protocols[0]=http'
 }
 
+# --- Prometheus (scrapes the services the harness starts; alert rules from monitoring/) -----
+
+prometheus_ready() {
+  [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PROMETHEUS_PORT/-/ready")" == 200 ]]
+}
+
+# The machine's policy-rc.d keeps apt from starting the package's own service (on 9090).
+prometheus_install() { command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus; }
+
+prometheus_start() {
+  local dir="$STACK_DIR/prometheus"
+  # Targets: one JSON file per service process, written and removed by tools/harness.
+  mkdir -p "$dir/data" "$dir/targets"
+  fill_in "$STACK_SRC/prometheus/prometheus.yml" >"$dir/prometheus.yml"
+  cp "$ROOT/monitoring/alerts.yml" "$dir/alerts.yml"
+  start_bg prometheus "$dir" prometheus --config.file="$dir/prometheus.yml" \
+    --storage.tsdb.path="$dir/data" --storage.tsdb.retention.time=2d \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle
+}
+
 # --- commands ----------------------------------------------------------------------------
 
 timeout_of() { case "$1" in pulsar) echo 240 ;; *) echo 60 ;; esac; }
@@ -419,10 +441,11 @@ port_of() {
   nats) echo "$NATS_PORT" ;;
   s3) echo "$S3_PORT (bucket $S3_BUCKET)" ;;
   zipkin) echo "$ZIPKIN_PORT (UI http://127.0.0.1:$ZIPKIN_PORT/zipkin/)" ;;
+  prometheus) echo "$PROMETHEUS_PORT (UI http://127.0.0.1:$PROMETHEUS_PORT/)" ;;
   esac
 }
 
-check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3 | zipkin) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
+check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3 | zipkin | prometheus) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
 
 # --- Tools the tests use besides the servers --------------------------------------------------
 
@@ -531,6 +554,7 @@ export PULSAR_AUTH_TOKEN='$(cat "$SECRETS_DIR/pulsar-admin.token")'
 export CLICKHOUSE_USER='default' CLICKHOUSE_PASSWORD='$(secret clickhouse-default.password)'
 export REDIS_PASSWORD='$(secret redis.password)'
 export NATS_USER='iotctl' NATS_PASSWORD='$(secret nats-iotctl.password)'
+export PROMETHEUS_URL='http://127.0.0.1:$PROMETHEUS_PORT'
 EOF
 }
 

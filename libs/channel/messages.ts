@@ -25,6 +25,8 @@ export interface OutgoingMessage {
 export interface IncomingMessage {
   payload: Uint8Array;
   properties: Readonly<Record<string, string>>;
+  /** When its producer published it (ms); the writer's aggregates: when the windows closed. */
+  publishTime?: number;
 }
 
 export const PROP = {

@@ -101,7 +101,7 @@ async function route(
         : sendJson(res, 503, { status: 'not ready', failing: report.failing, checks });
     }
     case '/metrics':
-      return send(res, 200, PROMETHEUS_CONTENT_TYPE, clean(opts.metrics.render()));
+      return send(res, 200, PROMETHEUS_CONTENT_TYPE, clean(await opts.metrics.render()));
     default:
       return send(
         res,

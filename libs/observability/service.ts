@@ -80,6 +80,12 @@ export async function startService<S extends Spec & ServiceSpec>(
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
   const readiness = new Readiness();
+  // What /readyz says, for alerting on it without probing every pod from outside.
+  metrics.gauge({
+    name: 'iot_ready',
+    help: '1 while the service is ready (/readyz answers 200), else 0',
+    collect: async (g) => g.set((await readiness.evaluate()).ready ? 1 : 0),
+  });
   const health = new Health({
     eventLoopStallMs: base.HEALTH_EVENT_LOOP_STALL,
     loopStallMs: base.HEALTH_LOOP_STALL,

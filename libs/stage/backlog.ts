@@ -3,7 +3,7 @@
 // background. It is what `iotctl status` shows as lag; the broker's figure includes what a
 // consumer has prefetched but not processed, which its own queue length would hide.
 import { pulsarCredentials } from '@iot/config';
-import type { Logger, MetricsRegistry } from '@iot/observability';
+import type { Logger } from '@iot/observability';
 import {
   PulsarAdmin,
   partitionIndexOf,
@@ -71,7 +71,13 @@ export class BacklogMonitor {
     return this.latest.get(p);
   }
 
-  /** The topic whose subscription backlog this is (partitioned: its base name). */
+  /** Every partition's latest figure; empty when unknown or stale. */
+  all(): ReadonlyMap<number, number> {
+    const now = (this.opts.now ?? Date.now)();
+    return now - this.at > 3 * this.interval ? new Map() : this.latest;
+  }
+
+  /** The topic watched (without a partition suffix). */
   get topic(): string {
     return this.opts.topic;
   }
@@ -122,30 +128,4 @@ export function watchBacklog(
         err,
       }),
   }).start();
-}
-
-/**
- * Exports the backlog of the partitions this instance owns as
- * `iot_consumer_backlog_messages{stage,topic,partition}` (the console and `iotctl status`
- * read it). Owned only: every Failover replica subscribes to every partition and would
- * otherwise report the same figure.
- */
-export function exportBacklog(
-  metrics: MetricsRegistry,
-  stage: string,
-  monitor: BacklogMonitor,
-  owned: () => readonly number[],
-): void {
-  metrics.gauge({
-    name: 'iot_consumer_backlog_messages',
-    help: 'Messages of the input subscription not yet acknowledged, per owned partition',
-    labelNames: ['stage', 'topic', 'partition'] as const,
-    collect: (g) => {
-      g.reset();
-      for (const p of owned()) {
-        const n = monitor.of(p);
-        if (n !== undefined) g.set({ stage, topic: monitor.topic, partition: String(p) }, n);
-      }
-    },
-  });
 }

@@ -28,9 +28,14 @@ export {
 } from './health.ts';
 export {
   BacklogMonitor,
-  exportBacklog,
   subscriptionBacklog,
   watchBacklog,
   type BacklogMonitorOptions,
 } from './backlog.ts';
 export { partitionedStageSpec } from './config.ts';
+export {
+  BatchClock,
+  StageMetrics,
+  type StageMetricsOptions,
+  type StageName,
+} from './stage-metrics.ts';

@@ -9,7 +9,7 @@ import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
 import type { ServiceRuntime } from '@iot/observability';
 import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
-import { exportBacklog, watchBacklog } from './backlog.ts';
+import { watchBacklog } from './backlog.ts';
 import { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
 import {
   FailoverOwnership,
@@ -18,6 +18,7 @@ import {
   type PartitionedSubscriptionOptions,
 } from './failover-ownership.ts';
 import { watchPartitionedStage } from './health.ts';
+import type { StageMetrics } from './stage-metrics.ts';
 
 export interface StageConfig extends CheckpointingConfig {
   PULSAR_URL: string;
@@ -108,6 +109,8 @@ export interface PartitionedStageOptions {
   producers: readonly Producer[];
   /** The partition's loop task; it is wrapped with checkpointing here. */
   task(ctx: PartitionContext): PartitionLoopTask;
+  /** The stage's iot_* metrics: restarts, owned partitions, backlog, suspended are set here. */
+  metrics: StageMetrics;
   /** Told when this instance stops owning a partition (handed away, fenced or stopping). */
   onPartitionReleased?(partition: number): void;
   /** Told of partitions added to the input while running, after they were subscribed to. */
@@ -122,18 +125,9 @@ export async function runPartitionedStage(
   conns: StageConnections,
   opts: PartitionedStageOptions,
 ): Promise<PartitionedSubscription> {
-  const { config, log, metrics, readiness, health, shutdown } = svc;
+  const { config, log, readiness, health, shutdown } = svc;
   const { client, redis, checkpointing } = conns;
-  const { service } = opts;
-  const restarts = metrics.counter({
-    name: `${service}_partition_restarts_total`,
-    help: 'Partition loops restarted after a failure',
-  });
-  const owned = metrics.gauge({
-    name: 'iot_owned_partitions',
-    help: 'Input partitions owned',
-    labelNames: ['stage'] as const,
-  });
+  const { service, metrics } = opts;
 
   const subscription = await PartitionedSubscription.open(client, {
     topic: opts.topic,
@@ -165,13 +159,13 @@ export async function runPartitionedStage(
     beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
     isFenced: (err) => err instanceof FencedError,
     onEvent: (e) => {
-      owned.set({ stage: service }, supervisor.owned.length);
       if (e.kind === 'stopped' || e.kind === 'fenced') {
         checkpointing.release(e.key);
+        metrics.release(e.key);
         opts.onPartitionReleased?.(e.key);
       }
       if (e.kind === 'failed') {
-        restarts.inc();
+        metrics.restarted();
         log.error('partition loop failed; restarting from committed state', {
           partition: e.key,
           err: e.error,
@@ -195,7 +189,9 @@ export async function runPartitionedStage(
   // Lag for `iotctl status`: the subscription's backlog per partition, from the admin API.
   const backlog = watchBacklog(config, subscription.sources, config.PULSAR_SUBSCRIPTION, log);
   checkpointing.reportLag((p) => backlog.of(p));
-  exportBacklog(metrics, service, backlog, () => supervisor.owned);
+  metrics.watchBacklog(backlog, () => supervisor.owned);
+  metrics.ownedPartitions(() => supervisor.owned.length);
+  metrics.watchSuspended(() => checkpointing.suspended);
   shutdown.onStop('backlog', () => backlog.stop());
   readiness.set('processing', true);
   log.info('consuming', {

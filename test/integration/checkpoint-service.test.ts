@@ -188,8 +188,16 @@ test('two replicas: one leads, epochs complete, retention keeps the last K, Puls
   assert.match(text, /^iot_checkpoint_leader 1$/m);
   assert.match(
     text,
-    /^iot_checkpoint_epoch_duration_seconds_count\{kind="checkpoint",outcome="complete"\} [1-9]/m,
+    /^iot_checkpoint_epoch_duration_seconds_count\{kind="checkpoint",result="complete"\} [1-9]/m,
   );
+  const completedAt = Number(
+    /^iot_checkpoint_last_complete_timestamp_seconds (\S+)$/m.exec(text)?.[1],
+  );
+  assert.ok(
+    Math.abs(Date.now() / 1000 - completedAt) < 60,
+    `last complete epoch at ${completedAt}`,
+  );
+  assert.match(text, /^iot_checkpoint_last_epoch_bytes [1-9]/m);
 });
 
 test('a savepoint on request; status shows the leader; savepoints survive retention', async () => {

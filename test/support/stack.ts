@@ -15,6 +15,7 @@ export const stack = {
   pulsarTlsUrl: env.PULSAR_TLS_URL ?? 'pulsar+ssl://127.0.0.1:6651',
   pulsarAdminTlsUrl: env.PULSAR_ADMIN_TLS_URL ?? 'https://127.0.0.1:8443',
   zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
+  prometheusUrl: env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
 } as const;
 // stack.credentials (from localServers): who connects, since every server authenticates:
 // `admin` for the tests' own clients, `services` for the services they start, `operator` for

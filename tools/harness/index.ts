@@ -6,6 +6,7 @@ export {
   type RunServers,
 } from './pipeline-run.ts';
 export { ServiceProcess, type ServiceName } from './service-process.ts';
+export { registerScrapeTarget, scrapeTargetsDir, type TargetLabels } from './scrape-targets.ts';
 export {
   clientAuth,
   credentialEnv,

@@ -35,6 +35,9 @@ export interface RunServers extends ServerUrls {
   s3Region: string;
   s3AccessKey: string;
   s3SecretKey: string;
+  /** Where to look: the stack's Prometheus and Zipkin (the demo prints them). */
+  prometheusUrl?: string;
+  zipkinUrl?: string;
 }
 
 /**
@@ -54,6 +57,8 @@ export function localServers(env: NodeJS.ProcessEnv = process.env): RunServers {
     s3AccessKey: env.S3_ACCESS_KEY ?? 'local-access-key',
     s3SecretKey: env.S3_SECRET_KEY ?? 'local-secret-key',
     credentials: stackCredentials(env),
+    prometheusUrl: env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
+    zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
   };
 }
 

@@ -5,6 +5,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerScrapeTarget } from './scrape-targets.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -27,6 +28,11 @@ export class ServiceProcess {
     private readonly env: Record<string, string>,
     /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile a run. */
     private readonly nodeArgs: readonly string[] = [],
+    /**
+     * `scrape: false` keeps the process out of the local Prometheus's targets (the benchmark
+     * measures the cost of scraping, so it decides who scrapes).
+     */
+    private readonly opts: { scrape?: boolean } = {},
   ) {
     this.logFile = join(logDir, `${service}-${process.pid}-${++instances}.log`);
   }
@@ -58,7 +64,13 @@ export class ServiceProcess {
       { cwd: repoRoot, env: { ...process.env, HTTP_PORT: '0', ...this.env }, stdio: 'pipe' },
     );
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let withdraw = () => {};
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        withdraw();
+        resolve(code);
+      }),
+    );
     let out = '';
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -72,7 +84,15 @@ export class ServiceProcess {
         log.write(b);
         out += b.toString();
         // The start line names the port bound (HTTP_PORT=0 picks a free one).
-        this.port ??= Number(/"msg":"started"[^\n]*?"port":(\d+)/.exec(out)?.[1]) || undefined;
+        if (this.port === undefined) {
+          this.port = Number(/"msg":"started"[^\n]*?"port":(\d+)/.exec(out)?.[1]) || undefined;
+          if (this.port !== undefined && this.opts.scrape !== false) {
+            withdraw = registerScrapeTarget(this.port, {
+              service: this.service,
+              run: this.env.STATE_NAMESPACE ?? '',
+            });
+          }
+        }
         // The line each service logs once it does its work ("checkpointing": the checkpointer).
         if (/"msg":"(consuming|checkpointing)"/.test(out)) {
           clearTimeout(timer);

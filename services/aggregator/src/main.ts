@@ -5,11 +5,13 @@ import { batchSource } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { MessageId } from '@iot/pulsar';
 import {
+  BatchClock,
   connectStage,
   envelopeProducer,
   followPartitionCount,
   outputProducer,
   runPartitionedStage,
+  StageMetrics,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { AggregatorPartitionTask } from './partition-task.ts';
@@ -25,48 +27,25 @@ const ENVELOPES_PER_BATCH = 8;
 const svc = await startService({ service: 'aggregator', spec });
 const { config, log, metrics } = svc;
 
-const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
-const recordsIn = metrics.counter({
-  name: 'iot_records_in_total',
-  help: 'Records consumed (applied, duplicate, fenced or late), by stage and partition',
-  labelNames: ['stage', 'partition'] as const,
-});
-const dropped = metrics.counter({
-  name: 'aggregator_skipped_total',
-  help: 'Records not applied, by why (duplicate, fenced, late)',
-  labelNames: ['why'] as const,
-});
-const closed = metrics.counter({
-  name: 'iot_records_out_total',
-  help: 'Aggregates emitted (closed windows), by stage',
-  labelNames: ['stage'] as const,
+const stageMetrics = new StageMetrics(metrics, 'aggregator');
+const windowsClosed = metrics.counter({
+  name: 'iot_windows_closed_total',
+  help: 'Windows closed and emitted as aggregate rows',
 });
 const alerts = metrics.counter({
   name: 'iot_alerts_total',
   help: 'Alerts emitted, by kind',
   labelNames: ['kind'] as const,
 });
-// Per owned partition; a partition handed away stops being reported (onEvent below).
-const watermarks = new Map<number, number>();
+/** Windows open per owned records partition, after its last batch. */
+const openWindows = new Map<number, number>();
 metrics.gauge({
-  name: 'iot_watermark_seconds',
-  help: 'Combined upstream watermark per records partition, seconds since the epoch',
-  labelNames: ['stage', 'partition'] as const,
+  name: 'iot_open_windows',
+  help: 'Windows open (device × window with records, not yet closed), by records partition',
+  labelNames: ['partition'] as const,
   collect: (g) => {
     g.reset();
-    for (const [p, ms] of watermarks)
-      g.set({ stage: 'aggregator', partition: String(p) }, ms / 1000);
-  },
-});
-metrics.gauge({
-  name: 'iot_event_time_lag_seconds',
-  help: 'Now minus the watermark, per records partition',
-  labelNames: ['stage', 'partition'] as const,
-  collect: (g) => {
-    g.reset();
-    const now = Date.now();
-    for (const [p, ms] of watermarks)
-      g.set({ stage: 'aggregator', partition: String(p) }, (now - ms) / 1000);
+    for (const [partition, n] of openWindows) g.set({ partition }, n);
   },
 });
 
@@ -98,6 +77,7 @@ const alertRules = {
 
 await runPartitionedStage(svc, stage, {
   service: 'aggregator',
+  metrics: stageMetrics,
   topic: config.RECORDS_TOPIC,
   // Envelopes of up to a whole ingest batch each: a short queue bounds the memory.
   subscribe: { receiverQueueSize: ENVELOPE_QUEUE },
@@ -107,19 +87,22 @@ await runPartitionedStage(svc, stage, {
     // One span per micro-batch, child of the first sampled records envelope it consumed and
     // linked to the others; each aggregates and alerts envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'aggregator batch', { upstream: 'parent' });
+    const clock = new BatchClock();
     const task = new AggregatorPartitionTask({
       state,
       restore: stage.checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       source: tracedSource(
-        batchSource(
-          consumer,
-          (m) => ({
-            payload: m.payload,
-            properties: m.properties,
-            position: m.messageId.serialize(),
-          }),
-          { cumulative: true },
+        clock.wrap(
+          batchSource(
+            consumer,
+            (m) => ({
+              payload: m.payload,
+              properties: m.properties,
+              position: m.messageId.serialize(),
+            }),
+            { cumulative: true },
+          ),
         ),
         trace,
         {
@@ -164,17 +147,19 @@ await runPartitionedStage(svc, stage, {
           'iot.alerts': s.alerts,
           ...(s.watermark === null ? {} : { 'iot.watermark': s.watermark }),
         }));
-        applied.inc(s.applied);
-        recordsIn.inc(
-          { stage: 'aggregator', partition: String(partition) },
-          s.applied + s.duplicates + s.fenced + s.late,
-        );
-        dropped.inc({ why: 'duplicate' }, s.duplicates);
-        dropped.inc({ why: 'fenced' }, s.fenced);
-        dropped.inc({ why: 'late' }, s.late);
-        closed.inc({ stage: 'aggregator' }, s.windowsClosed);
+        // An empty batch (time alone may close windows) consumed nothing: no batch sample.
+        if (s.envelopes > 0) {
+          stageMetrics.batch(partition, s.applied + s.duplicates + s.fenced, clock.elapsed());
+        }
+        stageMetrics.out(s.windowsClosed + s.alerts);
+        stageMetrics.skip('duplicate', s.duplicates);
+        stageMetrics.skip('fenced', s.fenced);
+        stageMetrics.toDlq('late', s.late);
+        stageMetrics.toDlq('bad_channel_message', s.malformed);
+        stageMetrics.watermark(partition, s.watermark);
+        openWindows.set(partition, s.openWindows);
+        if (s.windowsClosed > 0) windowsClosed.inc(s.windowsClosed);
         for (const [kind, n] of Object.entries(s.alertsByKind)) alerts.inc({ kind }, n);
-        if (s.watermark !== null) watermarks.set(partition, s.watermark);
         if (s.windowsClosed > 0) {
           log.info('windows closed', {
             partition,
@@ -193,5 +178,5 @@ await runPartitionedStage(svc, stage, {
       step: tracedStep(trace, () => task.step()),
     };
   },
-  onPartitionReleased: (partition) => watermarks.delete(partition),
+  onPartitionReleased: (partition) => openWindows.delete(partition),
 });

@@ -42,7 +42,7 @@ export interface PartitionTaskDeps {
   now: () => number;
   maxBatch: number;
   batchTimeoutMs: number;
-  onBatch?: (stats: BatchStats & { malformed: number; watermark: number | null }) => void;
+  onBatch?: (stats: AggregatorBatchStats) => void;
   /** Told when a batch moves on to committing, then to publishing (trace phases). */
   onPhase?: (phase: 'commit' | 'publish') => void;
   /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
@@ -50,6 +50,17 @@ export interface PartitionTaskDeps {
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;
 }
+
+/** What one micro-batch did, for metrics and traces. */
+export type AggregatorBatchStats = BatchStats & {
+  /** Envelopes consumed (0: a batch that only let time close windows). */
+  envelopes: number;
+  malformed: number;
+  /** Combined upstream watermark after the batch (null until every partition reported). */
+  watermark: number | null;
+  /** Windows open after the batch. */
+  openWindows: number;
+};
 
 /** Meta key of the last records-partition position a committed batch consumed. */
 export const META_INPUT_POSITION = 'input-position';
@@ -128,8 +139,10 @@ export class AggregatorPartitionTask {
     if (batch.messages.length > 0) await batch.ack();
     this.deps.onBatch?.({
       ...result.stats,
+      envelopes: batch.messages.length,
       malformed: malformed.length,
       watermark: result.watermark,
+      openWindows: op.openWindows,
     });
   }
 }

@@ -27,6 +27,7 @@ import {
   windowStart,
   type AggregateRow,
   type Alert,
+  type AlertKind,
   type AlertRules,
   type WatermarkSnapshot,
   type WindowAccumulator,
@@ -61,8 +62,8 @@ export interface BatchStats {
   watermarks: number;
   windowsClosed: number;
   alerts: number;
-  /** The same alerts, by kind (the operations console's alerts per minute). */
-  alertsByKind: Record<string, number>;
+  /** The batch's alerts by kind (for the alert-rate metric). */
+  alertsByKind: Partial<Record<AlertKind, number>>;
 }
 
 export interface BatchResult {
@@ -259,7 +260,9 @@ export class WindowOperator {
       }
     }
     stats.alerts = alerts.length;
-    for (const a of alerts) stats.alertsByKind[a.kind] = (stats.alertsByKind[a.kind] ?? 0) + 1;
+    for (const alert of alerts) {
+      stats.alertsByKind[alert.kind] = (stats.alertsByKind[alert.kind] ?? 0) + 1;
+    }
     for (let i = 0; i < alerts.length; i += ALERTS_PER_ENVELOPE) {
       const message = encodeAlertsMessage(alerts.slice(i, i + ALERTS_PER_ENVELOPE));
       outputs.push({ topic: 'alerts', message });

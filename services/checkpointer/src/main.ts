@@ -3,7 +3,7 @@
 // holding the lease (JetStream KV) triggers epochs, the others stand by.
 import { hostname } from 'node:os';
 import { connect, type NatsConnection } from 'nats';
-import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
+import { CheckpointStore, createS3Client, totalBytes } from '@iot/checkpoint-storage';
 import {
   EpochCoordinator,
   EpochCounter,
@@ -128,18 +128,14 @@ try {
 // ── Metrics ──────────────────────────────────────────────────────────────────────────────
 const duration = metrics.histogram({
   name: 'iot_checkpoint_epoch_duration_seconds',
-  help: 'Time from trigger to manifest (or abandon)',
-  labelNames: ['kind', 'outcome'] as const,
+  help: 'Time from trigger to manifest (or abandon), by kind and result',
+  labelNames: ['kind', 'result'] as const,
   buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
 });
 const epochs = metrics.counter({
   name: 'iot_checkpoint_epochs_total',
-  help: 'Epochs ended, by kind and result (complete, abandoned)',
+  help: 'Epochs ended, by kind (checkpoint, savepoint) and result (complete, abandoned)',
   labelNames: ['kind', 'result'] as const,
-});
-const failures = metrics.counter({
-  name: 'iot_checkpoint_failures_total',
-  help: 'Epochs abandoned (timeout, failed snapshot, lost lease)',
 });
 const lastBytes = metrics.gauge({
   name: 'iot_checkpoint_last_epoch_bytes',
@@ -155,7 +151,7 @@ const lastEpoch = metrics.gauge({
 });
 const lastEpochAt = metrics.gauge({
   name: 'iot_checkpoint_last_complete_timestamp_seconds',
-  help: 'When the last complete epoch completed, seconds since the Unix epoch',
+  help: 'When the last epoch completed (Unix seconds); time() minus it is its age',
 });
 const expiredTotal = metrics.counter({
   name: 'iot_checkpoint_expired_epochs_total',
@@ -165,6 +161,20 @@ const leaderGauge = metrics.gauge({
   name: 'iot_checkpoint_leader',
   help: '1 while this instance leads',
 });
+metrics
+  .gauge({
+    name: 'iot_checkpoint_interval_seconds',
+    help: 'CHECKPOINT_INTERVAL: how often the leader starts an epoch',
+  })
+  .set(config.CHECKPOINT_INTERVAL / 1000);
+// From the store at start, so the age of the last complete epoch survives a restart or a
+// failover (an alert on it would otherwise fire, or stay silent, at the wrong time).
+const newestEpoch = await store.newestComplete().catch(() => undefined);
+if (newestEpoch !== undefined) {
+  lastEpoch.set(newestEpoch.epoch);
+  lastEpochAt.set(Date.parse(newestEpoch.completedAt) / 1000);
+  lastBytes.set(totalBytes(newestEpoch));
+}
 
 // ── Control plane ────────────────────────────────────────────────────────────────────────
 const subj = controlSubjects(config.CONTROL_SUBJECT_PREFIX);
@@ -203,10 +213,9 @@ const checkpointer = new Checkpointer({
   log,
   metrics: {
     epochDone: (kind, outcome, seconds, bytes, epoch) => {
-      duration.observe({ kind, outcome }, seconds);
+      duration.observe({ kind, result: outcome }, seconds);
       epochs.inc({ kind, result: outcome });
-      if (outcome === 'abandoned') failures.inc();
-      else {
+      if (outcome === 'complete') {
         lastBytes.set(bytes);
         storedBytes.inc(bytes);
         lastEpoch.set(epoch);

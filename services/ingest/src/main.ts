@@ -4,11 +4,13 @@ import { batchSource, publishAll } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { MessageId, partitionTopicName } from '@iot/pulsar';
 import {
+  BatchClock,
   connectStage,
   envelopeProducer,
   followPartitionCount,
   outputProducer,
   runPartitionedStage,
+  StageMetrics,
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
@@ -16,26 +18,7 @@ import { IngestPartitionTask } from './partition-task.ts';
 const svc = await startService({ service: 'ingest', spec });
 const { config, log, metrics } = svc;
 
-const recordsIn = metrics.counter({
-  name: 'iot_records_in_total',
-  help: 'Readings consumed (published on, sent to the DLQ or skipped as redelivered)',
-  labelNames: ['stage', 'partition'] as const,
-});
-const recordsOut = metrics.counter({
-  name: 'iot_records_out_total',
-  help: 'Records published',
-  labelNames: ['stage'] as const,
-});
-const dlqOut = metrics.counter({
-  name: 'iot_dlq_total',
-  help: 'Messages sent to the DLQ, by stage and reason (late included)',
-  labelNames: ['stage', 'reason'] as const,
-});
-const skipped = metrics.counter({
-  name: 'ingest_redelivered_skipped_total',
-  help: 'Redelivered messages already committed',
-});
-const batches = metrics.counter({ name: 'ingest_batches_total', help: 'Micro-batches committed' });
+const stageMetrics = new StageMetrics(metrics, 'ingest');
 
 const stage = await connectStage(svc, 'ingest');
 const { client } = stage;
@@ -66,6 +49,7 @@ await followPartitionCount(svc, client, config.RECORDS_TOPIC, (from, to) =>
 
 await runPartitionedStage(svc, stage, {
   service: 'ingest',
+  metrics: stageMetrics,
   topic: config.PULSAR_TOPIC,
   // An entry the client cannot decode (oversized, corrupt compression or batch) goes to the
   // DLQ like any bad reading instead of being dropped with a log line.
@@ -75,13 +59,14 @@ await runPartitionedStage(svc, stage, {
   task: ({ partition, consumer, state }) => {
     // One span per micro-batch; each records envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'ingest batch', { upstream: 'link' });
+    const clock = new BatchClock();
     const task = new IngestPartitionTask({
       state,
       restore: stage.checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
       source: tracedSource(
-        batchSource(consumer, (m) => m, { cumulative: true }),
+        clock.wrap(batchSource(consumer, (m) => m, { cumulative: true })),
         trace,
         {
           next: 'decode',
@@ -120,16 +105,12 @@ await runPartitionedStage(svc, stage, {
           'iot.late': s.late,
           'iot.skipped': s.skipped,
         }));
-        batches.inc();
-        recordsIn.inc(
-          { stage: 'ingest', partition: String(partition) },
-          s.records + s.dlq + s.late + s.skipped,
-        );
-        recordsOut.inc({ stage: 'ingest' }, s.records);
-        skipped.inc(s.skipped);
-        for (const [reason, n] of Object.entries(s.reasons))
-          dlqOut.inc({ stage: 'ingest', reason }, n);
-        if (s.late > 0) dlqOut.inc({ stage: 'ingest', reason: 'late' }, s.late);
+        stageMetrics.batch(partition, s.messages, clock.elapsed());
+        stageMetrics.out(s.records);
+        stageMetrics.skip('redelivered', s.skipped);
+        for (const [reason, n] of Object.entries(s.reasons)) stageMetrics.toDlq(reason, n);
+        stageMetrics.toDlq('late', s.late);
+        stageMetrics.watermark(partition, s.watermark);
       },
     });
     return { start: () => task.start(), step: tracedStep(trace, () => task.step()) };

@@ -30,7 +30,7 @@ export interface IngestTaskDeps {
   now: () => number;
   maxBatch: number;
   batchTimeoutMs: number;
-  onBatch?: (stats: IngestStats) => void;
+  onBatch?: (stats: IngestBatchStats) => void;
   /** Told when a batch moves on to publishing, then to committing (trace phases). */
   onPhase?: (phase: 'publish' | 'commit') => void;
   /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
@@ -38,6 +38,14 @@ export interface IngestTaskDeps {
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;
 }
+
+/** What one micro-batch did, for metrics and traces. */
+export type IngestBatchStats = IngestStats & {
+  /** Source messages consumed. */
+  messages: number;
+  /** The partition's watermark after the batch (event time, ms; null before the first). */
+  watermark: number | null;
+};
 
 export class IngestPartitionTask {
   private operator: IngestOperator | null = null;
@@ -76,6 +84,10 @@ export class IngestPartitionTask {
     this.deps.onPhase?.('commit');
     await this.deps.state.commit(result.commit);
     await batch.ack();
-    this.deps.onBatch?.(result.stats);
+    this.deps.onBatch?.({
+      ...result.stats,
+      messages: batch.messages.length,
+      watermark: op.watermark,
+    });
   }
 }

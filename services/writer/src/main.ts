@@ -6,16 +6,19 @@ import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { ClickHouseSink, classifyInsertError } from '@iot/clickhouse';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { PulsarClient } from '@iot/pulsar';
+import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
 import { backoffDelay, sleep } from '@iot/pulsar/backoff';
 import {
   announceOnControlPlane,
+  BacklogMonitor,
+  StageMetrics,
   instanceName,
   outputProducer,
   partitionLoops,
   pulsarProbe,
 } from '@iot/stage';
 import { spec } from './config.ts';
+import { measuredRowSink } from './measured-sink.ts';
 import { tracedRowSink } from './traced-sink.ts';
 import { REJECTED_REASON, WriteTask } from './write-task.ts';
 
@@ -23,34 +26,16 @@ const svc = await startService({ service: 'writer', spec });
 const { config, log, metrics, readiness, health, shutdown } = svc;
 readiness.set('processing', false, 'connecting');
 
-const recordsIn = metrics.counter({
-  name: 'iot_records_in_total',
-  help: 'Aggregates and alerts consumed (rows, and messages sent to the DLQ)',
-  labelNames: ['stage', 'partition'] as const,
-});
-const rowsByTable = metrics.counter({
-  name: 'writer_rows_total',
-  help: 'Rows confirmed by ClickHouse, by table',
+const stageMetrics = new StageMetrics(metrics, 'writer');
+const rowsWritten = metrics.counter({
+  name: 'iot_rows_written_total',
+  help: 'Rows confirmed by ClickHouse, by table (sensor_aggregates: window rows; sensor_alerts)',
   labelNames: ['table'] as const,
 });
-const rowsOut = metrics.counter({
-  name: 'iot_records_out_total',
-  help: 'Rows confirmed by ClickHouse',
-  labelNames: ['stage'] as const,
-});
-const flushMs = metrics.histogram({
-  name: 'writer_flush_seconds',
-  help: 'Time from the first message of a batch to its ack',
-});
-const retries = metrics.counter({
-  name: 'writer_retries_total',
-  help: 'ClickHouse insert retries, by class of the transient error (connection, timeout, overload, other)',
-  labelNames: ['class'] as const,
-});
-const dlqOut = metrics.counter({
-  name: 'iot_dlq_total',
-  help: 'Messages sent to the DLQ, by stage and reason (bad_output_message, rejected_by_clickhouse)',
-  labelNames: ['stage', 'reason'] as const,
+const rowVisible = metrics.histogram({
+  name: 'iot_row_visible_latency_seconds',
+  help: 'Window close (the aggregator published its row) to the row confirmed by ClickHouse',
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
 });
 
 // The seed's JDBC URL names the database in its path (…:8123/benchmark).
@@ -60,6 +45,7 @@ const database = chUrl.pathname.replace(/^\/+|\/+$/g, '') || 'benchmark';
 chUrl.pathname = '/';
 const clickhouse = createClient({ ...chAt, url: chUrl.toString().replace(/\/$/, '') });
 const sink = new ClickHouseSink(clickhouse, { database });
+const measured = measuredRowSink(sink, metrics);
 shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
 // ClickHouse may come up after the writer (a restart of both, a node drain): wait for it with
 // backoff, not readiness, instead of exiting into a crash loop. A connection error is the
@@ -120,10 +106,14 @@ const supervisor = new PartitionSupervisor<number>({
     const trace = new BatchTrace(svc.tracer, 'writer batch', { upstream: 'parent' });
     const task = new WriteTask({
       source: tracedSource(
-        batchSource(inputs[i]!, (m) => ({ payload: m.payload, properties: m.properties })),
+        batchSource(inputs[i]!, (m) => ({
+          payload: m.payload,
+          properties: m.properties,
+          publishTime: m.publishTime,
+        })),
         trace,
       ),
-      sink: tracedRowSink(sink, trace, inputs[i]!.topic),
+      sink: tracedRowSink(measured, trace, inputs[i]!.topic),
       publishDlq: (ms) => publishAll(dlq, ms),
       batchSize: config.WRITER_BATCH_ROWS,
       flushIntervalMs: config.WRITER_FLUSH_INTERVAL,
@@ -132,7 +122,6 @@ const supervisor = new PartitionSupervisor<number>({
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       retry: { initialMs: 200, maxMs: 10_000, jitter: 0.2 },
       onRetry: (attempt, err, delayMs, errorClass) => {
-        retries.inc({ class: errorClass });
         readiness.set('clickhouse-insert', false, String(err));
         log.warn('ClickHouse insert failed; retrying (Pulsar keeps the batch)', {
           class: errorClass,
@@ -152,27 +141,48 @@ const supervisor = new PartitionSupervisor<number>({
           'iot.rejected': s.rejected,
         }));
         readiness.set('clickhouse-insert', true);
-        // The writer's inputs are two topics of one partition each: its partition is 0.
-        recordsIn.inc(
-          { stage: 'writer', partition: '0' },
-          s.aggregates + s.alerts + s.malformed + s.rejected,
-        );
-        rowsOut.inc({ stage: 'writer' }, s.aggregates + s.alerts);
-        rowsByTable.inc({ table: 'sensor_aggregates' }, s.aggregates);
-        rowsByTable.inc({ table: 'sensor_alerts' }, s.alerts);
-        dlqOut.inc({ stage: 'writer', reason: 'bad_output_message' }, s.malformed);
-        dlqOut.inc({ stage: 'writer', reason: REJECTED_REASON }, s.rejected);
-        flushMs.observe(s.ms / 1000);
+        const items = s.aggregates + s.alerts + s.malformed + s.rejected;
+        stageMetrics.batch(0, items, s.ms / 1000);
+        stageMetrics.out(s.aggregates + s.alerts);
+        stageMetrics.toDlq('bad_output_message', s.malformed);
+        stageMetrics.toDlq(REJECTED_REASON, s.rejected);
+        rowsWritten.inc({ table: 'sensor_aggregates' }, s.aggregates);
+        rowsWritten.inc({ table: 'sensor_alerts' }, s.alerts);
+        const visibleAt = Date.now();
+        for (const { at, rows } of s.windowsClosedAt) {
+          for (let r = 0; r < rows; r++) rowVisible.observe(Math.max(0, visibleAt - at) / 1000);
+        }
       },
     });
     return { start: async () => {}, step: tracedStep(trace, () => task.step()) };
   },
   beforeRestart: (i) => inputs[i]!.redeliverUnacknowledged(),
   onEvent: (e) => {
-    if (e.kind === 'failed') log.error('writer loop failed; restarting', { err: e.error });
+    if (e.kind === 'failed') {
+      stageMetrics.restarted();
+      log.error('writer loop failed; restarting', { err: e.error });
+    }
   },
 });
 inputs.forEach((_, i) => supervisor.own(i));
+stageMetrics.ownedPartitions(() => supervisor.owned.length);
+// The inputs' subscription backlog (Shared: every writer reports the same figure).
+const admin = new PulsarAdmin({
+  adminUrl: config.PULSAR_ADMIN_URL,
+  ...pulsarCredentials(config),
+  timeoutMs: 5000,
+});
+for (const topic of [config.AGGREGATES_TOPIC, config.ALERTS_TOPIC]) {
+  const monitor = new BacklogMonitor({
+    admin,
+    topic,
+    partitioned: (await client.getPartitionCount(topic)) > 0,
+    subscription: config.PULSAR_SUBSCRIPTION,
+    onError: (err) => log.warn('cannot read the subscription backlog', { topic, err }),
+  }).start();
+  stageMetrics.watchBacklog(monitor);
+  shutdown.onStop(`backlog ${topic}`, () => monitor.stop());
+}
 // Health and readiness: loops with waiting input must progress; dependencies must answer.
 health.watchLoops(
   partitionLoops(supervisor, {

@@ -256,7 +256,9 @@ test('a row sensors_local refuses goes to the DLQ and into neither table; the re
   const back = decodeOutputMessage({ payload: dead.payload, properties: dead.properties });
   assert.equal(back.kind === 'aggregates' && back.rows[0]!.device_id, 'sensor_3');
   assert.deepEqual(rejected, [`sensors_local | ${props(dead)[PROP.detail]}`]);
-  assert.deepEqual(flushed, [{ aggregates: 4, alerts: 0, malformed: 0, rejected: 1, ms: 0 }]);
+  assert.deepEqual(flushed, [
+    { aggregates: 4, alerts: 0, malformed: 0, rejected: 1, ms: 0, windowsClosedAt: [] },
+  ]);
   assert.deepEqual(acked, [5]);
 });
 
@@ -321,4 +323,24 @@ test('a transient error while bisecting is retried with jittered backoff, never 
     d.dlq.map((m) => props(m)[PROP.reason]),
     ['rejected_by_clickhouse'],
   );
+});
+
+test("a flush tells when the windows it wrote closed: each aggregates envelope's publish time", async () => {
+  const published = (m: OutgoingMessage, at: number) => ({ ...m, publishTime: at });
+  const { source } = fakeSource(
+    [
+      published(encodeAggregatesMessage([row(1), row(2)]), 1_000),
+      published(encodeAlertsMessage([alert]), 1_500),
+      published(encodeAggregatesMessage([row(3)]), 2_000),
+    ],
+    5,
+  );
+  const { sink } = refusingSink({});
+  const flushed: { windowsClosedAt: unknown }[] = [];
+  const task = new WriteTask({ ...deps(source, sink).deps, onFlush: (s) => flushed.push(s) });
+  await task.step();
+  assert.deepEqual(flushed[0]?.windowsClosedAt, [
+    { at: 1_000, rows: 2 },
+    { at: 2_000, rows: 1 },
+  ]);
 });

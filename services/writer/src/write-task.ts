@@ -59,6 +59,8 @@ export interface WriterTaskDeps {
     /** Rows and alerts refused by ClickHouse, sent to the DLQ. */
     rejected: number;
     ms: number;
+    /** Per aggregates envelope written: when its windows closed (publish time) and its rows. */
+    windowsClosedAt: { at: number; rows: number }[];
   }) => void;
 }
 
@@ -82,6 +84,7 @@ export class WriteTask {
     const rows: AggregateRow[] = [];
     const alerts: Alert[] = [];
     const malformed: OutgoingMessage[] = [];
+    const closedAt: { at: number; rows: number }[] = [];
     while (count < deps.batchSize) {
       const left = deps.flushIntervalMs - (deps.now() - started);
       if (left <= 0) break;
@@ -92,7 +95,7 @@ export class WriteTask {
       const b = await deps.source.receiveBatch(deps.batchSize - count, wait);
       if (b.messages.length > 0) {
         batches.push(b);
-        count += decodeInto(b.messages, rows, alerts, malformed);
+        count += decodeInto(b.messages, rows, alerts, malformed, closedAt);
       } else if (count > 0 && deps.flushIdleMs > 0 && wait === deps.flushIdleMs) {
         break; // the topic went quiet: write what we have
       }
@@ -129,6 +132,7 @@ export class WriteTask {
       malformed: malformed.length,
       rejected: rejected.length,
       ms: deps.now() - started,
+      windowsClosedAt: closedAt,
     });
     return count;
   }
@@ -173,6 +177,7 @@ function decodeInto(
   rows: AggregateRow[],
   alerts: Alert[],
   malformed: OutgoingMessage[],
+  closedAt: { at: number; rows: number }[],
 ): number {
   let items = 0;
   for (const m of messages) {
@@ -181,6 +186,7 @@ function decodeInto(
       if (d.kind === 'aggregates') {
         for (const row of d.rows) rows.push(row);
         items += d.rows.length;
+        if (m.publishTime !== undefined) closedAt.push({ at: m.publishTime, rows: d.rows.length });
       } else {
         for (const alert of d.alerts) alerts.push(alert);
         items += d.alerts.length;

@@ -5,9 +5,12 @@
 // malformed messages) while showing live progress from the services' /metrics and the Pulsar
 // admin API, waits for the last windows to close, verifies ClickHouse row by row against the
 // recomputed aggregates and the DLQ by reason, prints a summary (checkpoint epochs included)
-// and stops the services.
+// and stops the services (with --keep-running, not before Ctrl-C). It prints where to look
+// meanwhile: the operations console, Zipkin (the services export traces there at the default
+// sampling) and Prometheus (which scrapes them).
 //
 //   npm run demo -- [--duration 2m] [--rate 5000] [--devices 1000] [--partitions 4] [--seed 1]
+//                   [--keep-running]
 import { parseArgs } from 'node:util';
 import { connect as natsConnect } from 'nats';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
@@ -27,7 +30,7 @@ import {
   verifyRows,
   waitForRows,
   pipelineEnv,
-  type ServerUrls,
+  type RunServers,
 } from '@iot/harness';
 import { eventTimeBounds, resolveParams } from '@iot/loadgen';
 import { PulsarAdmin, PulsarClient, type TopicStats } from '@iot/pulsar';
@@ -36,7 +39,9 @@ import { windowStart } from '@iot/windows';
 import { Progress, sumSamples, type Figures } from './progress.ts';
 
 const env = process.env;
-const urls: ServerUrls = localServers();
+const urls: RunServers = localServers();
+const zipkinUrl = urls.zipkinUrl ?? 'http://127.0.0.1:9411';
+const prometheusUrl = urls.prometheusUrl ?? 'http://127.0.0.1:9090';
 const IDLE_TIMEOUT = '10s';
 // Often enough that a two-minute demo completes several epochs (production default: 60 s).
 const CHECKPOINT_INTERVAL = '10s';
@@ -54,6 +59,7 @@ function options() {
         devices: { type: 'string', default: '1000' },
         partitions: { type: 'string', default: '4' },
         seed: { type: 'string', default: '1' },
+        'keep-running': { type: 'boolean', default: false },
       },
     }));
   } catch (err) {
@@ -74,6 +80,7 @@ function options() {
     devices: int('devices', 1),
     partitions: int('partitions', 1),
     seed: int('seed', 0),
+    keepRunning: values['keep-running'],
   };
 }
 
@@ -113,6 +120,9 @@ const serviceEnv = pipelineEnv({ ...names, database: DATABASE }, urls, {
   MAX_OUT_OF_ORDERNESS: `${OUT_OF_ORDERNESS_MS}ms`,
   WATERMARK_IDLE_TIMEOUT: IDLE_TIMEOUT,
   CHECKPOINT_INTERVAL,
+  // Traces to the stack's Zipkin, at the services' default sampling (1 % of ingest batches).
+  OTEL_TRACES_EXPORTER: 'zipkin',
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${zipkinUrl}/api/v2/spans`,
 });
 const services = (['ingest', 'aggregator', 'writer', 'checkpointer'] as const).map(
   (s) => new ServiceProcess(s, serviceEnv),
@@ -161,9 +171,9 @@ async function readFigures(): Promise<Figures> {
   const epoch = sumSamples(checkpointText, 'iot_checkpoint_last_complete_epoch');
   return {
     published: source.msgInCounter ?? 0,
-    aggregated: sumSamples(aggText, 'aggregator_records_total'),
+    aggregated: sumSamples(aggText, 'iot_records_in_total', 'stage="aggregator"'),
     // Window rows (alerts are written as they come, so they would run ahead).
-    rows: sumSamples(writerText, 'writer_rows_total', 'table="sensor_aggregates"'),
+    rows: sumSamples(writerText, 'iot_rows_written_total', 'table="sensor_aggregates"'),
     // The services' default subscription names (the run's topics are its own).
     backlog:
       backlogOf(source, 'iot-ingest') +
@@ -191,7 +201,7 @@ try {
       .map((s) => `${s.service} http://127.0.0.1:${s.httpPort ?? '?'}`)
       .join(', ')}`,
   );
-  say(`operations console: http://127.0.0.1:${checkpointer.httpPort ?? '?'}/console`);
+  for (const line of whereToLook()) say(line);
   progress = new Progress({ read: readFigures, out: process.stdout });
   progress.start();
 
@@ -232,6 +242,14 @@ try {
   if (!exact) process.stdout.write(report + '\n');
   process.stdout.write(`list them: CHECKPOINT_S3_PREFIX=${names.name} npx iotctl epochs\n`);
   exitCode = exact && dlqExact ? 0 : 1;
+  if (opts.keepRunning) {
+    for (const line of whereToLook()) say(line);
+    say('--keep-running: the services keep running; Ctrl-C stops them');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  }
 } finally {
   progress?.stop();
   const codes = await Promise.all(services.map((s) => s.stop()));
@@ -243,6 +261,17 @@ try {
   await dropLeaseBucket();
 }
 process.exit(exitCode);
+
+/** The pages to open while the demo runs. */
+function whereToLook(): string[] {
+  const query = `sum by (stage) (rate(iot_records_in_total{run="${names.name}"}[30s]))`;
+  return [
+    `console: http://127.0.0.1:${checkpointer.httpPort ?? '?'}/console`,
+    `traces:  ${zipkinUrl}/zipkin/ (services ingest, aggregator, writer, checkpointer)`,
+    `metrics: ${prometheusUrl}/graph?g0.expr=${encodeURIComponent(query)}&g0.tab=0 ` +
+      `(this run's series carry run="${names.name}"; dashboard: monitoring/grafana-dashboard.json)`,
+  ];
+}
 
 /** Epochs the checkpointer completed (its counter) and those retention kept in S3. */
 async function checkpointSummary(): Promise<string> {

@@ -2,20 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Progress, formatProgress, sumSamples, type Figures } from './progress.ts';
 
-const metrics = `# HELP writer_rows_total Rows confirmed by ClickHouse, by table
-# TYPE writer_rows_total counter
-writer_rows_total{table="sensor_aggregates"} 1200
-writer_rows_total{table="sensor_alerts"} 30
-writer_rows_total_extra 5
-aggregator_records_total 98765
+const metrics = `# HELP iot_rows_written_total Rows confirmed by ClickHouse, by table
+# TYPE iot_rows_written_total counter
+iot_rows_written_total{table="sensor_aggregates"} 1200
+iot_rows_written_total{table="sensor_alerts"} 30
+iot_rows_written_total_extra 5
+iot_records_in_total 98765
 `;
 
 test('sumSamples adds every label set of one metric and nothing of longer names', () => {
-  assert.equal(sumSamples(metrics, 'writer_rows_total'), 1230);
-  assert.equal(sumSamples(metrics, 'aggregator_records_total'), 98765);
+  assert.equal(sumSamples(metrics, 'iot_rows_written_total'), 1230);
+  assert.equal(sumSamples(metrics, 'iot_records_in_total'), 98765);
   assert.equal(sumSamples(metrics, 'absent_total'), 0);
-  assert.equal(sumSamples(metrics, 'writer_rows_total', 'table="sensor_alerts"'), 30);
-  assert.equal(sumSamples(metrics, 'aggregator_records_total', 'table="x"'), 0);
+  assert.equal(sumSamples(metrics, 'iot_rows_written_total', 'table="sensor_alerts"'), 30);
+  assert.equal(sumSamples(metrics, 'iot_records_in_total', 'table="x"'), 0);
 });
 
 const fig = (over: Partial<Figures>): Figures => ({

@@ -5,7 +5,7 @@
 
 /**
  * Sum of the samples of metric `name` in Prometheus text, over every label set or only those
- * that have the label `label` (e.g. `outcome="complete"`); 0 when absent.
+ * that have the label `label` (e.g. `result="complete"`); 0 when absent.
  */
 export function sumSamples(text: string, name: string, label?: string): number {
   let sum = 0;
