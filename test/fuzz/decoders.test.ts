@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { FUZZ_TARGETS, runChecked } from './targets.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 
 for (const target of FUZZ_TARGETS) {
   test(`fuzz: ${target.name} returns or throws its own decode error, within its allocation bound`, () => {
