@@ -20,3 +20,4 @@ export {
   watchBacklog,
   type BacklogMonitorOptions,
 } from './backlog.ts';
+export { isolatePoison, type Isolated, type Poisoned, type PoisonSearch } from './poison.ts';

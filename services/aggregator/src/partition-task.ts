@@ -4,6 +4,7 @@
 // → publish → forget pending → ack. Pulsar is behind the two ports below, so the order of
 // these steps is the whole exactly-once argument and lives here alone (docs/architecture.md, "Exactly once").
 import { decodeChannelMessage, ChannelFormatError, PROP, type RecordsEnvelope } from '@iot/channel';
+import { isolatePoison } from '@iot/stage';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   WindowOperator,
@@ -85,30 +86,41 @@ export class AggregatorPartitionTask {
 
   /** One micro-batch (an empty one still lets time close windows). */
   async step(): Promise<void> {
-    const op = this.operator;
-    if (op === null) throw new Error('AggregatorPartitionTask.step() before start()');
+    if (this.operator === null) throw new Error('AggregatorPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     const decoded: RecordsEnvelope[] = [];
+    const decodedFrom: SourceBatch['messages'] = [];
     const malformed: Output[] = [];
     for (const m of batch.messages) {
       try {
         decoded.push(decodeChannelMessage(m));
+        decodedFrom.push(m);
       } catch (err) {
         if (!(err instanceof ChannelFormatError)) throw err;
-        malformed.push({
-          topic: 'dlq',
-          message: {
-            payload: Buffer.from(m.payload),
-            properties: {
-              ...m.properties,
-              [PROP.reason]: 'bad_channel_message',
-              [PROP.detail]: err.message,
-            },
-          },
-        });
+        malformed.push(dlqOutput(m, 'bad_channel_message', err.message));
       }
     }
-    const result = op.process(decoded, this.deps.now());
+    const now = this.deps.now();
+    // An envelope the operator throws on goes to the DLQ (operator_error), committed with the
+    // batch, instead of restarting the partition onto it for ever.
+    const { result, poisoned } = await isolatePoison(decoded.length, {
+      run: (length, skip) =>
+        this.operator!.process(
+          decoded.slice(0, length).filter((_, i) => !skip.has(i)),
+          now,
+        ),
+      reset: async () => {
+        this.operator = WindowOperator.restore(
+          await this.deps.state.read(),
+          this.deps.options,
+          now,
+        );
+      },
+    });
+    for (const { index, error } of poisoned) {
+      const detail = `the window operator threw on it: ${error.message}`;
+      malformed.push(dlqOutput(decodedFrom[index]!, 'operator_error', detail));
+    }
     const outputs = [...malformed, ...result.outputs];
     const meta = new Map(result.commit.meta);
     const last = batch.messages.at(-1)?.position;
@@ -132,4 +144,14 @@ export class AggregatorPartitionTask {
       watermark: result.watermark,
     });
   }
+}
+
+function dlqOutput(m: SourceBatch['messages'][number], reason: string, detail: string): Output {
+  return {
+    topic: 'dlq',
+    message: {
+      payload: Buffer.from(m.payload),
+      properties: { ...m.properties, [PROP.reason]: reason, [PROP.detail]: detail.slice(0, 1000) },
+    },
+  };
 }

@@ -71,6 +71,7 @@ export interface IngestResult {
   stats: IngestStats;
 }
 
+const NO_POISON: ReadonlyMap<number, Error> = new Map();
 const META_POSITION = 'position';
 const META_WATERMARK = 'watermark';
 const PARTITION = 'source';
@@ -141,13 +142,32 @@ export class IngestOperator {
     return p;
   }
 
-  process(batch: readonly SourceMessage[], nowMs: number, epoch: number): IngestResult {
+  /**
+   * `poisoned`: messages (by index) this operator threw on before (see @iot/stage poison.ts);
+   * they go to the DLQ as `operator_error` with the error, and count as consumed.
+   */
+  process(
+    batch: readonly SourceMessage[],
+    nowMs: number,
+    epoch: number,
+    poisoned: ReadonlyMap<number, Error> = NO_POISON,
+  ): IngestResult {
     const stats: IngestStats = { records: 0, dlq: 0, late: 0, skipped: 0, reasons: {} };
     const dlq: OutgoingMessage[] = [];
     const before = this.watermark;
     let last: MessageId | null = null;
 
-    for (const msg of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const msg = batch[i]!;
+      const poison = poisoned.get(i);
+      if (poison !== undefined) {
+        last = msg.messageId;
+        const detail = `the ingest operator threw on it: ${poison.message}`;
+        dlq.push(dlqMessage(msg, this.originOf(msg, epoch), 'operator_error', detail));
+        stats.dlq++;
+        stats.reasons.operator_error = (stats.reasons.operator_error ?? 0) + 1;
+        continue;
+      }
       // A redelivery of something already committed (acks can be lost): its outputs exist.
       if (this.positionId !== null && msg.messageId.compare(this.positionId) <= 0) {
         stats.skipped++;

@@ -7,7 +7,8 @@
 // applied, whatever the new batch boundaries (docs/architecture.md, "Exactly once").
 import type { OutgoingMessage } from '@iot/channel';
 import type { RoutedEnvelope } from './ingest-operator.ts';
-import type { PartitionSnapshot, PartitionState } from '@iot/state';
+import { isolatePoison } from '@iot/stage';
+import { FencedError, type PartitionSnapshot, type PartitionState } from '@iot/state';
 import {
   IngestOperator,
   type IngestOptions,
@@ -72,11 +73,24 @@ export class IngestPartitionTask {
   }
 
   async step(): Promise<void> {
-    const op = this.operator;
-    if (op === null) throw new Error('IngestPartitionTask.step() before start()');
+    if (this.operator === null) throw new Error('IngestPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     if (batch.messages.length === 0) return;
-    const result = op.process(batch.messages, this.deps.now(), this.epoch);
+    const now = this.deps.now();
+    // A message the operator throws on goes to the DLQ (operator_error) instead of failing
+    // the batch, which would restart the partition onto the same message for ever.
+    const { result } = await isolatePoison(batch.messages.length, {
+      run: (length, skip) =>
+        this.operator!.process(batch.messages.slice(0, length), now, this.epoch, skip),
+      reset: async () => {
+        this.operator = IngestOperator.restore(
+          await this.deps.state.read(),
+          this.deps.options,
+          now,
+        );
+      },
+      isFatal: (err) => err instanceof FencedError,
+    });
     this.deps.onPhase?.('publish');
     await Promise.all([
       result.envelopes.length > 0 ? this.deps.sink.publishEnvelopes(result.envelopes) : undefined,
