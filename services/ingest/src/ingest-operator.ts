@@ -20,6 +20,7 @@ import {
   reject,
 } from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
+import type { WriterSchema } from './writer-schemas.ts';
 
 export type TimeMode = 'event' | 'ingest';
 
@@ -43,6 +44,19 @@ export interface SourceMessage {
   properties?: Readonly<Record<string, string>>;
   /** The Pulsar client could not decode the entry (payload is its raw bytes): DLQ it. */
   decodeError?: string;
+  /** Schema-registry version the producer stamped (see writer-schemas.ts). */
+  schemaVersion?: Buffer;
+}
+
+/** What the task learnt about a batch before handing it over. */
+export interface BatchContext {
+  /**
+   * Messages (by index) this operator threw on before (@iot/stage poison.ts): they go to the
+   * DLQ as `operator_error` with the error, and count as consumed.
+   */
+  poisoned?: ReadonlyMap<number, Error>;
+  /** Writer schemas of the batch's schema versions (hex), resolved through the registry. */
+  writerSchemas?: ReadonlyMap<string, WriterSchema>;
 }
 
 export interface IngestStats {
@@ -142,16 +156,13 @@ export class IngestOperator {
     return p;
   }
 
-  /**
-   * `poisoned`: messages (by index) this operator threw on before (see @iot/stage poison.ts);
-   * they go to the DLQ as `operator_error` with the error, and count as consumed.
-   */
   process(
     batch: readonly SourceMessage[],
     nowMs: number,
     epoch: number,
-    poisoned: ReadonlyMap<number, Error> = NO_POISON,
+    context: BatchContext = {},
   ): IngestResult {
+    const poisoned = context.poisoned ?? NO_POISON;
     const stats: IngestStats = { records: 0, dlq: 0, late: 0, skipped: 0, reasons: {} };
     const dlq: OutgoingMessage[] = [];
     const before = this.watermark;
@@ -174,14 +185,7 @@ export class IngestOperator {
         continue;
       }
       last = msg.messageId;
-      let decoded =
-        msg.decodeError === undefined
-          ? decodeSensorMessage({
-              payload: msg.payload,
-              eventTime: msg.eventTime ?? null,
-              publishTime: msg.publishTime,
-            })
-          : reject('undecodable', `the Pulsar client could not decode it: ${msg.decodeError}`);
+      let decoded = this.decode(msg, context.writerSchemas);
       // Before the watermark sees it: a 2100 reading would make the partition's later data late.
       if (decoded.ok && this.opts.timeMode === 'event') {
         const skew = this.opts.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
@@ -222,6 +226,26 @@ export class IngestOperator {
       meta.set(META_WATERMARK, JSON.stringify(this.tracker.toJSON()));
     }
     return { envelopes, dlq, commit: { meta }, stats };
+  }
+
+  private decode(
+    msg: SourceMessage,
+    writerSchemas: BatchContext['writerSchemas'],
+  ): ReturnType<typeof decodeSensorMessage> {
+    if (msg.decodeError !== undefined) {
+      return reject('undecodable', `the Pulsar client could not decode it: ${msg.decodeError}`);
+    }
+    // Stamped by a producer with a registered schema: decode with that writer schema.
+    const writer = msg.schemaVersion?.length
+      ? writerSchemas?.get(msg.schemaVersion.toString('hex'))
+      : undefined;
+    if (writer !== undefined && !writer.ok) return reject('unresolved_schema', writer.detail);
+    return decodeSensorMessage({
+      payload: msg.payload,
+      eventTime: msg.eventTime ?? null,
+      publishTime: msg.publishTime,
+      ...(writer?.schema !== undefined ? { writerSchema: writer.schema, format: 'avro' } : {}),
+    });
   }
 
   private originOf(msg: SourceMessage, epoch: number): Origin {

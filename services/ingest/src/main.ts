@@ -5,7 +5,7 @@ import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId, PulsarClient, partitionTopicName } from '@iot/pulsar';
+import { MessageId, PulsarAdmin, PulsarClient, partitionTopicName } from '@iot/pulsar';
 import { FencedError, PartitionState } from '@iot/state';
 import {
   Checkpointing,
@@ -19,6 +19,7 @@ import {
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
+import { WriterSchemas } from './writer-schemas.ts';
 
 const svc = await startService({ service: 'ingest', spec });
 const { config, log, metrics, readiness, health, shutdown } = svc;
@@ -73,6 +74,14 @@ const sources = await subscribePartitions(client, {
   corruptMessages: 'deliver',
 });
 const byPartition = new Map(sources.map((s) => [s.partition, s.consumer]));
+// Messages from producers with a registered schema (Java Schema.AVRO) carry its version.
+const writerSchemas = new WriterSchemas(
+  new PulsarAdmin({
+    adminUrl: config.PULSAR_ADMIN_URL,
+    ...pulsarCredentials(config),
+    timeoutMs: 10_000,
+  }),
+);
 
 const supervisor = new PartitionSupervisor<number>({
   create: (partition) => {
@@ -84,6 +93,7 @@ const supervisor = new PartitionSupervisor<number>({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
+      writerSchema: (version) => writerSchemas.resolve(consumer.topic, version),
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
       source: tracedSource(
         batchSource(consumer, (m) => m, { cumulative: true }),

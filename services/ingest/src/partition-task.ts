@@ -9,6 +9,7 @@ import type { OutgoingMessage } from '@iot/channel';
 import type { RoutedEnvelope } from './ingest-operator.ts';
 import { isolatePoison } from '@iot/stage';
 import { FencedError, type PartitionSnapshot, type PartitionState } from '@iot/state';
+import type { WriterSchema } from './writer-schemas.ts';
 import {
   IngestOperator,
   type IngestOptions,
@@ -47,6 +48,8 @@ export interface IngestTaskDeps {
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;
+  /** The registry's writer schema for a message's schema version (writer-schemas.ts). */
+  writerSchema?: (version: Buffer) => Promise<WriterSchema>;
 }
 
 export class IngestPartitionTask {
@@ -72,16 +75,35 @@ export class IngestPartitionTask {
     return { epoch, existed, restored: restored !== undefined };
   }
 
+  /** Resolves each schema version in the batch once (cached across batches). */
+  private async writerSchemasOf(
+    messages: readonly SourceMessage[],
+  ): Promise<Map<string, WriterSchema>> {
+    const found = new Map<string, WriterSchema>();
+    const resolve = this.deps.writerSchema;
+    if (resolve === undefined) return found;
+    for (const m of messages) {
+      if (!m.schemaVersion?.length) continue;
+      const key = m.schemaVersion.toString('hex');
+      if (!found.has(key)) found.set(key, await resolve(m.schemaVersion));
+    }
+    return found;
+  }
+
   async step(): Promise<void> {
     if (this.operator === null) throw new Error('IngestPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     if (batch.messages.length === 0) return;
+    const writerSchemas = await this.writerSchemasOf(batch.messages);
     const now = this.deps.now();
     // A message the operator throws on goes to the DLQ (operator_error) instead of failing
     // the batch, which would restart the partition onto the same message for ever.
     const { result } = await isolatePoison(batch.messages.length, {
       run: (length, skip) =>
-        this.operator!.process(batch.messages.slice(0, length), now, this.epoch, skip),
+        this.operator!.process(batch.messages.slice(0, length), now, this.epoch, {
+          poisoned: skip,
+          writerSchemas,
+        }),
       reset: async () => {
         this.operator = IngestOperator.restore(
           await this.deps.state.read(),
