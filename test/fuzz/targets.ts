@@ -34,7 +34,8 @@ import {
   type Result,
   type SensorData,
 } from '@iot/schema';
-import type { AggregateRow, Alert } from '@iot/windows';
+import { DEFAULT_ALERT_RULES, type AggregateRow, type Alert } from '@iot/windows';
+import { WindowOperator } from '../../services/aggregator/src/window-operator.ts';
 import { CompressionError, compress, decompress } from '../../libs/pulsar/compression/index.ts';
 import { decodeBatch, encodeBatch } from '../../libs/pulsar/protocol/batch.ts';
 import { CommandType, CompressionType } from '../../libs/pulsar/protocol/commands.ts';
@@ -465,6 +466,36 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         const e = decodeRecordsEnvelope(bytesOf(input));
         for (let i = 0; i < e.records.length; i++) e.positionOf(i);
       }),
+  },
+  {
+    // What decodes must also apply: an envelope the window operator throws on would be
+    // dead-lettered as operator_error (@iot/stage poison.ts), here it must not happen at all.
+    name: 'records envelope → window operator',
+    inputs: bytesFor([recordsEnvelope(1), recordsEnvelope(4)]),
+    allocationBound: () => FUZZ_MAX_MESSAGE_SIZE,
+    check(input) {
+      let envelope;
+      try {
+        envelope = decodeRecordsEnvelope(bytesOf(input));
+      } catch (err) {
+        if (err instanceof ChannelFormatError) return;
+        throw new InvariantViolation(`decode threw ${String(err)}`, { cause: err });
+      }
+      const op = new WindowOperator(
+        {
+          windowSizeMs: 60_000,
+          alertRules: DEFAULT_ALERT_RULES,
+          upstreamPartitions: 1,
+          idleTimeoutMs: 0,
+        },
+        T0,
+      );
+      try {
+        op.process([envelope], T0 + 120_000);
+      } catch (err) {
+        throw new InvariantViolation(`the window operator threw ${String(err)}`, { cause: err });
+      }
+    },
   },
   {
     name: 'alerts envelope',
