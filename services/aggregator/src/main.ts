@@ -36,7 +36,7 @@ readiness.set('processing', false, 'connecting');
 const applied = metrics.counter({ name: 'aggregator_records_total', help: 'Records applied' });
 const dropped = metrics.counter({
   name: 'aggregator_skipped_total',
-  help: 'Records not applied, by why (duplicate, fenced, late)',
+  help: 'Records not applied, by why (duplicate, fenced, late; operator_error counts envelopes)',
   labelNames: ['why'] as const,
 });
 const closed = metrics.counter({
@@ -159,6 +159,13 @@ const supervisor = new PartitionSupervisor<number>({
         dropped.inc({ why: 'duplicate' }, s.duplicates);
         dropped.inc({ why: 'fenced' }, s.fenced);
         dropped.inc({ why: 'late' }, s.late);
+        dropped.inc({ why: 'operator_error' }, s.poisoned.length);
+        for (const error of s.poisoned) {
+          log.error('the window operator threw on a records envelope; sent to the DLQ', {
+            partition,
+            error,
+          });
+        }
         closed.inc(s.windowsClosed);
         alerts.inc(s.alerts);
         if (s.watermark !== null) watermark.set({ partition: String(partition) }, s.watermark);

@@ -43,7 +43,9 @@ export interface PartitionTaskDeps {
   now: () => number;
   maxBatch: number;
   batchTimeoutMs: number;
-  onBatch?: (stats: BatchStats & { malformed: number; watermark: number | null }) => void;
+  onBatch?: (
+    stats: BatchStats & { malformed: number; poisoned: string[]; watermark: number | null },
+  ) => void;
   /** Told when a batch moves on to committing, then to publishing (trace phases). */
   onPhase?: (phase: 'commit' | 'publish') => void;
   /** Loads the newest checkpoint into `state` when Redis has none (docs/architecture.md, "Checkpoints"). */
@@ -141,6 +143,7 @@ export class AggregatorPartitionTask {
     this.deps.onBatch?.({
       ...result.stats,
       malformed: malformed.length,
+      poisoned: poisoned.map((p) => p.error.message),
       watermark: result.watermark,
     });
   }

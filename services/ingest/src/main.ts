@@ -140,6 +140,12 @@ const supervisor = new PartitionSupervisor<number>({
         skipped.inc(s.skipped);
         for (const [reason, n] of Object.entries(s.reasons)) dlqOut.inc({ reason }, n);
         if (s.late > 0) dlqOut.inc({ reason: 'late' }, s.late);
+        if (s.reasons.operator_error) {
+          log.error('the ingest operator threw on messages; sent to the DLQ (operator_error)', {
+            partition,
+            messages: s.reasons.operator_error,
+          });
+        }
       },
     });
     return checkpointing.wrap(partition, state, {
