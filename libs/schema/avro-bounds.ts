@@ -131,17 +131,22 @@ function walkBlocks(t: TypeShape, c: Cursor, depth: number): void {
   for (;;) {
     let n = c.long();
     if (n === 0) return;
-    if (n < 0) {
-      n = -n;
-      c.length(`${t.typeName} block`); // the block's byte size; its items are still walked
-    }
+    // A negative count is followed by the block's size in bytes, which avsc uses to skip the
+    // block without reading it: it must be exactly what the items take, or avsc would go on
+    // reading from a place this walk never checked (fuzzing found a hang that way).
+    const size = n < 0 ? c.length(`${t.typeName} block`) : -1;
+    if (n < 0) n = -n;
     if (n > c.itemBudget) {
       c.fail(`${t.typeName} claims ${n} items; the message can hold at most ${c.itemBudget} more`);
     }
     c.itemBudget -= n;
+    const start = c.pos;
     for (let i = 0; i < n; i++) {
       if (t.typeName === 'map') c.skip(c.length('map key'), 'map key');
       walk((t.itemsType ?? t.valuesType)!, c, depth + 1);
+    }
+    if (size >= 0 && c.pos - start !== size) {
+      c.fail(`${t.typeName} block says ${size} bytes, its ${n} items take ${c.pos - start}`);
     }
   }
 }

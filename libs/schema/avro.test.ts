@@ -148,3 +148,15 @@ test('array counts beyond the message size are undecodable before avsc allocates
     assert.match(!r.ok ? r.detail : '', /array claims \d+ items; the message can hold at most/);
   }
 });
+
+test('a negative-count array block whose byte size does not match its items is undecodable (fuzz finding: avsc skipped by the size into unchecked bytes and looped)', () => {
+  // tags: count -1 (zig-zag 1), block size 1 byte (zig-zag 2), one null item (0 bytes), then
+  // the end marker 0. avsc skips 1 byte (the end marker) and reads the next "count" from the
+  // doubles: 2^62 null items, a hang. The walk sees the size disagree with the items.
+  const huge = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+  const doubles = Buffer.concat([huge, Buffer.alloc(32 - huge.length)]);
+  const payload = Buffer.concat([Buffer.from([14, 2, 1, 2, 0]), doubles, Buffer.from([2])]);
+  const r = decodeSensorData(payload, containerWriter);
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.detail : '', /array block says 1 bytes, its 1 items take 0/);
+});
