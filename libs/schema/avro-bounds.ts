@@ -6,8 +6,9 @@
  * and count fits in the bytes it has before anything is allocated on its word:
  * - string, bytes and fixed lengths at most the bytes left;
  * - array and map items at most one per byte of the whole message (counted over all blocks,
- *   so zero-byte items are bounded too), union branches within the union;
- * - nesting at most MAX_DEPTH (recursive schemas).
+ *   so zero-byte items are bounded too), a block's byte size (negative count) equal to
+ *   what its items take, union branches within the union;
+ * - nesting at most MAX_AVRO_DEPTH (recursive schemas).
  * The walk itself does O(message bytes × schema size) work and allocates nothing.
  */
 import type avsc from 'avsc';
