@@ -25,6 +25,7 @@ export {
   type ManifestPart,
 } from './manifest.ts';
 export {
+  MAX_SNAPSHOT_BYTES,
   SnapshotFormatError,
   decodeSnapshot,
   encodeSnapshot,

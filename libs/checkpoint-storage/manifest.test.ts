@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { epochDir, parseEpochKey, partPath } from './layout.ts';
-import { parseManifest, selectExpired, type Manifest } from './manifest.ts';
+import { ManifestFormatError, parseManifest, selectExpired, type Manifest } from './manifest.ts';
 
 const sha = 'a'.repeat(64);
 
@@ -76,4 +76,19 @@ test('a pinned checkpoint is kept beyond the newest K, and the others still expi
     expire: [1, 2, 3],
     sweep: [],
   });
+});
+
+test('a savepoint manifest with a name the layout refuses is a ManifestFormatError (fuzz finding)', () => {
+  const text = JSON.stringify({
+    epoch: 5,
+    startedAt: 'x',
+    completedAt: 'y',
+    kind: 'savepoint',
+    name: '{efore-upgrade',
+    parts: [],
+  });
+  assert.throws(
+    () => parseManifest(text, 's3://b/savepoints/x/manifest.json'),
+    (err: unknown) => err instanceof ManifestFormatError && /savepoint name/.test(err.message),
+  );
 });

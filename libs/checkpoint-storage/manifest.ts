@@ -90,7 +90,15 @@ export function parseManifest(text: string, where = 'manifest'): Manifest {
     kind: d.kind as Manifest['kind'],
     parts,
   };
-  if (d.kind === 'savepoint') m.name = checkName('savepoint name', d.name as string);
+  if (d.kind === 'savepoint') {
+    // A stored name is outside input like the rest: a bad one is a bad manifest (fuzz finding:
+    // checkName's TypeError escaped parseManifest).
+    try {
+      m.name = checkName('savepoint name', d.name as string);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   return m;
 }
 

@@ -53,3 +53,16 @@ test('sha256Hex is the hex digest', () => {
     'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
   );
 });
+
+test('a snapshot that expands beyond the limit is refused while gunzipping, not decoded', () => {
+  // 64 MiB of JSON whitespace compresses to about 64 KiB: a bomb for anything unbounded.
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
+  assert.ok(bomb.length < 128 * 1024);
+  assert.throws(
+    () => decodeSnapshot(bomb, 's3://b/k', 1024 * 1024),
+    (err: unknown) =>
+      err instanceof SnapshotFormatError && /expands beyond 1048576 bytes/.test(err.message),
+  );
+  const good = encodeSnapshot(snapshot);
+  assert.deepEqual(decodeSnapshot(good, 's3://b/k', 1024 * 1024).snapshot, snapshot);
+});

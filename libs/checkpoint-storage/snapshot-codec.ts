@@ -18,6 +18,13 @@ export interface StoredSnapshot extends SnapshotInfo {
 
 const FORMAT_VERSION = 1;
 
+/**
+ * Largest snapshot decoded (uncompressed JSON). A body read back from S3 is outside input: a
+ * few KiB of gzip can expand to gigabytes, so gunzip stops here instead of taking the heap.
+ * V8 cannot hold a string much above 512 MiB anyway.
+ */
+export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
+
 export class SnapshotFormatError extends Error {
   constructor(where: string, problem: string) {
     super(`${where}: not a partition snapshot (${problem}); was it written by checkpoint-storage?`);
@@ -37,11 +44,22 @@ export function encodeSnapshot(snapshot: PartitionSnapshot, info: SnapshotInfo =
   return gzipSync(JSON.stringify(doc));
 }
 
-export function decodeSnapshot(body: Uint8Array, where = 'snapshot'): StoredSnapshot {
+/**
+ * Decodes a whole snapshot or throws SnapshotFormatError: the caller applies nothing until it
+ * has the result, so a corrupt snapshot is reported, never half-applied.
+ */
+export function decodeSnapshot(
+  body: Uint8Array,
+  where = 'snapshot',
+  maxBytes = MAX_SNAPSHOT_BYTES,
+): StoredSnapshot {
   let doc: unknown;
   try {
-    doc = JSON.parse(gunzipSync(body).toString('utf8'));
+    doc = JSON.parse(gunzipSync(body, { maxOutputLength: maxBytes }).toString('utf8'));
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SnapshotFormatError(where, `expands beyond ${maxBytes} bytes`);
+    }
     throw new SnapshotFormatError(where, `cannot gunzip/parse: ${(err as Error).message}`);
   }
   if (typeof doc !== 'object' || doc === null)

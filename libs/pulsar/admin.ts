@@ -98,6 +98,16 @@ export interface PartitionedTopicStats extends TopicStats {
   partitions?: Record<string, TopicStats>;
 }
 
+/** A schema as the broker's registry keeps it. */
+export interface RegisteredSchema {
+  /** AVRO, JSON, PROTOBUF, STRING, BYTES... */
+  type: string;
+  /** The definition (for AVRO: the schema JSON text). */
+  data: string;
+  version: number;
+  properties: Record<string, string>;
+}
+
 export class AdminError extends PulsarError {
   constructor(
     message: string,
@@ -175,6 +185,31 @@ export class PulsarAdmin {
     const [tenant, name] = ns.split('/');
     if (!tenant || !name) throw new TypeError(`namespace must be "tenant/namespace", got "${ns}"`);
     return `/admin/v2/namespaces/${encodeURIComponent(tenant)}/${encodeURIComponent(name)}`;
+  }
+
+  // ---- schema registry -------------------------------------------------------------------
+
+  /**
+   * One version of a topic's registered schema (GET /admin/v2/schemas/{tenant}/{ns}/{topic}/
+   * schema/{version}); `version` as a message's `schemaVersion` carries it (8 bytes, big-endian)
+   * or as a number. A partition's name is mapped to its topic's, where schemas are kept.
+   * Throws AdminError (404 when the topic or version is unknown).
+   */
+  async getSchema(topic: string, version: Buffer | bigint | number): Promise<RegisteredSchema> {
+    const base = fullTopicName(topic).replace(/-partition-\d+$/, '');
+    const [, rest] = base.split('://') as [string, string];
+    const n =
+      typeof version === 'bigint' || typeof version === 'number'
+        ? BigInt(version)
+        : version.length === 8
+          ? version.readBigInt64BE(0)
+          : BigInt(`0x${version.toString('hex') || '0'}`);
+    const path = `/admin/v2/schemas/${rest.split('/').map(encodeURIComponent).join('/')}/schema/${n}`;
+    const r = (await this.call('GET', path)) as Partial<RegisteredSchema> | undefined;
+    if (typeof r?.type !== 'string' || typeof r.data !== 'string') {
+      throw new AdminError(`GET ${path}: the answer is not a schema`, 502);
+    }
+    return { type: r.type, data: r.data, version: Number(n), properties: r.properties ?? {} };
   }
 
   // ---- topics ----------------------------------------------------------------------------

@@ -40,5 +40,6 @@ export {
   type RetentionPolicy,
   type TopicStats,
   type PartitionedTopicStats,
+  type RegisteredSchema,
   type SubscriptionStats,
 } from './admin.ts';

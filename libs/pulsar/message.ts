@@ -16,6 +16,11 @@ export interface Message {
   sequenceId: bigint;
   orderingKey: Buffer | undefined;
   /**
+   * The schema version the producer stamped (producers with a registered schema, e.g. the
+   * Java client's Schema.AVRO): 8 bytes, big-endian; PulsarAdmin.getSchema reads it.
+   */
+  schemaVersion?: Buffer;
+  /**
    * Set when the consumer could not decode the entry (checksum mismatch, declared size above
    * maxMessageSize, corrupt compression or batch) and was created with
    * `corruptMessages: 'deliver'`: `payload` is then the entry's raw bytes, and the

@@ -353,6 +353,7 @@ export class PartitionConsumer {
       producerName: metadata.producer_name,
       sequenceId: metadata.sequence_id,
       orderingKey: metadata.ordering_key,
+      ...(metadata.schema_version?.length ? { schemaVersion: metadata.schema_version } : {}),
       decodeError: why,
     });
     this.refill();
@@ -414,6 +415,7 @@ export class PartitionConsumer {
         producerName: metadata.producer_name,
         sequenceId: metadata.sequence_id,
         orderingKey: metadata.ordering_key,
+        ...(metadata.schema_version?.length ? { schemaVersion: metadata.schema_version } : {}),
       });
       this.refill();
       return;
@@ -443,6 +445,7 @@ export class PartitionConsumer {
         producerName: metadata.producer_name,
         sequenceId: item.sequenceId ?? metadata.sequence_id + BigInt(i),
         orderingKey: item.orderingKey,
+        ...(metadata.schema_version?.length ? { schemaVersion: metadata.schema_version } : {}),
       });
     });
     // Also while the application waits for a fuller batch: keep the queue topped up.

@@ -100,3 +100,63 @@ test('an incompatible writer schema is undecodable with a clear detail', () => {
   const garbage = decodeSensorData(Buffer.from([2]), '{not json');
   assert.equal(garbage.ok, false);
 });
+
+// A writer schema from the registry with containers: avsc would allocate `new Array(count)`
+// or loop `count` times on a count the message declares (fuzz finding, avro-bounds.ts).
+const containerWriter = {
+  type: 'record',
+  name: 'SensorData',
+  namespace: 'com.iot.pipeline',
+  fields: [
+    { name: 'sensorId', type: 'int' },
+    { name: 'sensorType', type: 'int' },
+    { name: 'tags', type: { type: 'array', items: 'null' } },
+    { name: 'temperature', type: 'double' },
+    { name: 'humidity', type: 'double' },
+    { name: 'pressure', type: 'double' },
+    { name: 'batteryLevel', type: 'double' },
+    { name: 'status', type: 'int' },
+  ],
+};
+
+test('array counts beyond the message size are undecodable before avsc allocates or loops', () => {
+  const doubles = Buffer.alloc(32);
+  const zigzag = (n: bigint): Buffer => {
+    const out: number[] = [];
+    let v = n * 2n;
+    do {
+      const low = Number(v & 0x7fn);
+      v >>= 7n;
+      out.push(v > 0n ? low | 0x80 : low);
+    } while (v > 0n);
+    return Buffer.from(out);
+  };
+  const message = (count: bigint) =>
+    Buffer.concat([
+      Buffer.from([14, 2]),
+      zigzag(count),
+      Buffer.from([0]),
+      doubles,
+      Buffer.from([2]),
+    ]);
+  const ok = decodeSensorData(message(3n), containerWriter);
+  assert.ok(ok.ok, JSON.stringify(ok));
+  for (const count of [100_000_000n, 2n ** 60n]) {
+    const r = decodeSensorData(message(count), containerWriter);
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.reason, 'undecodable');
+    assert.match(!r.ok ? r.detail : '', /array claims \d+ items; the message can hold at most/);
+  }
+});
+
+test('a negative-count array block whose byte size does not match its items is undecodable (fuzz finding: avsc skipped by the size into unchecked bytes and looped)', () => {
+  // tags: count -1 (zig-zag 1), block size 1 byte (zig-zag 2), one null item (0 bytes), then
+  // the end marker 0. avsc skips 1 byte (the end marker) and reads the next "count" from the
+  // doubles: 2^62 null items, a hang. The walk sees the size disagree with the items.
+  const huge = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+  const doubles = Buffer.concat([huge, Buffer.alloc(32 - huge.length)]);
+  const payload = Buffer.concat([Buffer.from([14, 2, 1, 2, 0]), doubles, Buffer.from([2])]);
+  const r = decodeSensorData(payload, containerWriter);
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.detail : '', /array block says 1 bytes, its 1 items take 0/);
+});

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
+import { avroBoundsProblem, hasContainers } from './avro-bounds.ts';
 import { accept, reject, type Result } from './result.ts';
 
 type AvroType = InstanceType<typeof avsc.Type>;
@@ -52,19 +53,33 @@ const readerType: AvroType = avsc.Type.forSchema({
   ],
 });
 
-/** Resolvers per writer schema text; bounded because writer schemas come from the outside. */
-const resolvers = new Map<string, AvroResolver | Error>();
+/**
+ * How to read bytes of one writer schema: avsc's resolver into the reader, and the writer
+ * type when it has arrays or maps, whose counts are checked before avsc reads them
+ * (avro-bounds.ts).
+ */
+interface WriterReading {
+  resolver: AvroResolver;
+  boundsCheck: AvroType | undefined;
+}
+
+/** Per writer schema text; bounded because writer schemas come from the outside. */
+const resolvers = new Map<string, WriterReading | Error>();
 const MAX_RESOLVERS = 64;
 
-function resolverFor(writerSchema: string | object): AvroResolver | Error {
+function resolverFor(writerSchema: string | object): WriterReading | Error {
   const key = typeof writerSchema === 'string' ? writerSchema : JSON.stringify(writerSchema);
   const cached = resolvers.get(key);
   if (cached !== undefined) return cached;
-  let made: AvroResolver | Error;
+  let made: WriterReading | Error;
   try {
     const parsed: unknown =
       typeof writerSchema === 'string' ? JSON.parse(writerSchema) : writerSchema;
-    made = readerType.createResolver(avsc.Type.forSchema(parsed as AvroSchema));
+    const writer = avsc.Type.forSchema(parsed as AvroSchema);
+    made = {
+      resolver: readerType.createResolver(writer),
+      boundsCheck: hasContainers(writer) ? writer : undefined,
+    };
   } catch (err) {
     made = err instanceof Error ? err : new Error(String(err));
   }
@@ -122,14 +137,21 @@ export function decodeSensorData(
     if (writerSchema === undefined) {
       return checked(toSensorData(sensorDataType.fromBuffer(bytes)), bytes.length);
     }
-    const resolver = resolverFor(writerSchema);
-    if (resolver instanceof Error) {
+    const reading = resolverFor(writerSchema);
+    if (reading instanceof Error) {
       return reject(
         'undecodable',
-        `writer schema cannot be read as SensorData: ${resolver.message}`,
+        `writer schema cannot be read as SensorData: ${reading.message}`,
       );
     }
-    return checked(toSensorData(readerType.fromBuffer(bytes, resolver)), bytes.length);
+    const problem = reading.boundsCheck && avroBoundsProblem(reading.boundsCheck, bytes);
+    if (problem) {
+      return reject(
+        'undecodable',
+        `not a SensorData AVRO record (${bytes.length} bytes): ${problem}`,
+      );
+    }
+    return checked(toSensorData(readerType.fromBuffer(bytes, reading.resolver)), bytes.length);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return reject('undecodable', `not a SensorData AVRO record (${bytes.length} bytes): ${why}`);

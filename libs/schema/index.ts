@@ -48,7 +48,12 @@ export {
   MAX_STRING_LENGTH,
   validateRecord,
 } from './validate.ts';
-export { MAX_JSON_BYTES, decodeLegacyJson, mapLegacyObject } from './legacy-json.ts';
+export {
+  MAX_JSON_BYTES,
+  MAX_JSON_DEPTH,
+  decodeLegacyJson,
+  mapLegacyObject,
+} from './legacy-json.ts';
 export { decodeSensorMessage, fallbackTime, type SensorMessage } from './message.ts';
 export {
   RECORD_FORMAT_V1,

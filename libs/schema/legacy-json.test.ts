@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeLegacyJson, MAX_JSON_BYTES } from './legacy-json.ts';
+import { decodeLegacyJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from './legacy-json.ts';
 import type { SensorRecord } from './record.ts';
 import type { Result } from './result.ts';
 
@@ -190,4 +190,16 @@ test('never throws on arbitrary bytes', () => {
     const r = decodeLegacyJson(bytes, 0);
     assert.equal(typeof r.ok, 'boolean');
   }
+});
+
+test('nesting deeper than MAX_JSON_DEPTH is undecodable before parsing; brackets in strings do not count', () => {
+  const nested = (depth: number): Buffer =>
+    Buffer.from(`{"sensorId":1,"temperature":20,"x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+  assert.equal(decodeLegacyJson(nested(MAX_JSON_DEPTH - 1), 0).ok, true);
+  const deep = decodeLegacyJson(nested(MAX_JSON_DEPTH), 0);
+  rejected(deep, 'undecodable');
+  assert.match(!deep.ok ? deep.detail : '', /nests deeper than 16 levels/);
+  rejected(decodeLegacyJson(Buffer.alloc(MAX_JSON_BYTES, 0x5b), 0), 'undecodable');
+  const inString = `{"sensorId":1,"temperature":20,"note":"${'[{'.repeat(40)}\\"["}`;
+  assert.equal(decodeLegacyJson(Buffer.from(inString), 0).ok, true);
 });

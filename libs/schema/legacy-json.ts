@@ -26,6 +26,30 @@ import { validateRecord } from './validate.ts';
 
 /** Larger payloads are refused before parsing: no reading needs more. */
 export const MAX_JSON_BYTES = 64 * 1024;
+/** Deeper nesting is refused before parsing: a reading is one flat object. */
+export const MAX_JSON_DEPTH = 16;
+
+/**
+ * Where the bytes nest objects/arrays deeper than `max` (outside strings), or -1. A scan
+ * instead of JSON.parse's own limits: 64 KiB of `[` is 65,536 levels, which parses into a
+ * tree nobody reads and is refused here in one pass without allocating.
+ */
+function tooDeepAt(buf: Uint8Array, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return -1;
+}
 
 const ALIASES: Readonly<Record<FloatField | CounterField, readonly string[]>> = {
   latitude: ['latitude', 'lat'],
@@ -171,6 +195,13 @@ export function decodeLegacyJson(buf: Uint8Array, fallbackTimeMs: number): Resul
     return reject(
       'undecodable',
       `JSON message is ${buf.byteLength} bytes; at most ${MAX_JSON_BYTES} accepted`,
+    );
+  }
+  const deep = tooDeepAt(buf, MAX_JSON_DEPTH);
+  if (deep >= 0) {
+    return reject(
+      'undecodable',
+      `JSON nests deeper than ${MAX_JSON_DEPTH} levels (at byte ${deep}); a reading is one flat object`,
     );
   }
   let parsed: unknown;

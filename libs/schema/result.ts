@@ -29,7 +29,12 @@ export type RejectionReason =
   /** Event time before 2000-01-01: 0, or seconds sent as milliseconds (see event-time.ts). */
   | 'invalid_timestamp'
   /** Event time further ahead of the ingest clock than the allowed skew (MAX_FUTURE_SKEW). */
-  | 'future';
+  | 'future'
+  /**
+   * The message carries a schema version the topic's schema registry does not have (ingest,
+   * services/ingest/src/writer-schemas.ts).
+   */
+  | 'unresolved_schema';
 
 export interface Rejection {
   readonly ok: false;

@@ -39,3 +39,4 @@ export {
   type StageMetricsOptions,
   type StageName,
 } from './stage-metrics.ts';
+export { isolatePoison, type Isolated, type Poisoned, type PoisonSearch } from './poison.ts';

@@ -177,3 +177,18 @@ test('the limit is configurable: at it a payload decodes, one byte over it is re
   // An uncompressed payload is bounded by its frame, not by a declared size.
   assert.deepEqual(decompress(CompressionType.NONE, plain, 0, 10), plain);
 });
+
+test('a Snappy preamble shorter than the metadata size is refused, not returned short (fuzz finding)', () => {
+  const plain = Buffer.from('a reading of forty-two bytes, more or less');
+  const packed = compress(CompressionType.SNAPPY, plain);
+  assert.equal(
+    decompress(CompressionType.SNAPPY, packed, plain.length).toString(),
+    plain.toString(),
+  );
+  assert.throws(
+    () => decompress(CompressionType.SNAPPY, packed, plain.length + 1),
+    (err: unknown) => err instanceof CompressionError && /metadata says/.test(err.message),
+  );
+  const lz4 = compress(CompressionType.LZ4, plain);
+  assert.throws(() => decompress(CompressionType.LZ4, lz4, plain.length + 1), CompressionError);
+});

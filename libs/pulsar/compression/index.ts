@@ -64,9 +64,14 @@ export function decompress(
     case CompressionType.NONE:
       return data;
     case CompressionType.LZ4:
-      return lz4Decompress(data, size);
+      out = lz4Decompress(data, size);
+      break;
     case CompressionType.SNAPPY:
-      return snappyDecompress(data, size);
+      // The Snappy preamble is a second size claim: it may only be at most `size` here, so
+      // the size check below is what makes it agree with the metadata (fuzzing found a
+      // shorter one passing through).
+      out = snappyDecompress(data, size);
+      break;
     case CompressionType.ZLIB:
       try {
         // The Java client deflates with SYNC_FLUSH and never finishes the stream (no final

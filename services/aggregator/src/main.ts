@@ -156,6 +156,13 @@ await runPartitionedStage(svc, stage, {
         stageMetrics.skip('fenced', s.fenced);
         stageMetrics.toDlq('late', s.late);
         stageMetrics.toDlq('bad_channel_message', s.malformed);
+        stageMetrics.toDlq('operator_error', s.poisoned.length);
+        for (const error of s.poisoned) {
+          log.error('the window operator threw on a records envelope; sent to the DLQ', {
+            partition,
+            error,
+          });
+        }
         stageMetrics.watermark(partition, s.watermark);
         openWindows.set(partition, s.openWindows);
         if (s.windowsClosed > 0) windowsClosed.inc(s.windowsClosed);

@@ -11,6 +11,7 @@ import {
   type IncomingMessage,
   type RecordsEnvelope,
 } from '@iot/channel';
+import { isolatePoison } from '@iot/stage';
 import type { PartitionSnapshot, PartitionState } from '@iot/state';
 import {
   WindowOperator,
@@ -55,7 +56,10 @@ export interface PartitionTaskDeps {
 export type AggregatorBatchStats = BatchStats & {
   /** Envelopes consumed (0: a batch that only let time close windows). */
   envelopes: number;
+  /** Envelopes that were not ours to decode (bad_channel_message). */
   malformed: number;
+  /** Why the operator threw, per envelope sent to the DLQ as operator_error. */
+  poisoned: string[];
   /** Combined upstream watermark after the batch (null until every partition reported). */
   watermark: number | null;
   /** Windows open after the batch. */
@@ -96,30 +100,42 @@ export class AggregatorPartitionTask {
 
   /** One micro-batch (an empty one still lets time close windows). */
   async step(): Promise<void> {
-    const op = this.operator;
-    if (op === null) throw new Error('AggregatorPartitionTask.step() before start()');
+    if (this.operator === null) throw new Error('AggregatorPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     const decoded: RecordsEnvelope[] = [];
+    const decodedFrom: IncomingMessage[] = [];
     const malformed: Output[] = [];
     for (const m of batch.messages) {
       try {
         decoded.push(decodeChannelMessage(m));
+        decodedFrom.push(m);
       } catch (err) {
         if (!(err instanceof ChannelFormatError)) throw err;
-        malformed.push({
-          topic: 'dlq',
-          message: {
-            payload: Buffer.from(m.payload),
-            properties: {
-              ...m.properties,
-              [PROP.reason]: 'bad_channel_message',
-              [PROP.detail]: err.message,
-            },
-          },
-        });
+        malformed.push(dlqOutput(m, 'bad_channel_message', err.message));
       }
     }
-    const result = op.process(decoded, this.deps.now());
+    const now = this.deps.now();
+    // An envelope the operator throws on goes to the DLQ (operator_error), committed with the
+    // batch, instead of restarting the partition onto it for ever.
+    const { result, poisoned } = await isolatePoison(decoded.length, {
+      run: (length, skip) =>
+        this.operator!.process(
+          decoded.slice(0, length).filter((_, i) => !skip.has(i)),
+          now,
+        ),
+      reset: async () => {
+        this.operator = WindowOperator.restore(
+          await this.deps.state.read(),
+          this.deps.options,
+          now,
+        );
+      },
+    });
+    const badChannel = malformed.length;
+    for (const { index, error } of poisoned) {
+      const detail = `the window operator threw on it: ${error.message}`;
+      malformed.push(dlqOutput(decodedFrom[index]!, 'operator_error', detail));
+    }
     const outputs = [...malformed, ...result.outputs];
     const meta = new Map(result.commit.meta);
     const last = batch.messages.at(-1)?.position;
@@ -140,9 +156,20 @@ export class AggregatorPartitionTask {
     this.deps.onBatch?.({
       ...result.stats,
       envelopes: batch.messages.length,
-      malformed: malformed.length,
+      malformed: badChannel,
+      poisoned: poisoned.map((p) => p.error.message),
       watermark: result.watermark,
-      openWindows: op.openWindows,
+      openWindows: this.operator.openWindows,
     });
   }
+}
+
+function dlqOutput(m: IncomingMessage, reason: string, detail: string): Output {
+  return {
+    topic: 'dlq',
+    message: {
+      payload: Buffer.from(m.payload),
+      properties: { ...m.properties, [PROP.reason]: reason, [PROP.detail]: detail.slice(0, 1000) },
+    },
+  };
 }

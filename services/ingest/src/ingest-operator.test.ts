@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import avsc from 'avsc';
 import assert from 'node:assert/strict';
 import { decodeChannelMessage, PROP, type RecordsEnvelope } from '@iot/channel';
 import { MessageId, partitionForKey } from '@iot/pulsar';
@@ -221,4 +222,65 @@ test('an entry the Pulsar client could not decode goes to the DLQ raw, as undeco
   assert.deepEqual(out.dlq[0]!.payload, raw);
   assert.equal(out.dlq[0]!.properties[PROP.reason], 'undecodable');
   assert.match(out.dlq[0]!.properties[PROP.detail]!, /Pulsar client could not decode.*4294967295/);
+});
+
+test('a message marked poisoned goes to the DLQ as operator_error with the error, and the position moves past it', () => {
+  const op = new IngestOperator(opts, T0);
+  const batch = [msg(encodeSensorData(reading())), msg(encodeSensorData(reading({ sensorId: 7 })))];
+  const out = op.process(batch, T0, 4, {
+    poisoned: new Map([[1, new Error('boom in addRecord')]]),
+  });
+  assert.equal(recordCount(out), 1);
+  assert.equal(out.dlq.length, 1);
+  assert.equal(out.dlq[0]!.properties[PROP.reason], 'operator_error');
+  assert.match(
+    out.dlq[0]!.properties[PROP.detail] ?? '',
+    /the ingest operator threw on it: boom in addRecord/,
+  );
+  assert.equal(out.stats.reasons.operator_error, 1);
+  assert.equal(op.committedPosition, batch[1]!.messageId.serialize());
+});
+
+test('a schema-versioned message decodes with its registry writer schema; an unresolved version is DLQ unresolved_schema', () => {
+  const op = new IngestOperator(opts, T0 + 120_000);
+  const version = (n: number) => Buffer.from([0, 0, 0, 0, 0, 0, 0, n]);
+  // An older writer without `timestamp`, in another field order: unreadable without it.
+  const writer = {
+    type: 'record',
+    name: 'SensorData',
+    namespace: 'com.iot.pipeline',
+    fields: [
+      { name: 'status', type: 'int' },
+      { name: 'sensorId', type: 'int' },
+      { name: 'sensorType', type: 'int' },
+      { name: 'temperature', type: 'double' },
+      { name: 'humidity', type: 'double' },
+      { name: 'pressure', type: 'double' },
+      { name: 'batteryLevel', type: 'double' },
+    ],
+  };
+  const { timestamp: _t, ...fields } = reading({ sensorId: 31 });
+  const payload = avsc.Type.forSchema(writer as Parameters<typeof avsc.Type.forSchema>[0]).toBuffer(
+    fields,
+  );
+  const versioned = { ...msg(payload), schemaVersion: version(1), eventTime: T0 + 60_000 };
+  const unknown = { ...msg(payload), schemaVersion: version(9) };
+  const out = op.process([versioned, unknown], T0 + 120_000, 4, {
+    writerSchemas: new Map([
+      [version(1).toString('hex'), { ok: true, schema: JSON.stringify(writer) }],
+      [version(9).toString('hex'), { ok: false, detail: 'version 9 is not in the registry' }],
+    ]),
+  });
+  const records = [...envelopes(out).values()].flatMap((e) => e.records);
+  assert.equal(records.length, 1);
+  assert.equal(records[0]!.device_id, 'sensor_31');
+  assert.equal(records[0]!.temperature, 21.5);
+  assert.equal(records[0]!.event_time, T0 + 60_000, 'no timestamp: the message event time');
+  assert.deepEqual(
+    out.dlq.map((m) => [m.properties[PROP.reason], m.properties[PROP.detail]]),
+    [['unresolved_schema', 'version 9 is not in the registry']],
+  );
+  // Without the writer schema the same bytes are not a SensorData.
+  const blind = new IngestOperator(opts, T0 + 120_000).process([msg(payload)], T0 + 120_000, 4);
+  assert.equal(blind.dlq[0]?.properties[PROP.reason], 'undecodable');
 });

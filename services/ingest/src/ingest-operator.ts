@@ -20,6 +20,7 @@ import {
   reject,
 } from '@iot/schema';
 import { WatermarkTracker, type WatermarkSnapshot } from '@iot/windows';
+import type { WriterSchema } from './writer-schemas.ts';
 
 export type TimeMode = 'event' | 'ingest';
 
@@ -43,6 +44,19 @@ export interface SourceMessage {
   properties?: Readonly<Record<string, string>>;
   /** The Pulsar client could not decode the entry (payload is its raw bytes): DLQ it. */
   decodeError?: string;
+  /** Schema-registry version the producer stamped (see writer-schemas.ts). */
+  schemaVersion?: Buffer;
+}
+
+/** What the task learnt about a batch before handing it over. */
+export interface BatchContext {
+  /**
+   * Messages (by index) this operator threw on before (@iot/stage poison.ts): they go to the
+   * DLQ as `operator_error` with the error, and count as consumed.
+   */
+  poisoned?: ReadonlyMap<number, Error>;
+  /** Writer schemas of the batch's schema versions (hex), resolved through the registry. */
+  writerSchemas?: ReadonlyMap<string, WriterSchema>;
 }
 
 export interface IngestStats {
@@ -71,6 +85,7 @@ export interface IngestResult {
   stats: IngestStats;
 }
 
+const NO_POISON: ReadonlyMap<number, Error> = new Map();
 const META_POSITION = 'position';
 const META_WATERMARK = 'watermark';
 const PARTITION = 'source';
@@ -141,27 +156,36 @@ export class IngestOperator {
     return p;
   }
 
-  process(batch: readonly SourceMessage[], nowMs: number, epoch: number): IngestResult {
+  process(
+    batch: readonly SourceMessage[],
+    nowMs: number,
+    epoch: number,
+    context: BatchContext = {},
+  ): IngestResult {
+    const poisoned = context.poisoned ?? NO_POISON;
     const stats: IngestStats = { records: 0, dlq: 0, late: 0, skipped: 0, reasons: {} };
     const dlq: OutgoingMessage[] = [];
     const before = this.watermark;
     let last: MessageId | null = null;
 
-    for (const msg of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const msg = batch[i]!;
+      const poison = poisoned.get(i);
+      if (poison !== undefined) {
+        last = msg.messageId;
+        const detail = `the ingest operator threw on it: ${poison.message}`;
+        dlq.push(dlqMessage(msg, this.originOf(msg, epoch), 'operator_error', detail));
+        stats.dlq++;
+        stats.reasons.operator_error = (stats.reasons.operator_error ?? 0) + 1;
+        continue;
+      }
       // A redelivery of something already committed (acks can be lost): its outputs exist.
       if (this.positionId !== null && msg.messageId.compare(this.positionId) <= 0) {
         stats.skipped++;
         continue;
       }
       last = msg.messageId;
-      let decoded =
-        msg.decodeError === undefined
-          ? decodeSensorMessage({
-              payload: msg.payload,
-              eventTime: msg.eventTime ?? null,
-              publishTime: msg.publishTime,
-            })
-          : reject('undecodable', `the Pulsar client could not decode it: ${msg.decodeError}`);
+      let decoded = this.decode(msg, context.writerSchemas);
       // Before the watermark sees it: a 2100 reading would make the partition's later data late.
       if (decoded.ok && this.opts.timeMode === 'event') {
         const skew = this.opts.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
@@ -202,6 +226,26 @@ export class IngestOperator {
       meta.set(META_WATERMARK, JSON.stringify(this.tracker.toJSON()));
     }
     return { envelopes, dlq, commit: { meta }, stats };
+  }
+
+  private decode(
+    msg: SourceMessage,
+    writerSchemas: BatchContext['writerSchemas'],
+  ): ReturnType<typeof decodeSensorMessage> {
+    if (msg.decodeError !== undefined) {
+      return reject('undecodable', `the Pulsar client could not decode it: ${msg.decodeError}`);
+    }
+    // Stamped by a producer with a registered schema: decode with that writer schema.
+    const writer = msg.schemaVersion?.length
+      ? writerSchemas?.get(msg.schemaVersion.toString('hex'))
+      : undefined;
+    if (writer !== undefined && !writer.ok) return reject('unresolved_schema', writer.detail);
+    return decodeSensorMessage({
+      payload: msg.payload,
+      eventTime: msg.eventTime ?? null,
+      publishTime: msg.publishTime,
+      ...(writer?.schema !== undefined ? { writerSchema: writer.schema, format: 'avro' } : {}),
+    });
   }
 
   private originOf(msg: SourceMessage, epoch: number): Origin {

@@ -1,8 +1,9 @@
 // ingest: raw readings → SensorRecords with event time and watermarks; bad or late input → DLQ.
 // One loop per owned source partition (Failover), state in Redis (docs/architecture.md).
+import { pulsarCredentials } from '@iot/config';
 import { batchSource, publishAll } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId, partitionTopicName } from '@iot/pulsar';
+import { MessageId, PulsarAdmin, partitionTopicName } from '@iot/pulsar';
 import {
   BatchClock,
   connectStage,
@@ -14,6 +15,7 @@ import {
 } from '@iot/stage';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
+import { WriterSchemas } from './writer-schemas.ts';
 
 const svc = await startService({ service: 'ingest', spec });
 const { config, log, metrics } = svc;
@@ -47,6 +49,15 @@ await followPartitionCount(svc, client, config.RECORDS_TOPIC, (from, to) =>
   ),
 );
 
+// Messages from producers with a registered schema (Java Schema.AVRO) carry its version.
+const writerSchemas = new WriterSchemas(
+  new PulsarAdmin({
+    adminUrl: config.PULSAR_ADMIN_URL,
+    ...pulsarCredentials(config),
+    timeoutMs: 10_000,
+  }),
+);
+
 await runPartitionedStage(svc, stage, {
   service: 'ingest',
   metrics: stageMetrics,
@@ -64,6 +75,7 @@ await runPartitionedStage(svc, stage, {
       state,
       restore: stage.checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
+      writerSchema: (version) => writerSchemas.resolve(consumer.topic, version),
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
       source: tracedSource(
         clock.wrap(batchSource(consumer, (m) => m, { cumulative: true })),
@@ -111,6 +123,12 @@ await runPartitionedStage(svc, stage, {
         for (const [reason, n] of Object.entries(s.reasons)) stageMetrics.toDlq(reason, n);
         stageMetrics.toDlq('late', s.late);
         stageMetrics.watermark(partition, s.watermark);
+        if (s.reasons.operator_error) {
+          log.error('the ingest operator threw on messages; sent to the DLQ (operator_error)', {
+            partition,
+            messages: s.reasons.operator_error,
+          });
+        }
       },
     });
     return { start: () => task.start(), step: tracedStep(trace, () => task.step()) };

@@ -7,7 +7,9 @@
 // applied, whatever the new batch boundaries (docs/architecture.md, "Exactly once").
 import type { BatchSource, OutgoingMessage } from '@iot/channel';
 import type { RoutedEnvelope } from './ingest-operator.ts';
-import type { PartitionSnapshot, PartitionState } from '@iot/state';
+import { isolatePoison } from '@iot/stage';
+import { FencedError, type PartitionSnapshot, type PartitionState } from '@iot/state';
+import type { WriterSchema } from './writer-schemas.ts';
 import {
   IngestOperator,
   type IngestOptions,
@@ -37,6 +39,8 @@ export interface IngestTaskDeps {
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;
+  /** The registry's writer schema for a message's schema version (writer-schemas.ts). */
+  writerSchema?: (version: Buffer) => Promise<WriterSchema>;
 }
 
 /** What one micro-batch did, for metrics and traces. */
@@ -70,12 +74,44 @@ export class IngestPartitionTask {
     return { epoch, existed, restored: restored !== undefined };
   }
 
+  /** Resolves each schema version in the batch once (cached across batches). */
+  private async writerSchemasOf(
+    messages: readonly SourceMessage[],
+  ): Promise<Map<string, WriterSchema>> {
+    const found = new Map<string, WriterSchema>();
+    const resolve = this.deps.writerSchema;
+    if (resolve === undefined) return found;
+    for (const m of messages) {
+      if (!m.schemaVersion?.length) continue;
+      const key = m.schemaVersion.toString('hex');
+      if (!found.has(key)) found.set(key, await resolve(m.schemaVersion));
+    }
+    return found;
+  }
+
   async step(): Promise<void> {
-    const op = this.operator;
-    if (op === null) throw new Error('IngestPartitionTask.step() before start()');
+    if (this.operator === null) throw new Error('IngestPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
     if (batch.messages.length === 0) return;
-    const result = op.process(batch.messages, this.deps.now(), this.epoch);
+    const writerSchemas = await this.writerSchemasOf(batch.messages);
+    const now = this.deps.now();
+    // A message the operator throws on goes to the DLQ (operator_error) instead of failing
+    // the batch, which would restart the partition onto the same message for ever.
+    const { result } = await isolatePoison(batch.messages.length, {
+      run: (length, skip) =>
+        this.operator!.process(batch.messages.slice(0, length), now, this.epoch, {
+          poisoned: skip,
+          writerSchemas,
+        }),
+      reset: async () => {
+        this.operator = IngestOperator.restore(
+          await this.deps.state.read(),
+          this.deps.options,
+          now,
+        );
+      },
+      isFatal: (err) => err instanceof FencedError,
+    });
     this.deps.onPhase?.('publish');
     await Promise.all([
       result.envelopes.length > 0 ? this.deps.sink.publishEnvelopes(result.envelopes) : undefined,
@@ -87,7 +123,7 @@ export class IngestPartitionTask {
     this.deps.onBatch?.({
       ...result.stats,
       messages: batch.messages.length,
-      watermark: op.watermark,
+      watermark: this.operator!.watermark,
     });
   }
 }
