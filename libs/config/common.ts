@@ -10,6 +10,7 @@ import {
   clickhouseUrl,
   custom,
   duration,
+  hostPorts,
   int,
   num,
   oneOf,
@@ -85,10 +86,21 @@ export const envelopeSpec = {
 
 export const clickhouseSpec = {
   CLICKHOUSE_URL: clickhouseUrl().localDefault('http://127.0.0.1:8123'),
+  // A cluster of the server's remote_servers: the tables become ReplicatedReplacingMergeTree
+  // on every shard (ON CLUSTER) with a Distributed table in front (docs/architecture.md,
+  // "ClickHouse cluster"). Unset: plain ReplacingMergeTree tables on one server.
+  CLICKHOUSE_CLUSTER: str({
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    expected: "a cluster name from the server's remote_servers",
+    example: 'iot_cluster',
+  }).optional(),
 };
 
 export const redisSpec = {
   REDIS_URL: url({ protocols: ['redis:', 'rediss:'] }).localDefault('redis://127.0.0.1:6380'),
+  // Seed nodes of a Redis Cluster; when set, the state lives there and REDIS_URL is not used.
+  // Every state key of one partition shares a hash tag, so each Lua commit stays in one slot.
+  REDIS_CLUSTER_NODES: hostPorts().optional(),
 };
 
 export const natsSpec = {

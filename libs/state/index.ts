@@ -5,3 +5,11 @@ export {
   type PartitionCommit,
   type PartitionSnapshot,
 } from './partition-state.ts';
+export {
+  createRedis,
+  deleteKeys,
+  describeRedis,
+  scanKeys,
+  type RedisClient,
+  type RedisTarget,
+} from './redis-client.ts';

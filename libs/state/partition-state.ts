@@ -1,7 +1,7 @@
 // The Redis state backend of one partition owner (docs/architecture.md, "Exactly once"): keyed entries (e.g. window
 // accumulators), metadata (source positions, watermarks, per-channel epochs) and pending
 // outputs, written together in one atomic, fenced step per micro-batch.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.ts';
 
 /** Everything a partition owner keeps; what it restores from on takeover. */
 export interface PartitionSnapshot {
@@ -106,7 +106,8 @@ return 0
 
 /**
  * State of one partition owned by one service, e.g. `new PartitionState(redis, 'aggregator', 3)`.
- * Keys share a hash tag so the scripts also run on Redis Cluster.
+ * Keys share the hash tag `{partition}`, so every script and the read transaction touch one
+ * hash slot: they run unchanged on Redis Cluster (CROSSSLOT otherwise).
  */
 export class PartitionState {
   readonly key: string;
@@ -114,7 +115,7 @@ export class PartitionState {
   private epoch = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     service: string,
     partition: number,
     namespace = 'iot',

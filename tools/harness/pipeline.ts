@@ -184,6 +184,10 @@ export interface ServerUrls {
   natsUrl: string;
   s3Endpoint: string;
   s3Bucket: string;
+  /** Seed nodes of a Redis Cluster (`host:port,…`): the state lives there instead of redisUrl. */
+  redisClusterNodes?: string | undefined;
+  /** A cluster of clickhouseUrl's remote_servers: replicated tables behind a Distributed one. */
+  clickhouseCluster?: string | undefined;
 }
 
 /**
@@ -214,6 +218,8 @@ export function pipelineEnv(
     CHECKPOINT_S3_PREFIX: names.name,
     CONTROL_SUBJECT_PREFIX: id,
     CHECKPOINT_LEASE_BUCKET: id,
+    ...(urls.redisClusterNodes ? { REDIS_CLUSTER_NODES: urls.redisClusterNodes } : {}),
+    ...(urls.clickhouseCluster ? { CLICKHOUSE_CLUSTER: urls.clickhouseCluster } : {}),
     ...extra,
   };
 }

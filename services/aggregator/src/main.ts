@@ -1,13 +1,12 @@
 // aggregator: per-device tumbling windows over the records topic, state in Redis, closed on
 // the watermark; results to the aggregates topic, alerts to the alerts topic, late → DLQ.
 // One loop per owned records partition (Failover) (docs/architecture.md).
-import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { MessageId, PulsarClient } from '@iot/pulsar';
-import { FencedError, PartitionState } from '@iot/state';
+import { FencedError, PartitionState, createRedis } from '@iot/state';
 import {
   Checkpointing,
   FailoverOwnership,
@@ -59,7 +58,7 @@ const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
   ...pulsarCredentials(config),
 });
-const redis = new Redis(config.REDIS_URL);
+const redis = createRedis(config);
 shutdown.onStop('redis', () => redis.quit(), { last: true });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
 const checkpointing = await Checkpointing.connect(

@@ -1,12 +1,11 @@
 // ingest: raw readings → SensorRecords with event time and watermarks; bad or late input → DLQ.
 // One loop per owned source partition (Failover), state in Redis (docs/architecture.md).
-import { Redis } from 'ioredis';
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
 import { MessageId, PulsarClient, partitionTopicName } from '@iot/pulsar';
-import { FencedError, PartitionState } from '@iot/state';
+import { FencedError, PartitionState, createRedis } from '@iot/state';
 import {
   Checkpointing,
   FailoverOwnership,
@@ -45,7 +44,7 @@ const client = new PulsarClient({
   serviceUrl: config.PULSAR_URL,
   ...pulsarCredentials(config),
 });
-const redis = new Redis(config.REDIS_URL, { lazyConnect: false });
+const redis = createRedis(config, { lazyConnect: false });
 shutdown.onStop('redis', () => redis.quit(), { last: true });
 shutdown.onStop('pulsar', () => client.close(), { last: true });
 const checkpointing = await Checkpointing.connect(config, 'ingest', instanceName('ingest'), log);

@@ -42,7 +42,10 @@ const chUrl = new URL(config.CLICKHOUSE_URL);
 const database = chUrl.pathname.replace(/^\/+|\/+$/g, '') || 'benchmark';
 chUrl.pathname = '/';
 const clickhouse = createClient({ url: chUrl.toString().replace(/\/$/, '') });
-const sink = new ClickHouseSink(clickhouse, { database });
+const sink = new ClickHouseSink(clickhouse, {
+  database,
+  ...(config.CLICKHOUSE_CLUSTER === undefined ? {} : { cluster: config.CLICKHOUSE_CLUSTER }),
+});
 shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
 // ClickHouse may come up after the writer (a restart of both, a node drain): wait for it with
 // backoff, not readiness, instead of exiting into a crash loop. A connection error is the

@@ -2,7 +2,6 @@
 // suspend, resume, restore — over NATS, S3 and Redis. One line on stderr and exit 1 when a
 // server is unreachable (naming it and the variable), exit 2 on a usage error.
 //   npx iotctl <command> [options]   (bin/iotctl.js; `iotctl` in the service images)
-import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import {
   CheckpointStore,
@@ -21,7 +20,7 @@ import {
 } from '@iot/config';
 import { AdminError, PulsarAdmin } from '@iot/pulsar';
 import { ControlClient, subjects } from '@iot/control-plane';
-import { PartitionState } from '@iot/state';
+import { PartitionState, createRedis, describeRedis, type RedisClient } from '@iot/state';
 import { USAGE, UsageError, parseArgs, type Args } from './args.ts';
 import { spec } from './config.ts';
 import { ensureTopics, type TopicWant } from './topics.ts';
@@ -75,8 +74,8 @@ async function s3Step<T>(config: Config, what: string, fn: () => Promise<T>): Pr
   }
 }
 
-async function redisConnect(config: Config): Promise<Redis> {
-  const redis = new Redis(config.REDIS_URL, {
+async function redisConnect(config: Config): Promise<RedisClient> {
+  const redis = createRedis(config, {
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 0,
@@ -89,7 +88,7 @@ async function redisConnect(config: Config): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     throw new CliError(
-      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (set REDIS_URL)`,
+      `cannot reach ${describeRedis(config)}: ${(err as Error).message} (set REDIS_URL or REDIS_CLUSTER_NODES)`,
     );
   }
 }
