@@ -559,8 +559,8 @@ export PULSAR_ADMIN_URL='http://127.0.0.1:$PULSAR_ADMIN_PORT' PULSAR_ADMIN_TLS_U
 export CLICKHOUSE_URL='http://127.0.0.1:$CLICKHOUSE_HTTP_PORT' REDIS_URL='redis://127.0.0.1:$REDIS_PORT'
 export NATS_URL='nats://127.0.0.1:$NATS_PORT' S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export ZIPKIN_URL='http://127.0.0.1:$ZIPKIN_PORT' OTEL_EXPORTER_ZIPKIN_ENDPOINT='http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans'
-export REDIS_CLUSTER_NODES='$(cluster_list "${REDIS_CLUSTER_PORTS[@]}")'
-export CLICKHOUSE_CLUSTER_URLS='$(cluster_list "${CLICKHOUSE_CLUSTER_HTTP_PORTS[@]}" | sed -E 's#(^|,)#\1http://#g')'
+export STACK_REDIS_CLUSTER_NODES='$(cluster_list "${REDIS_CLUSTER_PORTS[@]}")'
+export STACK_CLICKHOUSE_CLUSTER_URLS='$(cluster_list "${CLICKHOUSE_CLUSTER_HTTP_PORTS[@]}" | sed -E 's#(^|,)#\1http://#g')'
 EOF
 }
 
