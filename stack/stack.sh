@@ -356,8 +356,13 @@ cluster_list() { # cluster_list PORT...: 127.0.0.1:PORT,127.0.0.1:PORT,...
 # Redis Cluster: three masters (no replicas), AOF on like the single Redis, hash slots spread
 # by `redis-cli --cluster create` on the first start.
 redis_cluster_ready() {
-  [[ "$(redis-cli -p "${REDIS_CLUSTER_PORTS[0]}" cluster info 2>/dev/null | tr -d '\r' |
-    grep '^cluster_state:')" == cluster_state:ok ]]
+  # Every node says the cluster serves all slots: a restarted node answers PING at once but
+  # refuses commands (CLUSTERDOWN) until it has rejoined.
+  local port
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    [[ "$(redis-cli -p "$port" cluster info 2>/dev/null | tr -d '\r' |
+      grep '^cluster_state:')" == cluster_state:ok ]] || return 1
+  done
 }
 
 redis_cluster_install() { redis_install; }
