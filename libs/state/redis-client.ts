@@ -15,9 +15,13 @@ export interface RedisTarget {
 export function createRedis(target: RedisTarget, options: RedisOptions = {}): RedisClient {
   const nodes = target.REDIS_CLUSTER_NODES;
   if (nodes === undefined || nodes.length === 0) return new Redis(target.REDIS_URL, options);
+  const { retryStrategy } = options;
   return new Cluster([...nodes], {
     redisOptions: options,
     ...(options.lazyConnect === undefined ? {} : { lazyConnect: options.lazyConnect }),
+    // The cluster reconnects on its own schedule; a caller that gives up (iotctl) does so on
+    // the cluster as well, instead of waiting for ever on unreachable seeds.
+    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
   });
 }
 

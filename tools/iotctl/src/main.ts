@@ -284,7 +284,7 @@ async function restoreManifest(
     redis.disconnect();
   }
   out(
-    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${config.REDIS_URL}; no service was running: start them`,
+    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${describeRedis(config)}; no service was running: start them`,
   );
 }
 
