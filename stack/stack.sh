@@ -112,14 +112,18 @@ server_pids() { # pids of every process of a server we started; fails unless all
 
 fn_of() { echo "${1//-/_}"; } # the function prefix of a server: redis-cluster → redis_cluster
 
+log_of() { # where a server logs: one file, or one per process of a cluster
+  if [[ "$(members_of "$1")" == "$1" ]]; then echo "$LOG_DIR/$1.log"; else echo "$LOG_DIR/$1-*.log"; fi
+}
+
 wait_until() { # wait_until NAME TIMEOUT_S CHECK_FN: poll until ready, else name the server and its log
   local name="$1" timeout="$2" check="$3" start=$SECONDS
   while ! "$check"; do
     if ! server_pids "$name" >/dev/null && [[ "$name" != nats ]]; then
-      die "$name exited while starting; see $LOG_DIR/$name.log"
+      die "$name exited while starting; see $(log_of "$name")"
     fi
     if ((SECONDS - start > timeout)); then
-      die "$name did not become ready within ${timeout}s; see $LOG_DIR/$name.log"
+      die "$name did not become ready within ${timeout}s; see $(log_of "$name")"
     fi
     sleep 1
   done
@@ -391,8 +395,8 @@ redis_cluster_start() {
     say "creating the Redis Cluster on ${REDIS_CLUSTER_PORTS[*]}"
     # shellcheck disable=SC2046 # one argument per node
     redis-cli --cluster create $(cluster_list "${REDIS_CLUSTER_PORTS[@]}" | tr , ' ') \
-      --cluster-replicas 0 --cluster-yes >>"$LOG_DIR/redis-cluster.log" 2>&1 ||
-      die "redis-cli --cluster create failed; see $LOG_DIR/redis-cluster.log"
+      --cluster-replicas 0 --cluster-yes >>"$LOG_DIR/redis-cluster-1.log" 2>&1 ||
+      die "redis-cli --cluster create failed; see $LOG_DIR/redis-cluster-1.log"
   fi
 }
 
@@ -490,7 +494,7 @@ up_one() {
   if "${fn}_ready"; then return 0; fi
   if ! server_pids "$name" >/dev/null; then
     "${fn}_install"
-    say "starting $name (log: $LOG_DIR/$name.log)"
+    say "starting $name (log: $(log_of "$name"))"
     "${fn}_start"
   fi
 }
@@ -538,7 +542,7 @@ cmd_status() {
     if "$(fn_of "$s")_ready"; then state=ready; else state=down; fi
     if pid="$(server_pids "$s")"; then owner="pid $pid"; else owner="not started by stack.sh"; fi
     printf '%-18s %-6s port %-40s %-26s log %s\n' "$s" "$state" "$(port_of "$s")" "$owner" \
-      "$LOG_DIR/$s.log"
+      "$(log_of "$s")"
   done
 }
 
@@ -575,7 +579,8 @@ cmd_logs() {
     return 0
   fi
   check_server "$1"
-  tail -n "${LINES:-100}" "$LOG_DIR/$1.log"
+  local f
+  for f in $(log_of "$1"); do tail -n "${LINES:-100}" "$f"; done
 }
 
 case "${1:-}" in
