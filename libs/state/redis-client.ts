@@ -52,10 +52,30 @@ export async function scanKeys(redis: RedisClient, pattern: string): Promise<str
 }
 
 /**
- * Deletes keys one command each: a multi-key DEL (or a pipeline, on ioredis' Cluster) must
- * stay within one hash slot, and listed keys span many.
+ * The part of a key Redis Cluster hashes: the text inside the first `{…}` when it is not
+ * empty, else the whole key (the cluster specification's hash tags).
+ */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open < 0) return key;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/**
+ * Deletes keys with one DEL per hash tag on a cluster (a multi-key command must stay in one
+ * slot), one DEL in all on a single server. Each partition's keys share a tag, so each
+ * partition's state goes at once, as when Redis loses it: never a half-deleted state that a
+ * stage could go on committing into.
  */
 export async function deleteKeys(redis: RedisClient, keys: readonly string[]): Promise<number> {
-  const counts = await Promise.all(keys.map((key) => redis.del(key)));
+  if (keys.length === 0) return 0;
+  if (!(redis instanceof Cluster)) return redis.del(...keys);
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const tag = hashTagOf(key);
+    groups.set(tag, [...(groups.get(tag) ?? []), key]);
+  }
+  const counts = await Promise.all([...groups.values()].map((group) => redis.del(...group)));
   return counts.reduce((a, b) => a + b, 0);
 }
