@@ -2,6 +2,8 @@ export {
   FencedError,
   StateLostError,
   PartitionState,
+  partitionStateKeys,
+  wipePartitionStates,
   type PartitionCommit,
   type PartitionSnapshot,
 } from './partition-state.ts';

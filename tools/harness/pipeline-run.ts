@@ -14,7 +14,13 @@ import {
 import { resolveParams, type GeneratorParams } from '@iot/loadgen';
 import { loadConfig, redisSpec } from '@iot/config';
 import { PulsarClient } from '@iot/pulsar';
-import { createRedis, deleteKeys, scanKeys, type RedisClient } from '@iot/state';
+import {
+  createRedis,
+  deleteKeys,
+  scanKeys,
+  wipePartitionStates,
+  type RedisClient,
+} from '@iot/state';
 import { expectedFromParams, type Expected } from '@iot/verify';
 import {
   ClickHouseSink,
@@ -181,9 +187,9 @@ export class PipelineRun {
     return scanKeys(this.redis, `${this.names.name}:*`);
   }
 
-  /** Deletes the run's state from Redis (as a Redis that lost its data would); returns how many keys. */
+  /** Deletes the run's state from Redis, each partition's at once (as a Redis that lost its data would); returns how many keys. */
   async wipeState(): Promise<number> {
-    return deleteKeys(this.redis, await this.stateKeys());
+    return wipePartitionStates(this.redis, await this.stateKeys());
   }
 
   /** Waits until the newest complete epoch lists exactly `parts` ("service/partition"). */
@@ -217,7 +223,9 @@ export class PipelineRun {
     await Promise.all(this.processes.map((s) => s.kill()));
     await this.producing?.catch(() => 0);
     await this.client.close();
-    await this.wipeState().catch(() => 0);
+    await this.stateKeys()
+      .then((keys) => deleteKeys(this.redis, keys))
+      .catch(() => 0);
     this.redis.disconnect();
     const onCluster = this.cluster ? ` ON CLUSTER ${this.cluster}` : '';
     await this.ch
