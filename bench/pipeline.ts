@@ -103,6 +103,15 @@ const seconds = Number(values.seconds);
 const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: URLS.pulsarAdminUrl });
 const client = new PulsarClient({ ...auth.pulsar, serviceUrl: URLS.pulsarUrl });
 const ch = clickhouse(URLS.clickhouseUrl, auth.clickhouse);
+// REDIS_CLUSTER_NODES / CLICKHOUSE_CLUSTER (localServers) run the stages on the clusters.
+const sinkOptions = (database: string) => ({
+  database,
+  ...(URLS.clickhouseCluster ? { cluster: URLS.clickhouseCluster } : {}),
+});
+const dropDatabase = (database: string) =>
+  ch.command({
+    query: `DROP DATABASE IF EXISTS ${database}${URLS.clickhouseCluster ? ` ON CLUSTER ${URLS.clickhouseCluster}` : ''}`,
+  });
 const log = (line: string) => process.stderr.write(`bench pipeline: ${line}\n`);
 
 /** What a drain runs with besides its checkpoints: for the overhead phase's variants. */
@@ -232,7 +241,7 @@ async function drain(checkpoints: boolean, variant: Variant = BASELINE) {
   const expected = expectedFromParams(p, { windowSizeMs: WINDOW_MS, listAlerts: false });
   log(`drain (checkpoints ${checkpoints ? 'every 10 s' : 'off'}): publishing ${drainMessages}`);
   await produceStream(client, names.source, p);
-  const sink = new ClickHouseSink(ch, { database: names.database });
+  const sink = new ClickHouseSink(ch, sinkOptions(names.database));
   const brokerAtStart = brokerPid === undefined ? null : (usage(brokerPid)?.cpuSeconds ?? null);
   const t0 = Date.now();
   const services = await startStages(names, checkpoints, variant);
@@ -270,7 +279,7 @@ async function drain(checkpoints: boolean, variant: Variant = BASELINE) {
   const usPerMessageTotal = round2(stages.reduce((sum, svc) => sum + (usPerMessage[svc] ?? 0), 0));
   const brokerCpu = brokerPid === undefined ? null : (usage(brokerPid)?.cpuSeconds ?? null);
   await Promise.all(services.map((s) => s.stop()));
-  await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` });
+  await dropDatabase(names.database);
   const msgPerSec = Math.round(drainMessages / elapsedS);
   log(`  ${msgPerSec} msg/s, ${rows} rows, ${report.split('\n')[0]}`);
   return {
@@ -300,7 +309,7 @@ async function sustained(ratePerSec: number, durationS: number) {
     PARTITIONS,
     PARTITIONS,
   );
-  const sink = new ClickHouseSink(ch, { database: names.database });
+  const sink = new ClickHouseSink(ch, sinkOptions(names.database));
   const services = await startStages(names, true);
   // Event time = wall clock from the first message on: the stream starts at the next minute
   // (at least 5 s away), and production starts exactly then. (The start must be chosen after
@@ -410,7 +419,7 @@ async function sustained(ratePerSec: number, durationS: number) {
     exact,
     verify: report.split('\n')[0],
   };
-  await ch.command({ query: `DROP DATABASE IF EXISTS ${names.database}` });
+  await dropDatabase(names.database);
   log(`  ${JSON.stringify(result)}`);
   return result;
 }
@@ -555,6 +564,8 @@ const RESULTS = values.results
 type Stamp = { at: string; calibrationMs?: number };
 type Results = {
   machine: string;
+  /** Where the state and the rows lived: a single server or a cluster. */
+  servers?: { redis: string; clickhouse: string };
   drain: (Awaited<ReturnType<typeof drain>> & Stamp)[];
   sustained: (Awaited<ReturnType<typeof sustained>> & Stamp) | null;
   /** The same phase with --heap-mb (as the k8s manifests run the services). */
@@ -569,6 +580,14 @@ const previous: Partial<Results> = existsSync(RESULTS)
 const results: Results = {
   machine:
     '2 cores, 24 GiB; Pulsar, ClickHouse 18.16, Redis, NATS, S3Proxy and the services co-located',
+  servers: {
+    redis: URLS.redisClusterNodes
+      ? `Redis Cluster ${URLS.redisClusterNodes}`
+      : `single Redis ${URLS.redisUrl}`,
+    clickhouse: URLS.clickhouseCluster
+      ? `cluster ${URLS.clickhouseCluster} via ${URLS.clickhouseUrl}`
+      : `single ClickHouse ${URLS.clickhouseUrl}`,
+  },
   drain: phases.has('drain') ? [] : (previous.drain ?? []),
   sustained: phases.has('sustained') && heapMb === 0 ? null : (previous.sustained ?? null),
   sustainedCappedHeap:

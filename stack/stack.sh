@@ -16,7 +16,8 @@
 # $IOT_STACK_DIR/secrets (stack/README.md, "Credentials"), and `up` restarts a server whose
 # generated config changed since it started.
 #
-# Servers: pulsar clickhouse redis nats s3 zipkin prometheus. Data, logs and pid files live under $IOT_STACK_DIR
+# Servers: pulsar clickhouse redis nats s3 zipkin prometheus; on demand only (named in `up`):
+# redis-cluster zookeeper clickhouse-cluster. Data, logs and pid files live under $IOT_STACK_DIR
 # (default ~/.local/state/iot-pipeline/stack), outside every checkout.
 set -euo pipefail
 
@@ -56,10 +57,22 @@ S3_PORT=$((9100 + OFFSET))
 S3_BUCKET="${S3_BUCKET:-iot-checkpoints}"
 ZIPKIN_PORT=$((9411 + OFFSET))
 PROMETHEUS_PORT=$((9090 + OFFSET))
+# The on-demand cluster servers (not started by a plain `up`; see "Clusters" in stack/README.md).
+REDIS_CLUSTER_PORTS=($((7101 + OFFSET)) $((7102 + OFFSET)) $((7103 + OFFSET)))
+# Redis Cluster's bus port defaults to port + 10000, which a stack at offset 10000 would use
+# for its clients: set it explicitly.
+REDIS_CLUSTER_BUS_PORTS=($((7201 + OFFSET)) $((7202 + OFFSET)) $((7203 + OFFSET)))
+# Not 2181: Pulsar standalone's own metadata ZooKeeper port.
+ZOOKEEPER_PORT=$((2281 + OFFSET))
+CLICKHOUSE_CLUSTER_HTTP_PORTS=($((8124 + OFFSET)) $((8125 + OFFSET)))
+CLICKHOUSE_CLUSTER_TCP_PORTS=($((9001 + OFFSET)) $((9002 + OFFSET)))
+CLICKHOUSE_CLUSTER_INTERSERVER_PORTS=($((9011 + OFFSET)) $((9012 + OFFSET)))
 # Heap for a 2-core, 24 GiB machine that also runs ClickHouse and the pipeline.
 PULSAR_JAVA_OPTS="${PULSAR_JAVA_OPTS:--Xms512m -Xmx1536m -XX:MaxDirectMemorySize=1536m -XX:+UseG1GC}"
 
 ALL_SERVERS=(pulsar clickhouse redis nats s3 zipkin prometheus)
+# Started only when named (`up redis-cluster`), by the tests that need them.
+ON_DEMAND_SERVERS=(redis-cluster zookeeper clickhouse-cluster)
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 
@@ -92,14 +105,34 @@ apt_install() { # apt_install PACKAGE...: Debian packages, `apt-get update` once
     die "apt-get install $* failed; see $LOG_DIR/apt.log"
 }
 
+members_of() { # the pid files of a server: one, or one per process of a cluster
+  case "$1" in
+  redis-cluster) echo redis-cluster-1 redis-cluster-2 redis-cluster-3 ;;
+  clickhouse-cluster) echo clickhouse-cluster-1 clickhouse-cluster-2 ;;
+  *) echo "$1" ;;
+  esac
+}
+
+server_pids() { # pids of every process of a server we started; fails unless all still run
+  local m pids=()
+  for m in $(members_of "$1"); do pids+=("$(pid_of "$m")") || return 1; done
+  echo "${pids[*]}"
+}
+
+fn_of() { echo "${1//-/_}"; } # the function prefix of a server: redis-cluster → redis_cluster
+
+log_of() { # where a server logs: one file, or one per process of a cluster
+  if [[ "$(members_of "$1")" == "$1" ]]; then echo "$LOG_DIR/$1.log"; else echo "$LOG_DIR/$1-*.log"; fi
+}
+
 wait_until() { # wait_until NAME TIMEOUT_S CHECK_FN: poll until ready, else name the server and its log
   local name="$1" timeout="$2" check="$3" start=$SECONDS
   while ! "$check"; do
-    if ! pid_of "$name" >/dev/null && [[ "$name" != nats ]]; then
-      die "$name exited while starting; see $LOG_DIR/$name.log"
+    if ! server_pids "$name" >/dev/null && [[ "$name" != nats ]]; then
+      die "$name exited while starting; see $(log_of "$name")"
     fi
     if ((SECONDS - start > timeout)); then
-      die "$name did not become ready within ${timeout}s; see $LOG_DIR/$name.log"
+      die "$name did not become ready within ${timeout}s; see $(log_of "$name")"
     fi
     sleep 1
   done
@@ -430,9 +463,119 @@ prometheus_start() {
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle
 }
 
+# --- Clusters (on demand: `up redis-cluster`, `up clickhouse-cluster`) ----------------------
+
+cluster_list() { # cluster_list PORT...: 127.0.0.1:PORT,127.0.0.1:PORT,...
+  local IFS=,
+  local out=() p
+  for p in "$@"; do out+=("127.0.0.1:$p"); done
+  echo "${out[*]}"
+}
+
+# Redis Cluster: three masters (no replicas), AOF on like the single Redis, hash slots spread
+# by `redis-cli --cluster create` on the first start.
+redis_cluster_ready() {
+  # Every node says the cluster serves all slots: a restarted node answers PING at once but
+  # refuses commands (CLUSTERDOWN) until it has rejoined.
+  local port
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    [[ "$(REDISCLI_AUTH="$(secret redis.password)" redis-cli -p "$port" cluster info 2>/dev/null | tr -d '\r' |
+      grep '^cluster_state:')" == cluster_state:ok ]] || return 1
+  done
+}
+
+redis_cluster_install() { redis_install; }
+
+redis_cluster_start() {
+  local i port dir
+  for i in 0 1 2; do
+    port="${REDIS_CLUSTER_PORTS[$i]}"
+    dir="$STACK_DIR/redis-cluster/$port"
+    mkdir -p "$dir"
+    # The single Redis's password, for clients and between the nodes (from a file: not in the
+    # command line).
+    printf 'requirepass %s\nmasterauth %s\n' "$(secret redis.password)" "$(secret redis.password)" |
+      write_private "$dir/auth.conf"
+    pid_of "redis-cluster-$((i + 1))" >/dev/null ||
+      start_bg "redis-cluster-$((i + 1))" "$dir" redis-server "$dir/auth.conf" --bind 127.0.0.1 --port "$port" \
+        --cluster-enabled yes --cluster-config-file nodes.conf \
+        --cluster-port "${REDIS_CLUSTER_BUS_PORTS[$i]}" --cluster-node-timeout 5000 \
+        --dir "$dir" --appendonly yes --appendfsync everysec --save "" --daemonize no
+  done
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    for _ in $(seq 1 30); do
+      [[ "$(REDISCLI_AUTH="$(secret redis.password)" redis-cli -p "$port" ping 2>/dev/null)" == PONG ]] && break
+      sleep 0.5
+    done
+  done
+  # Made once: afterwards every node finds the others again from its nodes.conf.
+  if [[ "$(REDISCLI_AUTH="$(secret redis.password)" redis-cli -p "${REDIS_CLUSTER_PORTS[0]}" cluster info | tr -d '\r' |
+    grep '^cluster_slots_assigned:')" == cluster_slots_assigned:0 ]]; then
+    say "creating the Redis Cluster on ${REDIS_CLUSTER_PORTS[*]}"
+    # shellcheck disable=SC2046 # one argument per node
+    REDISCLI_AUTH="$(secret redis.password)" redis-cli --cluster create $(cluster_list "${REDIS_CLUSTER_PORTS[@]}" | tr , ' ') \
+      --cluster-replicas 0 --cluster-yes >>"$LOG_DIR/redis-cluster-1.log" 2>&1 ||
+      die "redis-cli --cluster create failed; see $LOG_DIR/redis-cluster-1.log"
+  fi
+}
+
+# ZooKeeper (Debian's), standalone: what the ClickHouse cluster replicates and runs ON CLUSTER
+# DDL through. Its admin server (8080 by default, Pulsar's admin port) is off.
+zookeeper_ready() {
+  [[ "$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ZOOKEEPER_PORT; printf ruok >&3; head -c 4 <&3" 2>/dev/null)" == imok ]]
+}
+
+zookeeper_install() { [[ -f /usr/share/java/zookeeper.jar ]] || apt_install --no-install-recommends zookeeper; }
+
+zookeeper_start() {
+  local dir="$STACK_DIR/zookeeper"
+  mkdir -p "$dir/data"
+  printf '%s\n' "tickTime=2000" "dataDir=$dir/data" "clientPort=$ZOOKEEPER_PORT" \
+    "clientPortAddress=127.0.0.1" "admin.enableServer=false" "4lw.commands.whitelist=ruok,srvr" \
+    "autopurge.snapRetainCount=3" "autopurge.purgeInterval=1" >"$dir/zoo.cfg"
+  start_bg zookeeper "$dir" java -Xmx256m -Dzookeeper.log.dir="$LOG_DIR" \
+    -cp "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar" \
+    org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg"
+}
+
+# ClickHouse cluster `iot_cluster`: two more clickhouse-server processes, shard 1 and shard 2
+# (one replica each), ReplicatedMergeTree and ON CLUSTER DDL through the stack's ZooKeeper.
+clickhouse_cluster_ready() {
+  local port
+  for port in "${CLICKHOUSE_CLUSTER_HTTP_PORTS[@]}"; do
+    [[ "$(curl --config <(printf 'user = "default:%s"\n' "$(secret clickhouse-default.password)") -s -m 5 "http://127.0.0.1:$port/?query=SELECT%20count()%20FROM%20system.zookeeper%20WHERE%20path%3D'/'")" =~ ^[1-9] ]] ||
+      return 1
+  done
+}
+
+clickhouse_cluster_install() { clickhouse_install; }
+
+clickhouse_cluster_start() {
+  local i node dir
+  for i in 0 1; do
+    node=$((i + 1))
+    dir="$STACK_DIR/clickhouse-cluster/$node"
+    mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
+    sed -e "s#@STACK_DIR@#$STACK_DIR#g" -e "s#@DIR@#$dir#g" -e "s#@NODE@#$node#g" \
+      -e "s#@HTTP_PORT@#${CLICKHOUSE_CLUSTER_HTTP_PORTS[$i]}#g" \
+      -e "s#@TCP_PORT@#${CLICKHOUSE_CLUSTER_TCP_PORTS[$i]}#g" \
+      -e "s#@INTERSERVER_PORT@#${CLICKHOUSE_CLUSTER_INTERSERVER_PORTS[$i]}#g" \
+      -e "s#@TCP_PORT_1@#${CLICKHOUSE_CLUSTER_TCP_PORTS[0]}#g" \
+      -e "s#@TCP_PORT_2@#${CLICKHOUSE_CLUSTER_TCP_PORTS[1]}#g" \
+      -e "s#@SHARD@#0$node#g" -e "s#@REPLICA@#replica-$node#g" \
+      -e "s#@ZOOKEEPER_PORT@#$ZOOKEEPER_PORT#g" \
+      -f <(printf 's#@DEFAULT_PASSWORD@#%s#g\n' "$(secret clickhouse-default.password)") \
+      "$STACK_SRC/clickhouse-cluster/config.xml" | write_private "$dir/config.xml"
+    # The same users, passwords and rights as the single server.
+    fill_in "$STACK_SRC/clickhouse/users.xml" | write_private "$dir/users.xml"
+    pid_of "clickhouse-cluster-$node" >/dev/null ||
+      start_bg "clickhouse-cluster-$node" "$dir" clickhouse-server --config-file="$dir/config.xml"
+  done
+}
+
 # --- commands ----------------------------------------------------------------------------
 
-timeout_of() { case "$1" in pulsar) echo 240 ;; *) echo 60 ;; esac; }
+timeout_of() { case "$1" in pulsar) echo 240 ;; clickhouse-cluster) echo 120 ;; *) echo 60 ;; esac; }
 port_of() {
   case "$1" in
   pulsar) echo "$PULSAR_PORT, tls $PULSAR_TLS_PORT (admin $PULSAR_ADMIN_PORT, https $PULSAR_ADMIN_TLS_PORT)" ;;
@@ -442,10 +585,19 @@ port_of() {
   s3) echo "$S3_PORT (bucket $S3_BUCKET)" ;;
   zipkin) echo "$ZIPKIN_PORT (UI http://127.0.0.1:$ZIPKIN_PORT/zipkin/)" ;;
   prometheus) echo "$PROMETHEUS_PORT (UI http://127.0.0.1:$PROMETHEUS_PORT/)" ;;
+  redis-cluster) echo "${REDIS_CLUSTER_PORTS[*]}" ;;
+  zookeeper) echo "$ZOOKEEPER_PORT" ;;
+  clickhouse-cluster) echo "${CLICKHOUSE_CLUSTER_HTTP_PORTS[*]} (HTTP)" ;;
   esac
 }
 
-check_server() { case "$1" in pulsar | clickhouse | redis | nats | s3 | zipkin | prometheus) ;; *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]})" ;; esac; }
+check_server() {
+  case "$1" in
+  pulsar | clickhouse | redis | nats | s3 | zipkin | prometheus) ;;
+  redis-cluster | zookeeper | clickhouse-cluster) ;;
+  *) die "unknown server '$1' (one of: ${ALL_SERVERS[*]} ${ON_DEMAND_SERVERS[*]})" ;;
+  esac
+}
 
 # --- Tools the tests use besides the servers --------------------------------------------------
 
@@ -464,18 +616,19 @@ tools_install() {
 }
 
 up_one() {
-  local name="$1"
+  local name="$1" fn
+  fn="$(fn_of "$1")"
   # A server that runs an older generated config (say, from before authentication) is
   # restarted with the current one; its data stays.
   if pid_of "$name" >/dev/null && ! conf_current "$name"; then
     say "restarting $name: its generated config changed since it started"
     cmd_down "$name"
   fi
-  if "${name}_ready"; then return 0; fi
-  if ! pid_of "$name" >/dev/null; then
-    "${name}_install"
-    say "starting $name (log: $LOG_DIR/$name.log)"
-    "${name}_start"
+  if "${fn}_ready"; then return 0; fi
+  if ! server_pids "$name" >/dev/null; then
+    "${fn}_install"
+    say "starting $name (log: $(log_of "$name"))"
+    "${fn}_start"
     conf_mark "$name"
   fi
 }
@@ -485,12 +638,14 @@ cmd_up() {
   [[ ${#servers[@]} -gt 0 ]] || servers=("${ALL_SERVERS[@]}")
   local s
   for s in "${servers[@]}"; do check_server "$s"; done
+  # ClickHouse's replicated tables and ON CLUSTER DDL need ZooKeeper up first.
+  if [[ " ${servers[*]} " == *" clickhouse-cluster "* ]]; then cmd_up zookeeper; fi
   tools_install
   make_secrets
   # Start everything first, then wait: the servers boot in parallel.
   for s in "${servers[@]}"; do up_one "$s"; done
   for s in "${servers[@]}"; do
-    wait_until "$s" "$(timeout_of "$s")" "${s}_ready"
+    wait_until "$s" "$(timeout_of "$s")" "$(fn_of "$s")_ready"
   done
   for s in "${servers[@]}"; do
     if [[ "$s" == pulsar ]]; then pulsar_grants; fi
@@ -500,27 +655,29 @@ cmd_up() {
 
 cmd_down() {
   local servers=("$@")
-  [[ ${#servers[@]} -gt 0 ]] || servers=("${ALL_SERVERS[@]}")
-  local s pid
+  [[ ${#servers[@]} -gt 0 ]] || servers=("${ALL_SERVERS[@]}" "${ON_DEMAND_SERVERS[@]}")
+  local s m pid
   for s in "${servers[@]}"; do
     check_server "$s"
-    if pid="$(pid_of "$s")"; then
-      say "stopping $s (pid $pid)"
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-      kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
-    rm -f "$RUN_DIR/$s.pid" "$RUN_DIR/$s.conf.sha256"
+    for m in $(members_of "$s"); do
+      if pid="$(pid_of "$m")"; then
+        say "stopping $m (pid $pid)"
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+      fi
+      rm -f "$RUN_DIR/$m.pid" "$RUN_DIR/$m.conf.sha256"
+    done
   done
 }
 
 cmd_status() {
   local s state pid owner
-  for s in "${ALL_SERVERS[@]}"; do
-    if "${s}_ready"; then state=ready; else state=down; fi
-    if pid="$(pid_of "$s")"; then owner="pid $pid"; else owner="not started by stack.sh"; fi
-    printf '%-11s %-6s port %-40s %-26s log %s\n' "$s" "$state" "$(port_of "$s")" "$owner" \
-      "$LOG_DIR/$s.log"
+  for s in "${ALL_SERVERS[@]}" "${ON_DEMAND_SERVERS[@]}"; do
+    if "$(fn_of "$s")_ready"; then state=ready; else state=down; fi
+    if pid="$(server_pids "$s")"; then owner="pid $pid"; else owner="not started by stack.sh"; fi
+    printf '%-18s %-6s port %-40s %-26s log %s\n' "$s" "$state" "$(port_of "$s")" "$owner" \
+      "$(log_of "$s")"
   done
 }
 
@@ -555,6 +712,8 @@ export CLICKHOUSE_USER='default' CLICKHOUSE_PASSWORD='$(secret clickhouse-defaul
 export REDIS_PASSWORD='$(secret redis.password)'
 export NATS_USER='iotctl' NATS_PASSWORD='$(secret nats-iotctl.password)'
 export PROMETHEUS_URL='http://127.0.0.1:$PROMETHEUS_PORT'
+export STACK_REDIS_CLUSTER_NODES='$(cluster_list "${REDIS_CLUSTER_PORTS[@]}")'
+export STACK_CLICKHOUSE_CLUSTER_URLS='$(cluster_list "${CLICKHOUSE_CLUSTER_HTTP_PORTS[@]}" | sed -E 's#(^|,)#\1http://#g')'
 EOF
 }
 
@@ -564,7 +723,8 @@ cmd_logs() {
     return 0
   fi
   check_server "$1"
-  tail -n "${LINES:-100}" "$LOG_DIR/$1.log"
+  local f
+  for f in $(log_of "$1"); do tail -n "${LINES:-100}" "$f"; done
 }
 
 case "${1:-}" in

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AGGREGATE_COLUMNS, METRICS } from '@iot/windows';
 import { RECORD_FIELDS } from '@iot/schema';
-import { SENSORS_LOCAL_COLUMNS, aggregateColumnType, schemaStatements } from './ddl.ts';
+import {
+  SENSORS_LOCAL_COLUMNS,
+  aggregateColumnType,
+  clusterSchemaStatements,
+  schemaStatements,
+} from './ddl.ts';
 
 test('creates benchmark and its three tables, idempotently', () => {
   const sql = schemaStatements();
@@ -74,4 +79,32 @@ test('sensor_alerts is keyed so a replayed alert is one row', () => {
     schemaStatements()[3] ?? '',
     /ReplacingMergeTree\(version\)[\s\S]*ORDER BY \(device_id, event_time_ms, kind, source\)/,
   );
+});
+
+test('on a cluster: replicated tables per shard ON CLUSTER, a Distributed table of the plain name in front', () => {
+  const sql = clusterSchemaStatements('it_x', 'iot_cluster');
+  assert.equal(sql[0], 'CREATE DATABASE IF NOT EXISTS it_x ON CLUSTER iot_cluster');
+  assert.equal(sql.length, 1 + 2 * 3);
+  for (const s of sql)
+    assert.match(s, /^CREATE (DATABASE|TABLE) IF NOT EXISTS it_x\S* ON CLUSTER iot_cluster/);
+  const agg = sql.find((s) => s.includes('it_x.sensor_aggregates_local ')) ?? '';
+  // The explicit-arguments form: 18.16 has no default path or replica name.
+  assert.match(
+    agg,
+    /ENGINE = ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{shard\}\/it_x\/sensor_aggregates_local', '\{replica\}', version\)\nPARTITION BY toYYYYMM\(window_start\)\nORDER BY \(device_id, window_start\)/,
+  );
+  assert.match(
+    sql.find((s) => s.includes('it_x.sensors_local_local ')) ?? '',
+    /ReplicatedReplacingMergeTree\('[^']+', '\{replica\}'\)/,
+  );
+  // Sharded by device_id, the first key column of every table: a key never spans two shards.
+  for (const t of ['sensors_local', 'sensor_aggregates', 'sensor_alerts']) {
+    assert.match(
+      sql.find((s) => s.includes(`it_x.${t} ON CLUSTER`)) ?? '',
+      new RegExp(
+        `ENGINE = Distributed\\(iot_cluster, it_x, ${t}_local, cityHash64\\(device_id\\)\\)$`,
+      ),
+    );
+  }
+  assert.throws(() => clusterSchemaStatements('it_x', 'bad-cluster'), /identifier/);
 });

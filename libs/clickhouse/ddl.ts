@@ -58,23 +58,88 @@ function columns(list: readonly Column[]): string {
   return list.map(([name, type]) => `    ${name} ${type}`).join(',\n');
 }
 
+/** One of the pipeline's tables: ReplacingMergeTree keyed by what makes a row unique. */
+interface TableDef {
+  name: string;
+  columns: readonly Column[];
+  /** ReplacingMergeTree's version column ('' = none: the last inserted row wins). */
+  version: string;
+  partitionBy: string;
+  orderBy: string;
+}
+
+// Every ORDER BY starts with device_id, which is also the Distributed tables' sharding key:
+// all rows of one key land on one shard, where ReplacingMergeTree collapses them.
+const TABLES: readonly TableDef[] = [
+  // Seed shape kept for existing readers: one row per device per window (see rows.ts).
+  {
+    name: 'sensors_local',
+    columns: SENSORS_LOCAL_COLUMNS,
+    version: '',
+    partitionBy: 'toYYYYMM(time)',
+    orderBy: '(device_id, time)',
+  },
+  {
+    name: 'sensor_aggregates',
+    columns: AGGREGATE_TABLE_COLUMNS,
+    version: 'version',
+    partitionBy: 'toYYYYMM(window_start)',
+    orderBy: '(device_id, window_start)',
+  },
+  {
+    name: 'sensor_alerts',
+    columns: ALERT_COLUMNS,
+    version: 'version',
+    partitionBy: 'toYYYYMM(event_time)',
+    orderBy: '(device_id, event_time_ms, kind, source)',
+  },
+];
+
+/** The sharding key of the Distributed tables: a function of every table's first key column. */
+export const SHARDING_KEY = 'cityHash64(device_id)';
+
+/** Suffix of the per-shard tables behind the Distributed ones on a cluster. */
+export const LOCAL_SUFFIX = '_local';
+
 /** Statements creating the database and its tables; each is idempotent (IF NOT EXISTS). */
 export function schemaStatements(database: string = DEFAULT_DATABASE): string[] {
   const db = identifier(database);
   return [
     `CREATE DATABASE IF NOT EXISTS ${db}`,
-    // Seed shape kept for existing readers: one row per device per window (see rows.ts).
-    `CREATE TABLE IF NOT EXISTS ${db}.sensors_local (\n${columns(SENSORS_LOCAL_COLUMNS)}\n)
-ENGINE = ReplacingMergeTree()
-PARTITION BY toYYYYMM(time)
-ORDER BY (device_id, time)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.sensor_aggregates (\n${columns(AGGREGATE_TABLE_COLUMNS)}\n)
-ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYYYYMM(window_start)
-ORDER BY (device_id, window_start)`,
-    `CREATE TABLE IF NOT EXISTS ${db}.sensor_alerts (\n${columns(ALERT_COLUMNS)}\n)
-ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYYYYMM(event_time)
-ORDER BY (device_id, event_time_ms, kind, source)`,
+    ...TABLES.map(
+      (t) => `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (\n${columns(t.columns)}\n)
+ENGINE = ReplacingMergeTree(${t.version})
+PARTITION BY ${t.partitionBy}
+ORDER BY ${t.orderBy}`,
+    ),
+  ];
+}
+
+/**
+ * The same tables on a ClickHouse cluster (a name in the servers' remote_servers, with
+ * `{shard}` and `{replica}` macros and ZooKeeper): on every shard a
+ * ReplicatedReplacingMergeTree `<table>_local`, and in front of them a Distributed `<table>`
+ * sharded by device_id, so readers and the writer keep using the plain names. Runs ON CLUSTER
+ * (every server, or an error naming the one that failed); the engine arguments are the
+ * explicit (path, replica, version) form both 18.16 and current releases accept.
+ */
+export function clusterSchemaStatements(database: string, cluster: string): string[] {
+  const db = identifier(database);
+  const on = `ON CLUSTER ${identifier(cluster)}`;
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db} ${on}`,
+    ...TABLES.flatMap((t) => {
+      const local = `${t.name}${LOCAL_SUFFIX}`;
+      const path = `/clickhouse/tables/{shard}/${db}/${local}`;
+      const version = t.version === '' ? '' : `, ${t.version}`;
+      return [
+        `CREATE TABLE IF NOT EXISTS ${db}.${local} ${on} (\n${columns(t.columns)}\n)
+ENGINE = ReplicatedReplacingMergeTree('${path}', '{replica}'${version})
+PARTITION BY ${t.partitionBy}
+ORDER BY ${t.orderBy}`,
+        `CREATE TABLE IF NOT EXISTS ${db}.${t.name} ${on} (\n${columns(t.columns)}\n)
+ENGINE = Distributed(${identifier(cluster)}, ${db}, ${local}, ${SHARDING_KEY})`,
+      ];
+    }),
   ];
 }

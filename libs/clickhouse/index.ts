@@ -1,8 +1,11 @@
 export {
   ALERT_COLUMNS,
   DEFAULT_DATABASE,
+  LOCAL_SUFFIX,
   SENSORS_LOCAL_COLUMNS,
+  SHARDING_KEY,
   aggregateColumnType,
+  clusterSchemaStatements,
   schemaStatements,
 } from './ddl.ts';
 export {
@@ -22,6 +25,7 @@ export {
   type AggregateFilter,
   type AlertFilter,
   type ClickHouseLike,
+  type SinkOptions,
 } from './sink.ts';
 export {
   REFUSED_CODES,

@@ -22,6 +22,7 @@ import {
   ALERT_COLUMNS,
   DEFAULT_DATABASE,
   SENSORS_LOCAL_COLUMNS,
+  clusterSchemaStatements,
   schemaStatements,
 } from './ddl.ts';
 import { UnencodableRowError } from './insert-errors.ts';
@@ -80,13 +81,24 @@ export function whereClause(
   return parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;
 }
 
+export interface SinkOptions {
+  database?: string;
+  /**
+   * A cluster of the server's remote_servers (CLICKHOUSE_CLUSTER): replicated tables on every
+   * shard behind Distributed ones (ddl.ts, clusterSchemaStatements), written synchronously.
+   */
+  cluster?: string;
+}
+
 export class ClickHouseSink {
   readonly database: string;
+  readonly cluster: string | undefined;
   readonly #client: ClickHouseLike;
 
-  constructor(client: ClickHouseLike, options: { database?: string } = {}) {
+  constructor(client: ClickHouseLike, options: SinkOptions = {}) {
     this.#client = client;
     this.database = identifier(options.database ?? DEFAULT_DATABASE);
+    this.cluster = options.cluster === undefined ? undefined : identifier(options.cluster);
   }
 
   /**
@@ -106,7 +118,16 @@ export class ClickHouseSink {
       throw new UnencodableRowError(table, err);
     }
     const query = `INSERT INTO ${this.database}.${table} (${columns.map(([c]) => c).join(', ')}) FORMAT RowBinary`;
-    const result = await this.#client.exec({ query, values: Readable.from([body]) });
+    const result = await this.#client.exec({
+      query,
+      values: Readable.from([body]),
+      // Into a Distributed table: split by the sharding key and written to every shard before
+      // the answer, so an acknowledged insert is stored, and a failed one is retried whole
+      // and splits into the same per-shard blocks (docs/architecture.md, "ClickHouse cluster").
+      ...(this.cluster === undefined
+        ? {}
+        : { clickhouse_settings: { insert_distributed_sync: 1 } }),
+    });
     for await (const _chunk of result.stream) {
       // An INSERT answers with an empty body; reading it to the end frees the connection.
     }
@@ -114,7 +135,11 @@ export class ClickHouseSink {
 
   /** Creates the database and tables if missing. Safe to run on every start. */
   async ensureSchema(): Promise<void> {
-    for (const query of schemaStatements(this.database)) await this.#client.command({ query });
+    const statements =
+      this.cluster === undefined
+        ? schemaStatements(this.database)
+        : clusterSchemaStatements(this.database, this.cluster);
+    for (const query of statements) await this.#client.command({ query });
   }
 
   /**

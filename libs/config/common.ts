@@ -10,6 +10,7 @@ import {
   clickhouseUrl,
   custom,
   duration,
+  hostPorts,
   int,
   num,
   oneOf,
@@ -93,6 +94,14 @@ export const clickhouseSpec = {
   CLICKHOUSE_URL: clickhouseUrl().localDefault('http://127.0.0.1:8123'),
   CLICKHOUSE_USER: str({ example: 'iot_writer' }).fileTwin().credentialFor('CLICKHOUSE_URL'),
   CLICKHOUSE_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('CLICKHOUSE_URL'),
+  // A cluster of the server's remote_servers: the tables become ReplicatedReplacingMergeTree
+  // on every shard (ON CLUSTER) with a Distributed table in front (docs/architecture.md,
+  // "ClickHouse cluster"). Unset: plain ReplacingMergeTree tables on one server.
+  CLICKHOUSE_CLUSTER: str({
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    expected: "a cluster name from the server's remote_servers",
+    example: 'iot_cluster',
+  }).optional(),
 };
 
 export const redisSpec = {
@@ -100,6 +109,9 @@ export const redisSpec = {
   // Redis `requirepass` (or an ACL user's password, with REDIS_USER).
   REDIS_USER: str({ example: 'iot' }).fileTwin().optional(),
   REDIS_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('REDIS_URL'),
+  // Seed nodes of a Redis Cluster; when set, the state lives there and REDIS_URL is not used.
+  // Every state key of one partition shares a hash tag, so each Lua commit stays in one slot.
+  REDIS_CLUSTER_NODES: hostPorts().optional(),
 };
 
 export const natsSpec = {

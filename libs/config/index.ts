@@ -8,6 +8,7 @@ export {
   deploymentVariables,
   describeConfig,
   duration,
+  hostPorts,
   int,
   loadConfig,
   num,

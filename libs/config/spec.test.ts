@@ -7,6 +7,7 @@ import {
   deploymentVariables,
   describeConfig,
   duration,
+  hostPorts,
   int,
   loadConfig,
   num,
@@ -160,6 +161,22 @@ test('topics must be full Pulsar names', () => {
     errorOf(() => loadConfig(t, { T: 'iot-sensor-data' })).message,
     /T="iot-sensor-data" does not match/,
   );
+});
+
+test('cluster seed nodes are host:port pairs separated by commas', () => {
+  const n = { NODES: hostPorts().optional() };
+  assert.deepEqual(loadConfig(n, { NODES: 'redis-0:6379, 10.0.0.2:7001' }).NODES, [
+    { host: 'redis-0', port: 6379 },
+    { host: '10.0.0.2', port: 7001 },
+  ]);
+  assert.equal(loadConfig(n, {}).NODES, undefined);
+  for (const bad of ['redis-0', 'redis-0:0', 'a:1,,b:2', 'a:99999', 'redis://a:1']) {
+    assert.match(
+      errorOf(() => loadConfig(n, { NODES: bad })).message,
+      /NODES=.* which is not host:port \(expected host:port pairs/,
+      bad,
+    );
+  }
 });
 
 test('a bad default is reported as a bug in the spec', () => {

@@ -448,6 +448,23 @@ export function topic() {
   });
 }
 
+/** Seed nodes of a cluster, `host:port` separated by commas (at least one). */
+export function hostPorts() {
+  return field<readonly { host: string; port: number }[]>({
+    expected: 'host:port pairs separated by commas',
+    example: 'redis-0:6379,redis-1:6379,redis-2:6379',
+    parse: (raw) =>
+      raw.split(',').map((part) => {
+        const m = /^([^\s:,]+):(\d{1,5})$/.exec(part.trim());
+        const port = Number(m?.[2]);
+        if (!m || port < 1 || port > 65535) {
+          throw new InvalidValue(`has ${JSON.stringify(part)}, which is not host:port`);
+        }
+        return { host: m[1]!, port };
+      }),
+  });
+}
+
 /** ClickHouse's HTTP URL; the seed's jdbc:clickhouse://host:port/db form is converted. */
 export function clickhouseUrl() {
   return field<string>({

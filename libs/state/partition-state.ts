@@ -1,7 +1,7 @@
 // The Redis state backend of one partition owner (docs/architecture.md, "Exactly once"): keyed entries (e.g. window
 // accumulators), metadata (source positions, watermarks, per-channel epochs) and pending
 // outputs, written together in one atomic, fenced step per micro-batch.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.ts';
 
 /** Everything a partition owner keeps; what it restores from on takeover. */
 export interface PartitionSnapshot {
@@ -104,9 +104,48 @@ for _ = 1, np do redis.call('RPUSH', KEYS[4], ARGV[i]); i = i + 1 end
 return 0
 `;
 
+/** The keys of one partition's state, all under `base` (`<namespace>:<service>:{<partition>}`). */
+export function partitionStateKeys(base: string): {
+  epoch: string;
+  entries: string;
+  meta: string;
+  pending: string;
+} {
+  return {
+    epoch: `${base}:epoch`,
+    entries: `${base}:entries`,
+    meta: `${base}:meta`,
+    pending: `${base}:pending`,
+  };
+}
+
+/**
+ * Deletes the whole state of every partition that one of `keys` belongs to, each partition
+ * with one DEL of all its key names (one hash slot, so also on a cluster): what a Redis that
+ * lost its data leaves. Deleting only the keys a listing found is not that: a key created
+ * between the listing and the DEL (a first pending output, a first window) would survive,
+ * and a partition with any key left counts as existing, so it would not restore from its
+ * checkpoint. For tests and tools; returns how many keys were deleted.
+ */
+export async function wipePartitionStates(
+  redis: RedisClient,
+  keys: readonly string[],
+): Promise<number> {
+  const bases = new Set<string>();
+  for (const key of keys) {
+    const m = /^(.*?\{[^}]+\})/.exec(key);
+    if (m) bases.add(m[1]!);
+  }
+  const counts = await Promise.all(
+    [...bases].map((base) => redis.del(...Object.values(partitionStateKeys(base)))),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 /**
  * State of one partition owned by one service, e.g. `new PartitionState(redis, 'aggregator', 3)`.
- * Keys share a hash tag so the scripts also run on Redis Cluster.
+ * Keys share the hash tag `{partition}`, so every script and the read transaction touch one
+ * hash slot: they run unchanged on Redis Cluster (CROSSSLOT otherwise).
  */
 export class PartitionState {
   readonly key: string;
@@ -114,18 +153,13 @@ export class PartitionState {
   private epoch = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     service: string,
     partition: number,
     namespace = 'iot',
   ) {
     this.key = `${namespace}:${service}:{${partition}}`;
-    this.keys = {
-      epoch: `${this.key}:epoch`,
-      entries: `${this.key}:entries`,
-      meta: `${this.key}:meta`,
-      pending: `${this.key}:pending`,
-    };
+    this.keys = partitionStateKeys(this.key);
   }
 
   /** The epoch this owner holds (0 before `acquire`). */

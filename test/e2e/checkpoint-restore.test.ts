@@ -29,7 +29,7 @@ test(
       // Redis loses the pipeline's state while the stream is flowing.
       const keys = await run.stateKeys();
       assert.ok(keys.length > 0, 'the stages keep state in Redis');
-      await run.redis.del(...keys);
+      await run.wipeState();
 
       await run.assertExact();
       const logs = services.map((s) => s.logs()).join('\n');

@@ -54,6 +54,20 @@ export function envAs(who: 'admin' | 'services' | 'operator'): Record<string, st
   return credentialEnv(stack.credentials[who]);
 }
 
+/**
+ * The on-demand cluster servers (`stack.sh up redis-cluster`, `up clickhouse-cluster`): a test
+ * that needs one starts it with `await stackCommand('up', 'redis-cluster')` first.
+ */
+export const clusters = {
+  redisClusterNodes:
+    env.STACK_REDIS_CLUSTER_NODES ?? '127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103',
+  /** HTTP of the two ClickHouse servers, shard 1 and shard 2 of `iot_cluster`. */
+  clickhouseUrls: (
+    env.STACK_CLICKHOUSE_CLUSTER_URLS ?? 'http://127.0.0.1:8124,http://127.0.0.1:8125'
+  ).split(','),
+  clickhouseCluster: 'iot_cluster',
+} as const;
+
 /** Where stack/stack.sh keeps data, logs and pid files (same default as the script). */
 export const stackDir = stackDirOf(env);
 

@@ -3,7 +3,6 @@
 // generated stream and the rows the verifier expects of it; service processes; and a cleanup
 // that leaves nothing behind, whatever the test did.
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
@@ -13,7 +12,15 @@ import {
   type Manifest,
 } from '@iot/checkpoint-storage';
 import { resolveParams, type GeneratorParams } from '@iot/loadgen';
+import { loadConfig, redisSpec } from '@iot/config';
 import { PulsarClient } from '@iot/pulsar';
+import {
+  createRedis,
+  deleteKeys,
+  scanKeys,
+  wipePartitionStates,
+  type RedisClient,
+} from '@iot/state';
 import { expectedFromParams, type Expected } from '@iot/verify';
 import {
   ClickHouseSink,
@@ -59,6 +66,8 @@ export function localServers(env: NodeJS.ProcessEnv = process.env): RunServers {
     credentials: stackCredentials(env),
     prometheusUrl: env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
     zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411',
+    redisClusterNodes: env.REDIS_CLUSTER_NODES,
+    clickhouseCluster: env.CLICKHOUSE_CLUSTER,
   };
 }
 
@@ -98,10 +107,11 @@ export class PipelineRun {
   /** The run's environment with the operator's identity: what iotctl runs with. */
   readonly iotctlEnv: Record<string, string>;
   readonly client: PulsarClient;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly sink: ClickHouseSink;
   readonly store: CheckpointStore;
   private readonly ch: ClickHouseClient;
+  private readonly cluster: string | undefined;
   private readonly natsUrl: string;
   private readonly natsAuth: { user: string; pass: string };
   private readonly processes: ServiceProcess[] = [];
@@ -125,9 +135,19 @@ export class PipelineRun {
     this.iotctlEnv = { ...this.env, ...credentialEnv(servers.credentials.operator) };
     const auth = clientAuth(servers.credentials.admin);
     this.client = new PulsarClient({ serviceUrl: servers.pulsarUrl, ...auth.pulsar });
-    this.redis = new Redis(servers.redisUrl, auth.redis);
+    this.redis = createRedis(
+      loadConfig(redisSpec, {
+        REDIS_URL: servers.redisUrl,
+        REDIS_CLUSTER_NODES: servers.redisClusterNodes,
+      }),
+      auth.redis,
+    );
     this.ch = clickhouse(servers.clickhouseUrl, auth.clickhouse);
-    this.sink = new ClickHouseSink(this.ch, { database: names.database });
+    this.cluster = servers.clickhouseCluster;
+    this.sink = new ClickHouseSink(this.ch, {
+      database: names.database,
+      ...(this.cluster ? { cluster: this.cluster } : {}),
+    });
     this.store = new CheckpointStore({
       s3: createS3Client({
         endpoint: servers.s3Endpoint,
@@ -178,9 +198,14 @@ export class PipelineRun {
     return this.producing;
   }
 
-  /** The run's keys in Redis (its stages' state). */
+  /** The run's keys in Redis (its stages' state), on every node of a cluster. */
   stateKeys(): Promise<string[]> {
-    return this.redis.keys(`${this.names.name}:*`);
+    return scanKeys(this.redis, `${this.names.name}:*`);
+  }
+
+  /** Deletes the run's state from Redis, each partition's at once (as a Redis that lost its data would); returns how many keys. */
+  async wipeState(): Promise<number> {
+    return wipePartitionStates(this.redis, await this.stateKeys());
   }
 
   /** Waits until the newest complete epoch lists exactly `parts` ("service/partition"). */
@@ -214,11 +239,13 @@ export class PipelineRun {
     await Promise.all(this.processes.map((s) => s.kill()));
     await this.producing?.catch(() => 0);
     await this.client.close();
-    const keys = await this.stateKeys().catch(() => []);
-    if (keys.length > 0) await this.redis.del(...keys);
+    await this.stateKeys()
+      .then((keys) => deleteKeys(this.redis, keys))
+      .catch(() => 0);
     this.redis.disconnect();
+    const onCluster = this.cluster ? ` ON CLUSTER ${this.cluster}` : '';
     await this.ch
-      .command({ query: `DROP DATABASE IF EXISTS ${this.names.database}` })
+      .command({ query: `DROP DATABASE IF EXISTS ${this.names.database}${onCluster}` })
       .catch(() => {});
     await this.ch.close();
     const listing = await this.store.listEpochs().catch(() => undefined);

@@ -191,6 +191,10 @@ export interface ServerUrls {
   s3Bucket: string;
   /** Who connects: the admin for the harness itself, `services` for the services. */
   credentials: StackCredentials;
+  /** Seed nodes of a Redis Cluster (`host:port,…`): the state lives there instead of redisUrl. */
+  redisClusterNodes?: string | undefined;
+  /** A cluster of clickhouseUrl's remote_servers: replicated tables behind a Distributed one. */
+  clickhouseCluster?: string | undefined;
 }
 
 /**
@@ -223,6 +227,8 @@ export function pipelineEnv(
     CHECKPOINT_S3_PREFIX: names.name,
     CONTROL_SUBJECT_PREFIX: id,
     CHECKPOINT_LEASE_BUCKET: id,
+    ...(urls.redisClusterNodes ? { REDIS_CLUSTER_NODES: urls.redisClusterNodes } : {}),
+    ...(urls.clickhouseCluster ? { CLICKHOUSE_CLUSTER: urls.clickhouseCluster } : {}),
     ...extra,
   };
 }

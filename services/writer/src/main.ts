@@ -44,7 +44,10 @@ const chUrl = new URL(chAt.url);
 const database = chUrl.pathname.replace(/^\/+|\/+$/g, '') || 'benchmark';
 chUrl.pathname = '/';
 const clickhouse = createClient({ ...chAt, url: chUrl.toString().replace(/\/$/, '') });
-const sink = new ClickHouseSink(clickhouse, { database });
+const sink = new ClickHouseSink(clickhouse, {
+  database,
+  ...(config.CLICKHOUSE_CLUSTER === undefined ? {} : { cluster: config.CLICKHOUSE_CLUSTER }),
+});
 const measured = measuredRowSink(sink, metrics);
 shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
 // ClickHouse may come up after the writer (a restart of both, a node drain): wait for it with

@@ -2,7 +2,6 @@
 // suspend, resume, restore — over NATS, S3 and Redis. One line on stderr and exit 1 when a
 // server is unreachable (naming it and the variable), exit 2 on a usage error.
 //   npx iotctl <command> [options]   (bin/iotctl.js; `iotctl` in the service images)
-import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import {
   CheckpointStore,
@@ -18,7 +17,6 @@ import {
   parseDuration,
   pulsarCredentials,
   redact,
-  redisConnection,
   secretValues,
   ConfigError,
   type ConfigOf,
@@ -26,7 +24,7 @@ import {
 import { AdminError, PulsarAdmin } from '@iot/pulsar';
 import { ControlClient, subjects } from '@iot/control-plane';
 import { ConsoleCollector, statusText } from '@iot/console';
-import { PartitionState } from '@iot/state';
+import { PartitionState, createRedis, describeRedis, type RedisClient } from '@iot/state';
 import { USAGE, UsageError, parseArgs, type Args } from './args.ts';
 import { spec } from './config.ts';
 import { ensureTopics, type TopicWant } from './topics.ts';
@@ -80,10 +78,8 @@ async function s3Step<T>(config: Config, what: string, fn: () => Promise<T>): Pr
   }
 }
 
-async function redisConnect(config: Config): Promise<Redis> {
-  const at = redisConnection(config);
-  const redis = new Redis(at.url, {
-    ...at.options,
+async function redisConnect(config: Config): Promise<RedisClient> {
+  const redis = createRedis(config, {
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 0,
@@ -96,7 +92,7 @@ async function redisConnect(config: Config): Promise<Redis> {
   } catch (err) {
     redis.disconnect();
     throw new CliError(
-      `cannot reach Redis at ${config.REDIS_URL}: ${(err as Error).message} (is REDIS_PASSWORD right? set REDIS_URL)`,
+      `cannot reach ${describeRedis(config)}: ${(err as Error).message} (is REDIS_PASSWORD right? set REDIS_URL or REDIS_CLUSTER_NODES)`,
     );
   }
 }
@@ -272,7 +268,7 @@ async function restoreManifest(
     redis.disconnect();
   }
   out(
-    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${redact(config.REDIS_URL)}; no service was running: start them`,
+    `restored ${describeLocation(manifestLocation(manifest))} (epoch ${manifest.epoch}, ${manifest.parts.length} parts) into ${describeRedis(config)}; no service was running: start them`,
   );
 }
 
