@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ChannelGapError,
   decodeOutputMessage,
   decodeRecordsEnvelope,
   PROP,
@@ -43,6 +44,8 @@ const record = (sensorId: number, t: number, temperature = 20): SensorRecord =>
   );
 
 const seq: Record<number, number> = {};
+/** Per source partition, the origin position of the last envelope built (its successor's previous). */
+const sentLast: Record<number, string> = {};
 const position = (p: number, entry: number) => `1:${entry}:${p}:-1:0`;
 /** An envelope from source partition p, its records at the next positions, through the codec. */
 const envelope = (
@@ -57,7 +60,11 @@ const envelope = (
     last = position(p, (seq[p] = (seq[p] ?? 0) + 1));
     b.add(r, MessageId.parse(last));
   }
-  return decodeRecordsEnvelope(b.finish({ partition: p, position: last, epoch }, watermark));
+  const previous = sentLast[p] ?? null;
+  sentLast[p] = last;
+  return decodeRecordsEnvelope(
+    b.finish({ partition: p, position: last, epoch }, watermark, previous),
+  );
 };
 const rec = (p: number, r: SensorRecord, epoch = 1) => envelope(p, [r], epoch);
 const wm = (p: number, w: number, epoch = 1) => envelope(p, [], epoch, w);
@@ -120,6 +127,8 @@ test('re-published records (same origin) and records of a fenced epoch are not c
     ...rec(0, record(1, T0 + 3)),
     origin: { partition: 0, position: '1:99:0:-1:0', epoch: 1 },
   };
+  // The epoch-2 owner's chain goes on from b (the stale envelope is the old owner's).
+  sentLast[0] = b.origin.position;
   const out = op.process([a, b, a, b, stale], T0);
   // b raised the channel's epoch to 2, so the second `a` (epoch 1) is fenced, not a duplicate.
   assert.equal(out.stats.applied, 2);
@@ -166,7 +175,10 @@ test('a replay whose batch boundaries differ applies only the records beyond the
   const build = (from: number, to: number, epoch: number) => {
     const b = new RecordsEnvelopeBuilder();
     for (let i = from; i < to; i++) b.add(readings[i]!, MessageId.parse(all[i]!));
-    return decodeRecordsEnvelope(b.finish({ partition: 0, position: all[to - 1]!, epoch }, null));
+    const previous = from === 0 ? null : all[from - 1]!;
+    return decodeRecordsEnvelope(
+      b.finish({ partition: 0, position: all[to - 1]!, epoch }, null, previous),
+    );
   };
   // First attempt: records 0..3 in one envelope. The replay (new owner epoch) cuts its
   // batches at 0..1 (all seen) and 2..5 (straddles: 2 and 3 seen, 4 and 5 new).
@@ -180,6 +192,29 @@ test('a replay whose batch boundaries differ applies only the records beyond the
   // A marker-only envelope at an older position is a duplicate, but its watermark counts.
   const closed = op.process([envelope(0, [], 2, T0 + MIN), wm(1, T0 + MIN)], T0);
   assert.equal(rows(closed.outputs)[0]?.count, 6, 'each reading counted once');
+});
+
+test('an envelope whose predecessor on the channel was never applied is refused (a gap)', () => {
+  const op = new WindowOperator(opts, T0);
+  const first = rec(1, record(2, T0 + 1));
+  const skipped = rec(1, record(2, T0 + 2));
+  const after = rec(1, record(2, T0 + 3));
+  assert.equal(op.process([first], T0).stats.applied, 1);
+  // `skipped` never arrives (the cursor moved past it): `after` names it as its predecessor.
+  assert.equal(after.previous, skipped.origin.position);
+  assert.throws(() => op.process([after], T0), ChannelGapError);
+  // Read again in order, nothing is lost and nothing counted twice.
+  const again = op.process([skipped, after], T0);
+  assert.equal(again.stats.applied, 2);
+  assert.equal(again.stats.duplicates, 0);
+  const closed = op.process([wm(0, T0 + MIN), wm(1, T0 + MIN)], T0);
+  assert.equal(rows(closed.outputs).find((r) => r.device_id === 'sensor_2')?.count, 3);
+});
+
+test('a channel with no progress yet takes its first envelope whatever it follows', () => {
+  const op = new WindowOperator(opts, T0);
+  rec(1, record(3, T0 + 1)); // sent, and never seen by this operator (its state started later)
+  assert.equal(op.process([rec(1, record(3, T0 + 2))], T0).stats.applied, 1);
 });
 
 test('a record for an already emitted window goes to the DLQ as late, not into a new row', () => {

@@ -4,6 +4,7 @@
 // (an alerts envelope, aggregates envelopes, DLQ entries) to publish, so that state,
 // positions and pending outputs are committed together (docs/architecture.md, "Exactly once").
 import {
+  ChannelGapError,
   comparePositions,
   encodeAggregatesMessage,
   encodeAlertsMessage,
@@ -182,11 +183,27 @@ export class WindowOperator {
         stats.fenced += records.length;
         continue;
       }
+      // The envelope ingest sent before this one on the channel must have been applied: if it
+      // was not, the subscription skipped envelopes (a seek the broker did not apply, a stray
+      // ack, a reset cursor), and applying this one would make the skipped records look like
+      // duplicates when they come again. Stop; the task re-reads from its committed position.
+      const applied = progress?.position ?? null;
+      if (
+        verdict === 'apply' &&
+        envelope.previous !== null &&
+        applied !== null &&
+        comparePositions(envelope.previous, applied) > 0
+      ) {
+        throw new ChannelGapError(
+          `source partition ${origin.partition}: records are missing before an envelope ` +
+            `(it follows position ${envelope.previous}, applied through ${applied}): the ` +
+            'subscription skipped envelopes; re-reading from the committed position',
+        );
+      }
       // Records at or before the channel's position were applied already: all of them in a
       // duplicate envelope, a prefix of one that straddles it (a replay whose batch
       // boundaries differ from the first attempt's).
       let from = verdict === 'duplicate' ? records.length : 0;
-      const applied = progress?.position ?? null;
       if (from === 0 && applied !== null && records.length > 0) {
         while (from < records.length && comparePositions(envelope.positionOf(from), applied) <= 0) {
           from++;

@@ -595,7 +595,15 @@ try {
   }
   redis.disconnect();
   await ch.close();
-  await run.cleanup();
+  // A run that is not exact keeps its data, so what went wrong can be read back.
+  if (exitCode === 0) await run.cleanup();
+  else {
+    await run.keep();
+    say(
+      `kept the run's data: topics ${names.name}-*, database ${names.database}, ` +
+        `Redis keys ${names.name}:*, checkpoints under ${names.name}/ in S3`,
+    );
+  }
 }
 process.exit(exitCode);
 
