@@ -11,6 +11,8 @@
 //   string  last source position of the batch (serialized MessageId)
 //   string  last source position of the envelope ingest sent before this one to the same
 //           records partition ("": none), so the reader can tell that none is missing
+//   u8      flags: bit 0 = idle (ingest has caught up with the source partition: no records
+//           pending; sent without records)
 //   varint  n strings, then n strings           the envelope's string table
 //   varint  n records, then per record:
 //     varint  source position: ledger, entry, partition + 1, batch index + 1, batch size
@@ -122,7 +124,12 @@ export class RecordsEnvelopeBuilder {
    * position of the envelope sent before this one from the same source partition to the same
    * records partition (null for the first).
    */
-  finish(origin: EnvelopeOrigin, watermark: number | null, previous: string | null): Buffer {
+  finish(
+    origin: EnvelopeOrigin,
+    watermark: number | null,
+    previous: string | null,
+    idle = false,
+  ): Buffer {
     const head = this.head;
     head.reset();
     head.u8(RECORDS_ENVELOPE_V2);
@@ -131,6 +138,7 @@ export class RecordsEnvelopeBuilder {
     head.f64(watermark ?? NaN);
     head.string(origin.position);
     head.string(previous ?? '');
+    head.u8(idle ? 1 : 0);
     this.strings.write(head);
     head.varint(this.count);
     const bytes = Buffer.concat([head.written(), this.body.written()]);
@@ -151,6 +159,11 @@ export interface RecordsEnvelope {
    * that has missed envelopes.
    */
   previous: string | null;
+  /**
+   * Ingest has caught up with the source partition (nothing pending there): downstream may
+   * stop waiting for its watermark until it sends records again. Never set with records.
+   */
+  idle: boolean;
   records: SensorRecord[];
   /** Source position of records[i] (decoded on first use: most batches never need them). */
   positionOf(i: number): string;
@@ -174,6 +187,7 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
   const wm = r.f64();
   const position = r.string();
   const previous = r.string();
+  const flags = r.u8();
   const str = StringTable.read(r).lookup;
   const n = r.count(MIN_RECORD_BYTES, 'records');
   const records: SensorRecord[] = new Array<SensorRecord>(n);
@@ -223,6 +237,9 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
     records[i] = record;
   }
   r.end();
+  if (flags > 1 || ((flags & 1) === 1 && n > 0)) {
+    throw new ChannelFormatError(`records envelope has flags ${flags} with ${n} records`);
+  }
   if (!Number.isSafeInteger(epoch) || (!Number.isNaN(wm) && !Number.isSafeInteger(wm))) {
     throw new ChannelFormatError(
       `records envelope has a non-integer epoch ${epoch} or watermark ${wm}`,
@@ -236,6 +253,7 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
     origin: { partition, epoch, position },
     watermark: Number.isNaN(wm) ? null : wm,
     previous: previous === '' ? null : previous,
+    idle: (flags & 1) === 1,
     records,
     positionOf(i) {
       const at = positionsAt[i];

@@ -32,8 +32,6 @@ export const spec = {
   ...controlPlaneSpec,
   ...envelopeSpec,
   WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),
-  // A source partition silent this long stops holding windows open.
-  WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),
   // The seed's alert thresholds.
   ALERT_TEMPERATURE_HIGH: num().default('35'),
   ALERT_HUMIDITY_HIGH: num({ min: 0, max: 100 }).default('80'),

@@ -140,7 +140,6 @@ const supervisor = new PartitionSupervisor<number>({
         windowSizeMs: config.WINDOW_SIZE,
         alertRules,
         upstreamPartitions,
-        idleTimeoutMs: config.WATERMARK_IDLE_TIMEOUT,
       },
       now: Date.now,
       maxBatch: ENVELOPES_PER_BATCH,

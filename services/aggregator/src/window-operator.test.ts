@@ -25,7 +25,6 @@ const opts = {
   windowSizeMs: MIN,
   alertRules: DEFAULT_ALERT_RULES,
   upstreamPartitions: 2,
-  idleTimeoutMs: 30_000,
 };
 
 const record = (sensorId: number, t: number, temperature = 20): SensorRecord =>
@@ -246,12 +245,44 @@ test('readings over the thresholds raise alerts', () => {
   assert.equal(a.kind === 'alerts' && a.alerts[0]!.kind, 'high_temperature');
 });
 
-test('when every upstream partition goes idle, time closes the last windows', () => {
-  const op = new WindowOperator({ ...opts, idleTimeoutMs: 1_000 }, T0);
+/** Ingest's idle marker for source partition p: it names the last envelope sent there. */
+const idleMarker = (p: number, epoch = 1): RecordsEnvelope => {
+  const b = new RecordsEnvelopeBuilder();
+  const last = sentLast[p] ?? null;
+  return decodeRecordsEnvelope(
+    b.finish({ partition: p, position: last ?? '', epoch }, null, last, true),
+  );
+};
+
+test('silence alone never closes a window, however long (a stall is not idleness)', () => {
+  const op = new WindowOperator(opts, T0);
   op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
-  assert.deepEqual(rows(op.process([], T0 + 500).outputs), []);
-  const later = op.process([], T0 + 1_000 + 51_000);
+  assert.deepEqual(rows(op.process([], T0 + 3_600_000).outputs), []);
+});
+
+test('when ingest says every upstream partition is idle, time closes the last windows', () => {
+  const op = new WindowOperator(opts, T0);
+  op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
+  // Only one partition idle: the other still holds the window.
+  op.process([idleMarker(0)], T0 + 1_000);
+  assert.deepEqual(rows(op.process([], T0 + 120_000).outputs), []);
+  op.process([idleMarker(1)], T0 + 121_000);
+  assert.deepEqual(rows(op.process([], T0 + 121_500).outputs), []);
+  const later = op.process([], T0 + 121_000 + 51_000);
   assert.equal(rows(later.outputs).length, 1);
+});
+
+test('an idle partition is awake again with its next envelope, and a marker ahead of a gap is ignored', () => {
+  const op = new WindowOperator(opts, T0);
+  op.process([rec(0, record(4, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
+  op.process([idleMarker(0), idleMarker(1)], T0 + 1_000);
+  // Partition 1 sends records again: it holds the watermark from now on.
+  op.process([rec(1, record(5, T0 + 20_000))], T0 + 2_000);
+  assert.deepEqual(rows(op.process([], T0 + 600_000).outputs), []);
+  // A marker naming an envelope this operator never applied (it was skipped) is not believed.
+  rec(1, record(5, T0 + 21_000)); // sent, never read
+  op.process([idleMarker(1)], T0 + 600_000);
+  assert.deepEqual(rows(op.process([], T0 + 900_000).outputs), []);
 });
 
 test('pending outputs round-trip through their Redis form, optional fields included', () => {

@@ -39,8 +39,6 @@ export interface WindowOperatorOptions {
   alertRules: AlertRules;
   /** Upstream source partitions that must report a watermark before any window closes. */
   upstreamPartitions: number;
-  /** An upstream partition silent this long no longer holds the watermark back. */
-  idleTimeoutMs: number;
 }
 
 /** Where an output goes. */
@@ -120,8 +118,11 @@ export class WindowOperator {
   private trackerOptions() {
     return {
       maxOutOfOrdernessMs: 0,
-      idleTimeoutMs: this.opts.idleTimeoutMs,
+      idleTimeoutMs: 0,
       partitions: Array.from({ length: this.opts.upstreamPartitions }, (_, p) => String(p)),
+      // Idle only when ingest says so (it has caught up with the source partition), never
+      // for silence: a stalled ingest or broker must hold the windows open.
+      idleness: 'explicit' as const,
       whenAllIdle: 'advance' as const,
     };
   }
@@ -178,6 +179,19 @@ export class WindowOperator {
     for (const envelope of batch) {
       const { origin, records } = envelope;
       const progress = this.channels.get(origin.partition);
+      if (envelope.idle) {
+        // Believed only from the current owner and once everything ingest sent here before
+        // it was applied; it moves no channel position.
+        const sentBefore = envelope.previous;
+        const current = progress === undefined || origin.epoch >= progress.epoch;
+        const caughtUp =
+          sentBefore === null ||
+          (progress !== undefined &&
+            progress.position !== null &&
+            comparePositions(sentBefore, progress.position) <= 0);
+        if (current && caughtUp) this.watermarks.markIdle(String(origin.partition), nowMs);
+        continue;
+      }
       const verdict = judgeOrigin(progress, origin);
       if (verdict === 'fenced') {
         stats.fenced += records.length;
@@ -215,6 +229,7 @@ export class WindowOperator {
         epoch: Math.max(progress?.epoch ?? 0, origin.epoch),
       });
       touchedChannels.add(origin.partition);
+      this.watermarks.active(String(origin.partition), nowMs);
 
       for (let i = from; i < records.length; i++) {
         const record = records[i]!;

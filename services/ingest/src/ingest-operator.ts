@@ -218,6 +218,26 @@ export class IngestOperator {
     return { envelopes, dlq, commit: { meta }, stats };
   }
 
+  /**
+   * Idle markers: an envelope without records to every records partition, saying that this
+   * source partition has nothing pending (the task sends them once it has been caught up
+   * with its source for the idle timeout). They change no state: each names the last
+   * envelope sent to its partition, so the aggregator believes it only when it applied that.
+   */
+  idleMarkers(epoch: number): RoutedEnvelope[] {
+    const origin: Origin = {
+      partition: this.opts.sourcePartition,
+      position: this.position ?? '',
+      epoch,
+    };
+    return this.builders.map((builder, partition) => ({
+      partition,
+      message: recordsMessage(
+        builder.finish(origin, this.watermark, this.sent[partition] ?? null, true),
+      ),
+    }));
+  }
+
   private originOf(msg: SourceMessage, epoch: number): Origin {
     return { partition: this.opts.sourcePartition, position: msg.messageId.serialize(), epoch };
   }

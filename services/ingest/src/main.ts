@@ -17,6 +17,7 @@ import {
   watchBacklog,
   watchPartitionedStage,
 } from '@iot/stage';
+import { caughtUpWith } from './caught-up.ts';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
 
@@ -84,6 +85,8 @@ const supervisor = new PartitionSupervisor<number>({
       state,
       restore: checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
+      caughtUp: caughtUpWith(consumer),
+      idleAfterMs: config.WATERMARK_IDLE_TIMEOUT,
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
       source: tracedSource(
         batchSource(consumer, (m) => m, { cumulative: true }),
