@@ -27,7 +27,7 @@ export {
 } from './records-envelope.ts';
 export {
   AGGREGATES_ENVELOPE_V1,
-  ALERTS_ENVELOPE_V1,
+  ALERTS_ENVELOPE_V2,
   decodeAggregatesEnvelope,
   decodeAlertsEnvelope,
   encodeAggregatesEnvelope,

@@ -45,6 +45,8 @@ export const ALERT_COLUMNS: readonly Column[] = [
   ['source', 'String'],
   ['value', 'Float64'],
   ['threshold', 'Float64'],
+  // The reading's source position: readings of one device can share an event time.
+  ['reading', 'String'],
   ['version', 'UInt64'],
 ];
 
@@ -75,6 +77,6 @@ ORDER BY (device_id, window_start)`,
     `CREATE TABLE IF NOT EXISTS ${db}.sensor_alerts (\n${columns(ALERT_COLUMNS)}\n)
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(event_time)
-ORDER BY (device_id, event_time_ms, kind, source)`,
+ORDER BY (device_id, event_time_ms, kind, source, reading)`,
   ];
 }

@@ -232,9 +232,10 @@ test('a record for an already emitted window goes to the DLQ as late, not into a
   assert.equal(op.openWindows, 0);
 });
 
-test('readings over the thresholds raise alerts', () => {
+test('readings over the thresholds raise alerts, each naming its reading (its identity)', () => {
   const op = new WindowOperator(opts, T0);
-  const out = op.process([rec(0, record(1, T0 + 1, 36.5))], T0);
+  const env = rec(0, record(1, T0 + 1, 36.5));
+  const out = op.process([env], T0);
   const alerts = out.outputs.filter((o) => o.topic === 'alerts');
   assert.equal(alerts.length, 1);
   const a = decodeOutputMessage({
@@ -243,6 +244,7 @@ test('readings over the thresholds raise alerts', () => {
   });
   assert.equal(a.kind === 'alerts' && a.alerts.length, 1);
   assert.equal(a.kind === 'alerts' && a.alerts[0]!.kind, 'high_temperature');
+  assert.equal(a.kind === 'alerts' && a.alerts[0]!.reading, env.positionOf(0));
 });
 
 /** Ingest's idle marker for source partition p: it names the last envelope sent there. */

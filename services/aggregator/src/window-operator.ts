@@ -259,7 +259,9 @@ export class WindowOperator {
           recentWindow.set(record.device_id, acc);
         }
         addRecord(acc, record, this.opts.alertRules);
-        for (const alert of alertsFor(record, this.opts.alertRules)) alerts.push(alert);
+        const raised = alertsFor(record, this.opts.alertRules);
+        // Each alert carries its reading's source position: its identity in ClickHouse.
+        for (const alert of raised) alerts.push({ ...alert, reading: envelope.positionOf(i) });
       }
       // Watermarks are monotonic, so one from a replayed envelope is harmless; it follows the
       // envelope's records, as it followed them at ingest.
