@@ -41,12 +41,17 @@ const record = (i: number): SensorRecord => ({
   device_id: i === 3 ? 'sensor_ü€𝄞' : `sensor_${i}`,
 });
 
-function build(records: SensorRecord[], watermark: number | null = T0 - 5000) {
+function build(
+  records: SensorRecord[],
+  watermark: number | null = T0 - 5000,
+  previous: string | null = '11:7:3:-1:0',
+) {
   const b = new RecordsEnvelopeBuilder();
   records.forEach((r, i) => b.add(r, MessageId.parse(`12:${i}:3:${i % 5}:5`)));
   return b.finish(
     { partition: 3, position: `12:${records.length}:3:-1:0`, epoch: 1_764_000_000_123 },
     watermark,
+    previous,
   );
 }
 
@@ -55,6 +60,7 @@ test('a records envelope round-trips every field bit for bit, origin, watermark 
   const e = decodeRecordsEnvelope(build(records));
   assert.deepEqual(e.origin, { partition: 3, position: '12:50:3:-1:0', epoch: 1_764_000_000_123 });
   assert.equal(e.watermark, T0 - 5000);
+  assert.equal(e.previous, '11:7:3:-1:0');
   assert.deepEqual(e.records, records);
   assert.ok(Object.is(e.records[0]!.latitude, -0.1 - 0.2));
   assert.deepEqual(
@@ -67,13 +73,17 @@ test('a records envelope round-trips every field bit for bit, origin, watermark 
 test('a builder is empty again after finish, and a marker-only envelope has no watermark loss', () => {
   const b = new RecordsEnvelopeBuilder();
   b.add(record(1), MessageId.parse('1:1:0:-1:0'));
-  b.finish({ partition: 0, position: '1:1:0:-1:0', epoch: 1 }, null);
+  b.finish({ partition: 0, position: '1:1:0:-1:0', epoch: 1 }, null, null);
   assert.equal(b.size, 0);
-  const e = decodeRecordsEnvelope(b.finish({ partition: 0, position: '1:2:0:-1:0', epoch: 1 }, 42));
+  const e = decodeRecordsEnvelope(
+    b.finish({ partition: 0, position: '1:2:0:-1:0', epoch: 1 }, 42, '1:1:0:-1:0'),
+  );
   assert.deepEqual(e.records, []);
   assert.equal(e.watermark, 42);
-  const none = decodeRecordsEnvelope(build([record(1)], null));
+  assert.equal(e.previous, '1:1:0:-1:0');
+  const none = decodeRecordsEnvelope(build([record(1)], null, null));
   assert.equal(none.watermark, null);
+  assert.equal(none.previous, null, 'the first envelope of a channel names none');
 });
 
 test('every truncation and a wrong version byte are refused with ChannelFormatError', () => {

@@ -5,7 +5,7 @@ export {
   type Origin,
   type OriginVerdict,
 } from './origin.ts';
-export { ChannelFormatError } from './errors.ts';
+export { ChannelFormatError, ChannelGapError } from './errors.ts';
 export {
   KIND,
   PROP,
@@ -19,7 +19,7 @@ export {
   type OutputEnvelope,
 } from './messages.ts';
 export {
-  RECORDS_ENVELOPE_V1,
+  RECORDS_ENVELOPE_V2,
   RecordsEnvelopeBuilder,
   decodeRecordsEnvelope,
   type EnvelopeOrigin,
@@ -27,7 +27,7 @@ export {
 } from './records-envelope.ts';
 export {
   AGGREGATES_ENVELOPE_V1,
-  ALERTS_ENVELOPE_V1,
+  ALERTS_ENVELOPE_V2,
   decodeAggregatesEnvelope,
   decodeAlertsEnvelope,
   encodeAggregatesEnvelope,

@@ -4,15 +4,17 @@
 // volume) as a JSON array, which keeps every double exact. docs/architecture.md
 // ("Envelopes") is the contract.
 //
-//   alerts:      u8 0x03 (ALERTS_ENVELOPE_V1), varint n strings, n strings (string table),
+//   alerts:      u8 0x06 (ALERTS_ENVELOPE_V2), varint n strings, n strings (string table),
 //                varint n alerts, per alert: varint device_id, f64 event_time, varint kind,
-//                varint source (string-table indexes), f64 value, f64 threshold
+//                varint source (string-table indexes), f64 value, f64 threshold, string
+//                reading (its source position; "": none)
 //   aggregates:  u8 0x04 (AGGREGATES_ENVELOPE_V1), then a UTF-8 JSON array of AggregateRow
 import type { AggregateRow, Alert, AlertKind, AlertSource } from '@iot/windows';
 import { BinaryReader, BinaryWriter, StringTable } from './binary.ts';
 import { ChannelFormatError } from './errors.ts';
 
-export const ALERTS_ENVELOPE_V1 = 0x03;
+/** 0x03 was the alerts envelope before alerts carried their reading; it is not read any more. */
+export const ALERTS_ENVELOPE_V2 = 0x06;
 export const AGGREGATES_ENVELOPE_V1 = 0x04;
 
 const ALERT_KINDS: ReadonlySet<string> = new Set<AlertKind>([
@@ -32,23 +34,24 @@ export function encodeAlertsEnvelope(alerts: readonly Alert[]): Buffer {
     strings.ref(body, a.source);
     body.f64(a.value);
     body.f64(a.threshold);
+    body.string(a.reading ?? '');
   }
   const head = new BinaryWriter();
-  head.u8(ALERTS_ENVELOPE_V1);
+  head.u8(ALERTS_ENVELOPE_V2);
   strings.write(head);
   head.varint(alerts.length);
   return Buffer.concat([head.written(), body.written()]);
 }
 
-// device, kind and source refs of one byte each, three float64s.
-const MIN_ALERT_BYTES = 3 + 3 * 8;
+// device, kind and source refs of one byte each, three float64s, an empty reading.
+const MIN_ALERT_BYTES = 3 + 3 * 8 + 1;
 
 export function decodeAlertsEnvelope(payload: Uint8Array): Alert[] {
   const r = new BinaryReader(payload, 'alerts envelope');
   const version = r.u8();
-  if (version !== ALERTS_ENVELOPE_V1) {
+  if (version !== ALERTS_ENVELOPE_V2) {
     throw new ChannelFormatError(
-      `alerts envelope has format byte ${version}; this build reads ${ALERTS_ENVELOPE_V1}`,
+      `alerts envelope has format byte ${version}; this build reads ${ALERTS_ENVELOPE_V2} (a mixed-version rollout? upgrade every stage from one savepoint)`,
     );
   }
   const str = StringTable.read(r).lookup;
@@ -62,13 +65,17 @@ export function decodeAlertsEnvelope(payload: Uint8Array): Alert[] {
     if (!ALERT_KINDS.has(kind) || !ALERT_SOURCES.has(source)) {
       throw new ChannelFormatError(`alert ${i} has unknown kind ${kind} or source ${source}`);
     }
+    const value = r.f64();
+    const threshold = r.f64();
+    const reading = r.string();
     alerts[i] = {
       device_id,
       event_time,
       kind: kind as AlertKind,
       source: source as AlertSource,
-      value: r.f64(),
-      threshold: r.f64(),
+      value,
+      threshold,
+      ...(reading === '' ? {} : { reading }),
     };
   }
   r.end();

@@ -2,13 +2,17 @@
 // iot-sensor-records, as one Pulsar message. The origin (source partition, owner epoch, the
 // last source position the batch consumed) and the partition watermark after the batch are
 // stated once; the records follow in a fixed binary layout. docs/architecture.md
-// ("Envelopes") is the contract; RECORDS_ENVELOPE_V1 is its version byte.
+// ("Envelopes") is the contract; RECORDS_ENVELOPE_V2 is its version byte.
 //
-//   u8      0x02 (RECORDS_ENVELOPE_V1)
+//   u8      0x05 (RECORDS_ENVELOPE_V2)
 //   varint  source partition
 //   f64     owner epoch
 //   f64     watermark after the batch (NaN: none yet)
 //   string  last source position of the batch (serialized MessageId)
+//   string  last source position of the envelope ingest sent before this one to the same
+//           records partition ("": none), so the reader can tell that none is missing
+//   u8      flags: bit 0 = idle (ingest has caught up with the source partition: no records
+//           pending; sent without records)
 //   varint  n strings, then n strings           the envelope's string table
 //   varint  n records, then per record:
 //     varint  source position: ledger, entry, partition + 1, batch index + 1, batch size
@@ -28,7 +32,8 @@ import { BinaryReader, BinaryWriter, StringTable } from './binary.ts';
 import { ChannelFormatError } from './errors.ts';
 import type { Origin } from './origin.ts';
 
-export const RECORDS_ENVELOPE_V1 = 0x02;
+/** 0x02 was the format before envelopes named their predecessor; it is not read any more. */
+export const RECORDS_ENVELOPE_V2 = 0x05;
 
 /**
  * The header of a records envelope: the source partition, the owner epoch of the ingest
@@ -114,15 +119,26 @@ export class RecordsEnvelopeBuilder {
     this.count++;
   }
 
-  /** The envelope's bytes; the builder is empty again afterwards. */
-  finish(origin: EnvelopeOrigin, watermark: number | null): Buffer {
+  /**
+   * The envelope's bytes; the builder is empty again afterwards. `previous` is the origin
+   * position of the envelope sent before this one from the same source partition to the same
+   * records partition (null for the first).
+   */
+  finish(
+    origin: EnvelopeOrigin,
+    watermark: number | null,
+    previous: string | null,
+    idle = false,
+  ): Buffer {
     const head = this.head;
     head.reset();
-    head.u8(RECORDS_ENVELOPE_V1);
+    head.u8(RECORDS_ENVELOPE_V2);
     head.varint(origin.partition);
     head.f64(origin.epoch);
     head.f64(watermark ?? NaN);
     head.string(origin.position);
+    head.string(previous ?? '');
+    head.u8(idle ? 1 : 0);
     this.strings.write(head);
     head.varint(this.count);
     const bytes = Buffer.concat([head.written(), this.body.written()]);
@@ -137,6 +153,17 @@ export class RecordsEnvelopeBuilder {
 export interface RecordsEnvelope {
   origin: EnvelopeOrigin;
   watermark: number | null;
+  /**
+   * Origin position of the envelope ingest sent before this one on the same channel (source
+   * partition → records partition), null for the first: a reader that applied less than
+   * that has missed envelopes.
+   */
+  previous: string | null;
+  /**
+   * Ingest has caught up with the source partition (nothing pending there): downstream may
+   * stop waiting for its watermark until it sends records again. Never set with records.
+   */
+  idle: boolean;
   records: SensorRecord[];
   /** Source position of records[i] (decoded on first use: most batches never need them). */
   positionOf(i: number): string;
@@ -150,15 +177,17 @@ const MIN_RECORD_BYTES = 5 + 4 + 1 + 8;
 export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
   const r = new BinaryReader(payload, 'records envelope');
   const version = r.u8();
-  if (version !== RECORDS_ENVELOPE_V1) {
+  if (version !== RECORDS_ENVELOPE_V2) {
     throw new ChannelFormatError(
-      `records envelope has format byte ${version}; this build reads ${RECORDS_ENVELOPE_V1} (a mixed-version rollout? upgrade every stage from one savepoint)`,
+      `records envelope has format byte ${version}; this build reads ${RECORDS_ENVELOPE_V2} (a mixed-version rollout? upgrade every stage from one savepoint)`,
     );
   }
   const partition = r.varint();
   const epoch = r.f64();
   const wm = r.f64();
   const position = r.string();
+  const previous = r.string();
+  const flags = r.u8();
   const str = StringTable.read(r).lookup;
   const n = r.count(MIN_RECORD_BYTES, 'records');
   const records: SensorRecord[] = new Array<SensorRecord>(n);
@@ -208,6 +237,9 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
     records[i] = record;
   }
   r.end();
+  if (flags > 1 || ((flags & 1) === 1 && n > 0)) {
+    throw new ChannelFormatError(`records envelope has flags ${flags} with ${n} records`);
+  }
   if (!Number.isSafeInteger(epoch) || (!Number.isNaN(wm) && !Number.isSafeInteger(wm))) {
     throw new ChannelFormatError(
       `records envelope has a non-integer epoch ${epoch} or watermark ${wm}`,
@@ -220,6 +252,8 @@ export function decodeRecordsEnvelope(payload: Uint8Array): RecordsEnvelope {
   return {
     origin: { partition, epoch, position },
     watermark: Number.isNaN(wm) ? null : wm,
+    previous: previous === '' ? null : previous,
+    idle: (flags & 1) === 1,
     records,
     positionOf(i) {
       const at = positionsAt[i];

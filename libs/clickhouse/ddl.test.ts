@@ -74,10 +74,10 @@ test('sensors_local keeps the seed columns: the 24 record fields plus time', () 
   assert.match(schemaStatements()[1] ?? '', /ORDER BY \(device_id, time\)/);
 });
 
-test('sensor_alerts is keyed so a replayed alert is one row', () => {
+test('sensor_alerts is keyed by reading, so a replayed alert is one row and none is lost', () => {
   assert.match(
     schemaStatements()[3] ?? '',
-    /ReplacingMergeTree\(version\)[\s\S]*ORDER BY \(device_id, event_time_ms, kind, source\)/,
+    /ReplacingMergeTree\(version\)[\s\S]*ORDER BY \(device_id, event_time_ms, kind, source, reading\)/,
   );
 });
 

@@ -45,6 +45,8 @@ export const ALERT_COLUMNS: readonly Column[] = [
   ['source', 'String'],
   ['value', 'Float64'],
   ['threshold', 'Float64'],
+  // The reading's source position: readings of one device can share an event time.
+  ['reading', 'String'],
   ['version', 'UInt64'],
 ];
 
@@ -91,7 +93,7 @@ const TABLES: readonly TableDef[] = [
     columns: ALERT_COLUMNS,
     version: 'version',
     partitionBy: 'toYYYYMM(event_time)',
-    orderBy: '(device_id, event_time_ms, kind, source)',
+    orderBy: '(device_id, event_time_ms, kind, source, reading)',
   },
 ];
 

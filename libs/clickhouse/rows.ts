@@ -92,6 +92,7 @@ export function alertToClickHouse(alert: AlertInsert): JsonRow {
     source: alert.source,
     value: alert.value,
     threshold: alert.threshold,
+    reading: alert.reading ?? '',
     version: alert.version ?? 0,
   };
 }
@@ -127,6 +128,7 @@ export function alertFromClickHouse(raw: Record<string, unknown>): StoredAlert {
     source: String(raw.source) as Alert['source'],
     value: num(raw.value, 'value'),
     threshold: num(raw.threshold, 'threshold'),
+    ...(raw.reading === undefined || raw.reading === '' ? {} : { reading: String(raw.reading) }),
     version: num(raw.version, 'version'),
   };
 }

@@ -178,12 +178,12 @@ ORDER BY device_id, window_start_s${limit}`;
     return raw.map((r) => aggregateFromClickHouse(r, AGGREGATE_COLUMNS));
   }
 
-  /** Current alerts through FINAL, ordered by device_id, event time, kind. */
+  /** Current alerts through FINAL (one per reading and kind), ordered by their key. */
   async readAlertsFinal(filter: AlertFilter = {}): Promise<StoredAlert[]> {
-    const query = `SELECT device_id, event_time_ms, kind, source, value, threshold, version
+    const query = `SELECT device_id, event_time_ms, kind, source, value, threshold, reading, version
 FROM ${this.database}.sensor_alerts FINAL
 ${whereClause('event_time_ms', filter, 'ms')}
-ORDER BY device_id, event_time_ms, kind, source`;
+ORDER BY device_id, event_time_ms, kind, source, reading`;
     const result = await this.#client.query({ query, format: 'JSONEachRow' });
     return (await result.json<Record<string, unknown>>()).map(alertFromClickHouse);
   }

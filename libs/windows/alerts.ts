@@ -34,6 +34,13 @@ export interface Alert {
   source: AlertSource;
   value: number;
   threshold: number;
+  /**
+   * The reading's identity: its source position (a serialized MessageId, which names the
+   * source partition). Part of the alert's key in ClickHouse: readings of one device can
+   * share an event time, and a replay of one reading must collapse into its alert. Set by
+   * the aggregator; absent on alerts computed without a source (window averages, tests).
+   */
+  reading?: string;
 }
 
 interface Levels {

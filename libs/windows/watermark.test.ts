@@ -116,3 +116,28 @@ test('snapshot round-trips watermarks; restored partitions start active', () => 
     RangeError,
   );
 });
+
+test('explicit idleness: silence never excludes a partition, markIdle does until it is active again', () => {
+  const t = new WatermarkTracker(
+    { maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, partitions: ['a', 'b'], idleness: 'explicit' },
+    0,
+  );
+  t.observeWatermark('a', 1_000, 0);
+  t.observeWatermark('b', 5_000, 0);
+  assert.equal(t.current(10_000_000), 1_000, 'a long silence of a changes nothing');
+  t.markIdle('a', 100);
+  assert.equal(t.current(200), 5_000, 'a said it is idle: b alone');
+  t.active('a', 300);
+  assert.equal(t.current(400), 1_000, 'a is back');
+});
+
+test("explicit idleness, all idle, 'advance': time moves the watermark from the last declaration", () => {
+  const opts = { maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, partitions: ['a', 'b'] } as const;
+  const t = new WatermarkTracker({ ...opts, idleness: 'explicit', whenAllIdle: 'advance' }, 0);
+  t.observeWatermark('a', 1_000, 0);
+  t.observeWatermark('b', 5_000, 0);
+  t.markIdle('a', 100);
+  t.markIdle('b', 2_000);
+  assert.equal(t.current(2_000), 5_000);
+  assert.equal(t.current(9_000), 12_000);
+});

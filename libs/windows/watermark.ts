@@ -8,10 +8,18 @@
  * excluded, so windows still close when a source goes quiet. A window [s, e) is closed when
  * the combined watermark ≥ e (window.ts, isWindowClosed).
  *
+ * What makes a partition idle is `idleness`:
+ *  - 'timeout' (default): silence for more than idleTimeoutMs;
+ *  - 'explicit': only an upstream statement (`markIdle`, e.g. ingest saying it has caught
+ *    up with its source), until the partition's next record or watermark. Silence alone
+ *    never counts: a stalled or cut-off upstream holds the watermark back, as it must, since
+ *    it may still have a backlog.
+ *
  * When every partition is idle the combined watermark is, by `whenAllIdle`:
  *  - 'max' (default): the greatest W_p — no partition holds the others back;
  *  - 'advance': the greatest W_p plus the processing time elapsed since the last activity
- *    beyond idleTimeoutMs, so the last windows of a finished stream close too.
+ *    beyond idleTimeoutMs ('explicit': since the last partition was declared idle), so the
+ *    last windows of a finished stream close too.
  * Either way an idle partition that wakes up with old records can hit windows already
  * closed downstream; the aggregator must treat such records as late, never drop them
  * silently. Keep idleTimeoutMs well above the longest expected pause of a live partition.
@@ -23,12 +31,15 @@ export interface WatermarkOptions {
   /** Partitions expected from the start; until idle, an unseen one holds the watermark. */
   partitions?: readonly string[];
   whenAllIdle?: 'max' | 'advance';
+  idleness?: 'timeout' | 'explicit';
 }
 
 interface PartitionState {
   /** W_p, or null before the first record/marker. */
   watermark: number | null;
   lastActivityMs: number;
+  /** When an upstream declared it idle ('explicit' idleness); null while active. */
+  idleSince: number | null;
 }
 
 /** Plain-JSON state, persisted with the actor's position. */
@@ -51,19 +62,45 @@ export class WatermarkTracker {
       maxOutOfOrdernessMs: options.maxOutOfOrdernessMs,
       idleTimeoutMs: options.idleTimeoutMs,
       whenAllIdle: options.whenAllIdle ?? 'max',
+      idleness: options.idleness ?? 'timeout',
     };
     for (const p of options.partitions ?? [])
-      this.#parts.set(p, { watermark: null, lastActivityMs: nowMs });
+      this.#parts.set(p, { watermark: null, lastActivityMs: nowMs, idleSince: null });
   }
 
   #state(partition: string, nowMs: number): PartitionState {
     let s = this.#parts.get(partition);
     if (s === undefined) {
-      s = { watermark: null, lastActivityMs: nowMs };
+      s = { watermark: null, lastActivityMs: nowMs, idleSince: null };
       this.#parts.set(partition, s);
     }
     if (nowMs > s.lastActivityMs) s.lastActivityMs = nowMs;
+    s.idleSince = null;
     return s;
+  }
+
+  /** Something other than a record or a watermark came from `partition`: it is not idle. */
+  active(partition: string, nowMs: number): void {
+    this.#state(partition, nowMs);
+  }
+
+  /**
+   * The upstream of `partition` says it is idle: it has nothing pending ('explicit'
+   * idleness). It stays idle until its next record or watermark.
+   */
+  markIdle(partition: string, nowMs: number): void {
+    let s = this.#parts.get(partition);
+    if (s === undefined) {
+      s = { watermark: null, lastActivityMs: nowMs, idleSince: null };
+      this.#parts.set(partition, s);
+    }
+    s.idleSince ??= nowMs;
+  }
+
+  #idle(s: PartitionState, nowMs: number): boolean {
+    return this.#opts.idleness === 'explicit'
+      ? s.idleSince !== null
+      : nowMs - s.lastActivityMs > this.#opts.idleTimeoutMs;
   }
 
   /**
@@ -107,7 +144,7 @@ export class WatermarkTracker {
   /** Partitions that are not idle at `nowMs`, sorted. */
   activePartitions(nowMs: number): string[] {
     return [...this.#parts]
-      .filter(([, s]) => nowMs - s.lastActivityMs <= this.#opts.idleTimeoutMs)
+      .filter(([, s]) => !this.#idle(s, nowMs))
       .map(([p]) => p)
       .sort();
   }
@@ -118,10 +155,12 @@ export class WatermarkTracker {
     let anyActive = false;
     let max: number | null = null;
     let lastActivity = -Infinity;
+    let lastIdle = -Infinity;
     for (const s of this.#parts.values()) {
       if (s.watermark !== null && (max === null || s.watermark > max)) max = s.watermark;
       if (s.lastActivityMs > lastActivity) lastActivity = s.lastActivityMs;
-      if (nowMs - s.lastActivityMs > this.#opts.idleTimeoutMs) continue;
+      if (s.idleSince !== null && s.idleSince > lastIdle) lastIdle = s.idleSince;
+      if (this.#idle(s, nowMs)) continue;
       if (s.watermark === null) return null; // an active partition without a watermark holds all
       anyActive = true;
       if (min === null || s.watermark < min) min = s.watermark;
@@ -129,7 +168,11 @@ export class WatermarkTracker {
     if (anyActive) return min;
     if (max === null) return null;
     if (this.#opts.whenAllIdle === 'advance') {
-      return max + Math.max(0, nowMs - lastActivity - this.#opts.idleTimeoutMs);
+      const idleFor =
+        this.#opts.idleness === 'explicit'
+          ? nowMs - lastIdle
+          : nowMs - lastActivity - this.#opts.idleTimeoutMs;
+      return max + Math.max(0, idleFor);
     }
     return max;
   }

@@ -14,6 +14,7 @@ import { PartitionState } from '@iot/state';
 import { expectedFromParams } from '@iot/verify';
 import { DEFAULT_ALERT_RULES } from '@iot/windows';
 import { IngestPartitionTask } from '../../services/ingest/src/partition-task.ts';
+import { caughtUpWith } from '../../services/ingest/src/caught-up.ts';
 import { AggregatorPartitionTask } from '../../services/aggregator/src/partition-task.ts';
 import { WriteTask } from '../../services/writer/src/write-task.ts';
 import {
@@ -122,6 +123,9 @@ test(
           now: Date.now,
           maxBatch: 500,
           batchTimeoutMs: 50,
+          // Caught up with its partition for 2 s, ingest says it is idle: the last windows close.
+          caughtUp: caughtUpWith(consumer),
+          idleAfterMs: 2_000,
         });
         await task.start();
         loop(() => task.step());
@@ -141,7 +145,6 @@ test(
             windowSizeMs: WINDOW_MS,
             alertRules: DEFAULT_ALERT_RULES,
             upstreamPartitions: P,
-            idleTimeoutMs: 2_000,
           },
           now: Date.now,
           maxBatch: 16,

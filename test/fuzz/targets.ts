@@ -182,7 +182,13 @@ function sensorRecord(i: number) {
 function recordsEnvelope(n: number): Buffer {
   const b = new RecordsEnvelopeBuilder();
   for (let i = 0; i < n; i++) b.add(sensorRecord(i), MessageId.parse(`12:${i}:3:${i % 5}:5`));
-  return b.finish({ partition: 3, position: `12:${n}:3:-1:0`, epoch: T0 }, T0 - 5000);
+  // Even sizes name a predecessor envelope; the empty one is an idle marker.
+  return b.finish(
+    { partition: 3, position: `12:${n}:3:-1:0`, epoch: T0 },
+    T0 - 5000,
+    n % 2 === 0 ? `12:${n - 1}:3:-1:0` : null,
+    n === 0,
+  );
 }
 
 const ALERTS: Alert[] = [0, 1, 2].map((i) => ({
@@ -486,7 +492,6 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
           windowSizeMs: 60_000,
           alertRules: DEFAULT_ALERT_RULES,
           upstreamPartitions: 1,
-          idleTimeoutMs: 0,
         },
         T0,
       );

@@ -36,6 +36,7 @@ const options = {
 function makeLog() {
   const messages: { payload: Uint8Array; properties: Record<string, string> }[] = [];
   let n = 0;
+  let previous: string | null = null;
   const envelope = new RecordsEnvelopeBuilder();
   for (let i = 0; i < 400; i++) {
     const t = T0 + i * 250;
@@ -56,7 +57,8 @@ function makeLog() {
     // An ingest batch of 10 readings: one envelope with the watermark after it.
     if (i % 10 === 9) {
       const origin = { partition: 0, position: `1:${n}:0:-1:0`, epoch: 1 };
-      messages.push(recordsMessage(envelope.finish(origin, t - 1000)));
+      messages.push(recordsMessage(envelope.finish(origin, t - 1000, previous)));
+      previous = origin.position;
     }
   }
   let acked = 0;

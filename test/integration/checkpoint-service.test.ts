@@ -5,6 +5,8 @@
 // refused).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import {
@@ -139,15 +141,27 @@ async function eventually(
 
 const count = (p: ServiceProcess, msg: string) => p.lines.filter((l) => l.msg === msg).length;
 
-test('refuses to start with a clear error when Pulsar retention cannot be set', async () => {
-  const p = spawnService(main, { ...env, PULSAR_ADMIN_URL: 'http://127.0.0.1:9' });
-  const { code } = await p.exited;
-  assert.equal(code, 1);
-  const line = p.lines.find((l) => l.level === 'error');
-  assert.match(
-    String(line?.msg),
-    /Cannot set Pulsar retention \(1 min\) on .* via PULSAR_ADMIN_URL=http:\/\/127\.0\.0\.1:9: .*cannot reach/,
-  );
+test('refuses to start with a clear error when the broker refuses to set Pulsar retention', async () => {
+  // A broker that answers but refuses (403): nothing to wait for, the operator must act. (An
+  // admin API that cannot be reached is waited for: test/integration/service-readiness.test.ts.)
+  const refusing = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ reason: 'Not authorized' }));
+  });
+  await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+  try {
+    const p = spawnService(main, { ...env, PULSAR_ADMIN_URL: url });
+    const { code } = await p.exited;
+    assert.equal(code, 1);
+    const line = p.lines.find((l) => l.level === 'error');
+    assert.match(
+      String(line?.msg),
+      /Cannot set Pulsar retention \(1 min\) on .* via PULSAR_ADMIN_URL=http:\/\/127\.0\.0\.1:\d+: .*HTTP 403: Not authorized/,
+    );
+  } finally {
+    await new Promise((r) => refusing.close(r));
+  }
 });
 
 test('two replicas: one leads, epochs complete, retention keeps the last K, Pulsar retention raised', async () => {

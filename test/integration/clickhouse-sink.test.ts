@@ -195,6 +195,22 @@ test('alerts: a replayed alert is one row', async () => {
   assert.deepEqual((await sink.readAlertsFinal({ fromMs: T0 + 6_000 })).length, 1);
 });
 
+test('alerts of two readings with one device, event time and kind both stay; replays collapse', async () => {
+  // Found by the chaos run: readings of one device share an event time in ms (13,285 in a
+  // 5-minute stream). Keyed without the reading, FINAL kept one of them, chosen by insert order.
+  const [hot] = alertsFor(reading('sensor_9', T0 + 9_000, 40));
+  const [hotter] = alertsFor(reading('sensor_9', T0 + 9_000, 41));
+  const a = { ...hot!, reading: '12:7:0:-1:0' };
+  const b = { ...hotter!, reading: '12:8:0:-1:0' };
+  await sink.insertAlerts([b, a]);
+  await sink.insertAlerts([a]); // a replay of one reading, after the other
+  const got = await sink.readAlertsFinal({ deviceIds: ['sensor_9'] });
+  assert.deepEqual(
+    got,
+    [a, b].map((x) => ({ ...x, version: 0 })),
+  );
+});
+
 test('empty batches are no-ops', async () => {
   await sink.insertAggregates([]);
   await sink.insertSensorsLocal([]);

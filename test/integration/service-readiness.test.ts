@@ -203,3 +203,36 @@ test('writer: started while ClickHouse is unreachable, it waits, then starts onc
   await until(started.port as number, ready, 'ready once ClickHouse came up');
   await stop();
 });
+
+test('checkpointer: started while the broker admin API is unreachable, it waits, then starts', async () => {
+  const id = uniqueName('late-admin').replaceAll('-', '_');
+  const pulsarAdmin = await Forwarder.onFreePort(stack.pulsarAdminUrl);
+  forwarders.push(pulsarAdmin);
+  // Nothing listens on the forwarder's port yet: the broker's admin API is "down" at start.
+  const proc = spawnService(new URL('../../services/checkpointer/src/main.ts', import.meta.url), {
+    HTTP_PORT: '0',
+    PULSAR_ADMIN_URL: pulsarAdmin.url('http:'),
+    PULSAR_TOPIC: topic(`${id}-data`),
+    RECORDS_TOPIC: topic(`${id}-records`),
+    NATS_URL: stack.natsUrl,
+    S3_ENDPOINT: stack.s3Endpoint,
+    S3_BUCKET: stack.s3Bucket,
+    CHECKPOINT_S3_PREFIX: id,
+    CHECKPOINT_LEASE_BUCKET: `lease_${id}`,
+    CONTROL_SUBJECT_PREFIX: id,
+  });
+  procs.push(proc);
+  await proc.waitForLine((l) => l.msg === 'started');
+  const waiting = await proc.waitForLine(
+    (l) => /broker admin API is not reachable yet/.test(String(l.msg)),
+    15_000,
+  );
+  assert.equal(waiting.adminUrl, pulsarAdmin.url('http:'), 'it says what it waits for');
+  await new Promise((r) => setTimeout(r, 2_000));
+  assert.equal(proc.child.exitCode, null, 'still running while the admin API is away');
+  await pulsarAdmin.up();
+  await proc.waitForLine((l) => l.msg === 'checkpointing', 30_000);
+  proc.child.kill('SIGTERM');
+  await proc.exited;
+  procs.splice(procs.indexOf(proc), 1);
+});

@@ -234,6 +234,19 @@ export class PipelineRun {
     assert.deepEqual(dlq, this.expected.counts.dlq);
   }
 
+  /**
+   * Kills every process and closes the run's connections, leaving its data (topics, Redis
+   * keys, database, checkpoints) for a look at what went wrong.
+   */
+  async keep(): Promise<void> {
+    await Promise.all(this.processes.map((s) => s.kill()));
+    await this.producing?.catch(() => 0);
+    await this.client.close();
+    this.redis.disconnect();
+    await this.ch.close();
+    this.store.s3.destroy();
+  }
+
   /** Kills every process; removes the run's Redis keys, database, checkpoints and lease bucket. */
   async cleanup(): Promise<void> {
     await Promise.all(this.processes.map((s) => s.kill()));

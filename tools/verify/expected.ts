@@ -51,7 +51,11 @@ export interface ExpectedCounts {
 export interface Expected {
   /** One row per device per window, ordered by device_id then window_start. */
   rows: AggregateRow[];
-  /** Per-reading alerts, one per (device_id, event_time, kind) as the sink keys them, sorted (empty with listAlerts: false). */
+  /**
+   * Per-reading alerts, one per accepted reading and kind (the sink keys them by the reading's
+   * source position too, so readings sharing an event time keep theirs), sorted (empty with
+   * listAlerts: false).
+   */
   alerts: Alert[];
   counts: ExpectedCounts;
   /** Generator tags that disagree with the decoder or the watermark rule (should be empty). */
@@ -72,7 +76,7 @@ export function expectedFromMessages(
   const listAlerts = options.listAlerts ?? true;
   const tracker = new WatermarkTracker({ maxOutOfOrdernessMs, idleTimeoutMs: 0 }, 0);
   const windows = new Map<string, WindowAccumulator>();
-  const alerts = new Map<string, Alert>();
+  const alerts: Alert[] = [];
   const counts: ExpectedCounts = { messages: 0, records: 0, late: 0, dlq: {} };
   const tagMismatches: string[] = [];
   const toDlq = (reason: string): void => {
@@ -115,18 +119,18 @@ export function expectedFromMessages(
     if (acc === undefined) windows.set(key, (acc = accumulatorFor(record, size)));
     addRecord(acc, record, rules);
     if (!listAlerts) continue;
-    for (const a of alertsFor(record, rules))
-      alerts.set(`${a.device_id}\u0000${a.event_time}\u0000${a.kind}`, a);
+    for (const a of alertsFor(record, rules)) alerts.push(a);
   }
 
   const rows = [...windows.values()]
     .map(finalizeWindow)
     .sort((a, b) => byKey(a, b) || a.window_start - b.window_start);
-  const alertList = [...alerts.values()].sort(
+  const alertList = alerts.sort(
     (a, b) =>
       byKey(a, b) ||
       a.event_time - b.event_time ||
-      (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0),
+      (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
+      a.value - b.value,
   );
   return { rows, alerts: alertList, counts, tagMismatches };
 }

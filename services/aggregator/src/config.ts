@@ -13,8 +13,6 @@ export const spec = {
   ALERTS_TOPIC: topics.ALERTS_TOPIC,
   DLQ_TOPIC: topics.DLQ_TOPIC,
   WINDOW_SIZE: duration({ min: '1s', max: '1h' }).default('1m'),
-  // A source partition silent this long stops holding windows open.
-  WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),
   // The seed's alert thresholds.
   ALERT_TEMPERATURE_HIGH: num().default('35'),
   ALERT_HUMIDITY_HIGH: num({ min: 0, max: 100 }).default('80'),

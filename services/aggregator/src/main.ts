@@ -132,7 +132,6 @@ await runPartitionedStage(svc, stage, {
         windowSizeMs: config.WINDOW_SIZE,
         alertRules,
         upstreamPartitions,
-        idleTimeoutMs: config.WATERMARK_IDLE_TIMEOUT,
       },
       now: Date.now,
       maxBatch: ENVELOPES_PER_BATCH,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ChannelGapError,
   decodeOutputMessage,
   decodeRecordsEnvelope,
   PROP,
@@ -24,7 +25,6 @@ const opts = {
   windowSizeMs: MIN,
   alertRules: DEFAULT_ALERT_RULES,
   upstreamPartitions: 2,
-  idleTimeoutMs: 30_000,
 };
 
 const record = (sensorId: number, t: number, temperature = 20): SensorRecord =>
@@ -43,6 +43,8 @@ const record = (sensorId: number, t: number, temperature = 20): SensorRecord =>
   );
 
 const seq: Record<number, number> = {};
+/** Per source partition, the origin position of the last envelope built (its successor's previous). */
+const sentLast: Record<number, string> = {};
 const position = (p: number, entry: number) => `1:${entry}:${p}:-1:0`;
 /** An envelope from source partition p, its records at the next positions, through the codec. */
 const envelope = (
@@ -57,7 +59,11 @@ const envelope = (
     last = position(p, (seq[p] = (seq[p] ?? 0) + 1));
     b.add(r, MessageId.parse(last));
   }
-  return decodeRecordsEnvelope(b.finish({ partition: p, position: last, epoch }, watermark));
+  const previous = sentLast[p] ?? null;
+  sentLast[p] = last;
+  return decodeRecordsEnvelope(
+    b.finish({ partition: p, position: last, epoch }, watermark, previous),
+  );
 };
 const rec = (p: number, r: SensorRecord, epoch = 1) => envelope(p, [r], epoch);
 const wm = (p: number, w: number, epoch = 1) => envelope(p, [], epoch, w);
@@ -140,6 +146,8 @@ test('re-published records (same origin) and records of a fenced epoch are not c
     ...rec(0, record(1, T0 + 3)),
     origin: { partition: 0, position: '1:99:0:-1:0', epoch: 1 },
   };
+  // The epoch-2 owner's chain goes on from b (the stale envelope is the old owner's).
+  sentLast[0] = b.origin.position;
   const out = op.process([a, b, a, b, stale], T0);
   // b raised the channel's epoch to 2, so the second `a` (epoch 1) is fenced, not a duplicate.
   assert.equal(out.stats.applied, 2);
@@ -186,7 +194,10 @@ test('a replay whose batch boundaries differ applies only the records beyond the
   const build = (from: number, to: number, epoch: number) => {
     const b = new RecordsEnvelopeBuilder();
     for (let i = from; i < to; i++) b.add(readings[i]!, MessageId.parse(all[i]!));
-    return decodeRecordsEnvelope(b.finish({ partition: 0, position: all[to - 1]!, epoch }, null));
+    const previous = from === 0 ? null : all[from - 1]!;
+    return decodeRecordsEnvelope(
+      b.finish({ partition: 0, position: all[to - 1]!, epoch }, null, previous),
+    );
   };
   // First attempt: records 0..3 in one envelope. The replay (new owner epoch) cuts its
   // batches at 0..1 (all seen) and 2..5 (straddles: 2 and 3 seen, 4 and 5 new).
@@ -200,6 +211,29 @@ test('a replay whose batch boundaries differ applies only the records beyond the
   // A marker-only envelope at an older position is a duplicate, but its watermark counts.
   const closed = op.process([envelope(0, [], 2, T0 + MIN), wm(1, T0 + MIN)], T0);
   assert.equal(rows(closed.outputs)[0]?.count, 6, 'each reading counted once');
+});
+
+test('an envelope whose predecessor on the channel was never applied is refused (a gap)', () => {
+  const op = new WindowOperator(opts, T0);
+  const first = rec(1, record(2, T0 + 1));
+  const skipped = rec(1, record(2, T0 + 2));
+  const after = rec(1, record(2, T0 + 3));
+  assert.equal(op.process([first], T0).stats.applied, 1);
+  // `skipped` never arrives (the cursor moved past it): `after` names it as its predecessor.
+  assert.equal(after.previous, skipped.origin.position);
+  assert.throws(() => op.process([after], T0), ChannelGapError);
+  // Read again in order, nothing is lost and nothing counted twice.
+  const again = op.process([skipped, after], T0);
+  assert.equal(again.stats.applied, 2);
+  assert.equal(again.stats.duplicates, 0);
+  const closed = op.process([wm(0, T0 + MIN), wm(1, T0 + MIN)], T0);
+  assert.equal(rows(closed.outputs).find((r) => r.device_id === 'sensor_2')?.count, 3);
+});
+
+test('a channel with no progress yet takes its first envelope whatever it follows', () => {
+  const op = new WindowOperator(opts, T0);
+  rec(1, record(3, T0 + 1)); // sent, and never seen by this operator (its state started later)
+  assert.equal(op.process([rec(1, record(3, T0 + 2))], T0).stats.applied, 1);
 });
 
 test('a record for an already emitted window goes to the DLQ as late, not into a new row', () => {
@@ -218,9 +252,10 @@ test('a record for an already emitted window goes to the DLQ as late, not into a
   assert.equal(op.openWindows, 0);
 });
 
-test('readings over the thresholds raise alerts', () => {
+test('readings over the thresholds raise alerts, each naming its reading (its identity)', () => {
   const op = new WindowOperator(opts, T0);
-  const out = op.process([rec(0, record(1, T0 + 1, 36.5))], T0);
+  const env = rec(0, record(1, T0 + 1, 36.5));
+  const out = op.process([env], T0);
   const alerts = out.outputs.filter((o) => o.topic === 'alerts');
   assert.equal(alerts.length, 1);
   const a = decodeOutputMessage({
@@ -229,14 +264,47 @@ test('readings over the thresholds raise alerts', () => {
   });
   assert.equal(a.kind === 'alerts' && a.alerts.length, 1);
   assert.equal(a.kind === 'alerts' && a.alerts[0]!.kind, 'high_temperature');
+  assert.equal(a.kind === 'alerts' && a.alerts[0]!.reading, env.positionOf(0));
 });
 
-test('when every upstream partition goes idle, time closes the last windows', () => {
-  const op = new WindowOperator({ ...opts, idleTimeoutMs: 1_000 }, T0);
+/** Ingest's idle marker for source partition p: it names the last envelope sent there. */
+const idleMarker = (p: number, epoch = 1): RecordsEnvelope => {
+  const b = new RecordsEnvelopeBuilder();
+  const last = sentLast[p] ?? null;
+  return decodeRecordsEnvelope(
+    b.finish({ partition: p, position: last ?? '', epoch }, null, last, true),
+  );
+};
+
+test('silence alone never closes a window, however long (a stall is not idleness)', () => {
+  const op = new WindowOperator(opts, T0);
   op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
-  assert.deepEqual(rows(op.process([], T0 + 500).outputs), []);
-  const later = op.process([], T0 + 1_000 + 51_000);
+  assert.deepEqual(rows(op.process([], T0 + 3_600_000).outputs), []);
+});
+
+test('when ingest says every upstream partition is idle, time closes the last windows', () => {
+  const op = new WindowOperator(opts, T0);
+  op.process([rec(0, record(1, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
+  // Only one partition idle: the other still holds the window.
+  op.process([idleMarker(0)], T0 + 1_000);
+  assert.deepEqual(rows(op.process([], T0 + 120_000).outputs), []);
+  op.process([idleMarker(1)], T0 + 121_000);
+  assert.deepEqual(rows(op.process([], T0 + 121_500).outputs), []);
+  const later = op.process([], T0 + 121_000 + 51_000);
   assert.equal(rows(later.outputs).length, 1);
+});
+
+test('an idle partition is awake again with its next envelope, and a marker ahead of a gap is ignored', () => {
+  const op = new WindowOperator(opts, T0);
+  op.process([rec(0, record(4, T0 + 1)), wm(0, T0 + 10_000), wm(1, T0 + 10_000)], T0);
+  op.process([idleMarker(0), idleMarker(1)], T0 + 1_000);
+  // Partition 1 sends records again: it holds the watermark from now on.
+  op.process([rec(1, record(5, T0 + 20_000))], T0 + 2_000);
+  assert.deepEqual(rows(op.process([], T0 + 600_000).outputs), []);
+  // A marker naming an envelope this operator never applied (it was skipped) is not believed.
+  rec(1, record(5, T0 + 21_000)); // sent, never read
+  op.process([idleMarker(1)], T0 + 600_000);
+  assert.deepEqual(rows(op.process([], T0 + 900_000).outputs), []);
 });
 
 test('pending outputs round-trip through their Redis form, optional fields included', () => {

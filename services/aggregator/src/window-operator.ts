@@ -4,6 +4,7 @@
 // (an alerts envelope, aggregates envelopes, DLQ entries) to publish, so that state,
 // positions and pending outputs are committed together (docs/architecture.md, "Exactly once").
 import {
+  ChannelGapError,
   comparePositions,
   encodeAggregatesMessage,
   encodeAlertsMessage,
@@ -42,8 +43,6 @@ export interface WindowOperatorOptions {
    * function when the source topic can grow while running (read before every batch).
    */
   upstreamPartitions: number | (() => number);
-  /** An upstream partition silent this long no longer holds the watermark back. */
-  idleTimeoutMs: number;
 }
 
 /** Where an output goes. */
@@ -133,8 +132,11 @@ export class WindowOperator {
     this.expectedUpstream = this.upstreamCount();
     return {
       maxOutOfOrdernessMs: 0,
-      idleTimeoutMs: this.opts.idleTimeoutMs,
+      idleTimeoutMs: 0,
       partitions: Array.from({ length: this.expectedUpstream }, (_, p) => String(p)),
+      // Idle only when ingest says so (it has caught up with the source partition), never
+      // for silence: a stalled ingest or broker must hold the windows open.
+      idleness: 'explicit' as const,
       whenAllIdle: 'advance' as const,
     };
   }
@@ -200,16 +202,45 @@ export class WindowOperator {
     for (const envelope of batch) {
       const { origin, records } = envelope;
       const progress = this.channels.get(origin.partition);
+      if (envelope.idle) {
+        // Believed only from the current owner and once everything ingest sent here before
+        // it was applied; it moves no channel position.
+        const sentBefore = envelope.previous;
+        const current = progress === undefined || origin.epoch >= progress.epoch;
+        const caughtUp =
+          sentBefore === null ||
+          (progress !== undefined &&
+            progress.position !== null &&
+            comparePositions(sentBefore, progress.position) <= 0);
+        if (current && caughtUp) this.watermarks.markIdle(String(origin.partition), nowMs);
+        continue;
+      }
       const verdict = judgeOrigin(progress, origin);
       if (verdict === 'fenced') {
         stats.fenced += records.length;
         continue;
       }
+      // The envelope ingest sent before this one on the channel must have been applied: if it
+      // was not, the subscription skipped envelopes (a seek the broker did not apply, a stray
+      // ack, a reset cursor), and applying this one would make the skipped records look like
+      // duplicates when they come again. Stop; the task re-reads from its committed position.
+      const applied = progress?.position ?? null;
+      if (
+        verdict === 'apply' &&
+        envelope.previous !== null &&
+        applied !== null &&
+        comparePositions(envelope.previous, applied) > 0
+      ) {
+        throw new ChannelGapError(
+          `source partition ${origin.partition}: records are missing before an envelope ` +
+            `(it follows position ${envelope.previous}, applied through ${applied}): the ` +
+            'subscription skipped envelopes; re-reading from the committed position',
+        );
+      }
       // Records at or before the channel's position were applied already: all of them in a
       // duplicate envelope, a prefix of one that straddles it (a replay whose batch
       // boundaries differ from the first attempt's).
       let from = verdict === 'duplicate' ? records.length : 0;
-      const applied = progress?.position ?? null;
       if (from === 0 && applied !== null && records.length > 0) {
         while (from < records.length && comparePositions(envelope.positionOf(from), applied) <= 0) {
           from++;
@@ -221,6 +252,7 @@ export class WindowOperator {
         epoch: Math.max(progress?.epoch ?? 0, origin.epoch),
       });
       touchedChannels.add(origin.partition);
+      this.watermarks.active(String(origin.partition), nowMs);
 
       for (let i = from; i < records.length; i++) {
         const record = records[i]!;
@@ -250,7 +282,9 @@ export class WindowOperator {
           recentWindow.set(record.device_id, acc);
         }
         addRecord(acc, record, this.opts.alertRules);
-        for (const alert of alertsFor(record, this.opts.alertRules)) alerts.push(alert);
+        const raised = alertsFor(record, this.opts.alertRules);
+        // Each alert carries its reading's source position: its identity in ClickHouse.
+        for (const alert of raised) alerts.push({ ...alert, reading: envelope.positionOf(i) });
       }
       // Watermarks are monotonic, so one from a replayed envelope is harmless; it follows the
       // envelope's records, as it followed them at ingest.

@@ -18,7 +18,8 @@ import {
 import { ConsoleCollector, consoleRoutes } from '@iot/console';
 import { natsConnection, pulsarCredentials } from '@iot/config';
 import { startService } from '@iot/observability';
-import { PulsarAdmin } from '@iot/pulsar';
+import { AdminError, PulsarAdmin } from '@iot/pulsar';
+import { backoffDelay, sleep } from '@iot/pulsar/backoff';
 
 import { Checkpointer } from './checkpointer.ts';
 import { spec } from './config.ts';
@@ -54,8 +55,33 @@ const retentionMinutes = replayRetentionMinutes(
 const replayTopics = [config.PULSAR_TOPIC, config.RECORDS_TOPIC];
 const raised = (changes: RetentionChange[]) =>
   changes.map((c) => `${c.topic} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
+// The broker may come up after the checkpointer (a restart of both, a broker restarting):
+// wait for its admin API with backoff instead of exiting into a crash loop. Only "cannot
+// reach it" and a 5xx (a broker still starting) are waited for; a refusal (401, 403, 405)
+// stops here with what to fix.
+const awaitingBroker = (err: unknown) =>
+  err instanceof AdminError && (err.status === 0 || err.status >= 500);
+async function retentionWhenReachable() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureReplayRetention(admin, replayTopics, retentionMinutes);
+    } catch (err) {
+      if (!awaitingBroker(err)) throw err;
+      const delayMs = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 });
+      readiness.set('pulsar-admin', false, String(err));
+      log.warn('the broker admin API is not reachable yet; waiting for it before starting', {
+        adminUrl: config.PULSAR_ADMIN_URL,
+        attempt,
+        delayMs,
+        err,
+      });
+      await sleep(delayMs);
+    }
+  }
+}
 try {
-  const { changes, missing } = await ensureReplayRetention(admin, replayTopics, retentionMinutes);
+  const { changes, missing } = await retentionWhenReachable();
+  readiness.set('pulsar-admin', true);
   log.info('pulsar retention ensured for replay', {
     minutes: retentionMinutes,
     topics: replayTopics,

@@ -16,4 +16,8 @@ export const spec = {
   // Event times further ahead of this stage's clock are refused (DLQ reason `future`), so no
   // device with a wrong clock can move a watermark past the present.
   MAX_FUTURE_SKEW: duration({ max: '24h' }).default('10m'),
+  // Caught up with a source partition (connected, nothing pending) this long, ingest tells the
+  // aggregator the partition is idle, so it stops holding windows open. A stalled or cut-off
+  // ingest says nothing, and the windows wait (docs/architecture.md, "Time and watermarks").
+  WATERMARK_IDLE_TIMEOUT: duration({ min: '1s' }).default('30s'),
 };

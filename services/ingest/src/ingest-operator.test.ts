@@ -142,6 +142,27 @@ test('messages at or before the committed position are skipped after a restore',
   assert.equal(restored.watermark, T0 + 1000 - 5_000);
 });
 
+test('each envelope names the one sent before it to its records partition, across a restore', () => {
+  const op = new IngestOperator(opts, T0);
+  const target = partitionForKey('sensor_12345', 4);
+  const a = msg(encodeSensorData(reading()));
+  const first = envelopes(op.process([a], T0, 1));
+  assert.equal(first.get(target)!.previous, null, 'the first envelope of a channel names none');
+  const b = msg(encodeSensorData(reading({ timestamp: T0 + 1000 })));
+  const second = op.process([b], T0, 1);
+  // Every partition heard the watermark move twice: each envelope follows a's.
+  for (const e of envelopes(second).values()) assert.equal(e.previous, a.messageId.serialize());
+  // A new owner restored from that commit goes on from b on every channel.
+  const restored = IngestOperator.restore(
+    { entries: new Map(), meta: new Map(second.commit.meta), pending: [] },
+    opts,
+    T0 + 10,
+  );
+  const c = msg(encodeSensorData(reading({ timestamp: T0 + 2000 })));
+  const third = envelopes(restored.process([c], T0 + 20, 2));
+  for (const e of third.values()) assert.equal(e.previous, b.messageId.serialize());
+});
+
 test('ingest time mode stamps the ingest clock instead of the payload time', () => {
   const op = new IngestOperator({ ...opts, timeMode: 'ingest' }, T0);
   const out = op.process([msg(encodeSensorData(reading({ timestamp: 5 })))], T0 + 777, 1);

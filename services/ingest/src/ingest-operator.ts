@@ -88,6 +88,8 @@ export interface IngestResult {
 const NO_POISON: ReadonlyMap<number, Error> = new Map();
 const META_POSITION = 'position';
 const META_WATERMARK = 'watermark';
+/** Per records partition: origin position of the last envelope sent there (`sent:<q>`). */
+const META_SENT = 'sent:';
 const PARTITION = 'source';
 /** Device → records partition entries kept before the cache starts over (bounds memory). */
 const ROUTE_CACHE_SIZE = 100_000;
@@ -98,6 +100,8 @@ export class IngestOperator {
   private positionId: MessageId | null = null;
   private tracker: WatermarkTracker;
   private readonly builders: RecordsEnvelopeBuilder[];
+  /** Per records partition, the origin position of the last envelope sent there (committed). */
+  private readonly sent: (string | null)[];
   private readonly routes = new Map<string, number>();
 
   constructor(
@@ -114,6 +118,7 @@ export class IngestOperator {
       { length: opts.recordsPartitions },
       () => new RecordsEnvelopeBuilder(),
     );
+    this.sent = Array.from({ length: opts.recordsPartitions }, () => null);
   }
 
   private trackerOptions() {
@@ -125,6 +130,7 @@ export class IngestOperator {
     const op = new IngestOperator(opts, nowMs);
     op.position = snapshot.meta.get(META_POSITION) ?? null;
     op.positionId = op.position === null ? null : MessageId.parse(op.position);
+    for (let q = 0; q < op.sent.length; q++) op.sent[q] = snapshot.meta.get(META_SENT + q) ?? null;
     const wm = snapshot.meta.get(META_WATERMARK);
     if (wm !== undefined) {
       op.tracker = WatermarkTracker.fromJSON(
@@ -218,7 +224,15 @@ export class IngestOperator {
       const moved = after !== null && after !== before;
       this.builders.forEach((builder, partition) => {
         if (builder.size === 0 && !moved) return;
-        envelopes.push({ partition, message: recordsMessage(builder.finish(origin, after)) });
+        // Each envelope names the one before it on its channel: the aggregator can then tell
+        // that it has read every one (a broker can move a cursor past some).
+        const previous = this.sent[partition] ?? null;
+        envelopes.push({
+          partition,
+          message: recordsMessage(builder.finish(origin, after, previous)),
+        });
+        this.sent[partition] = position;
+        meta.set(META_SENT + partition, position);
       });
       this.position = position;
       this.positionId = last;
@@ -246,6 +260,26 @@ export class IngestOperator {
       publishTime: msg.publishTime,
       ...(writer?.schema !== undefined ? { writerSchema: writer.schema, format: 'avro' } : {}),
     });
+  }
+
+  /**
+   * Idle markers: an envelope without records to every records partition, saying that this
+   * source partition has nothing pending (the task sends them once it has been caught up
+   * with its source for the idle timeout). They change no state: each names the last
+   * envelope sent to its partition, so the aggregator believes it only when it applied that.
+   */
+  idleMarkers(epoch: number): RoutedEnvelope[] {
+    const origin: Origin = {
+      partition: this.opts.sourcePartition,
+      position: this.position ?? '',
+      epoch,
+    };
+    return this.builders.map((builder, partition) => ({
+      partition,
+      message: recordsMessage(
+        builder.finish(origin, this.watermark, this.sent[partition] ?? null, true),
+      ),
+    }));
   }
 
   private originOf(msg: SourceMessage, epoch: number): Origin {

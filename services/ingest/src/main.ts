@@ -13,6 +13,7 @@ import {
   runPartitionedStage,
   StageMetrics,
 } from '@iot/stage';
+import { caughtUpWith } from './caught-up.ts';
 import { spec } from './config.ts';
 import { IngestPartitionTask } from './partition-task.ts';
 import { WriterSchemas } from './writer-schemas.ts';
@@ -76,6 +77,8 @@ await runPartitionedStage(svc, stage, {
       restore: stage.checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
       writerSchema: (version) => writerSchemas.resolve(consumer.topic, version),
+      caughtUp: caughtUpWith(consumer),
+      idleAfterMs: config.WATERMARK_IDLE_TIMEOUT,
       // A Message is a SourceMessage: handed over as it is, without a copy per message.
       source: tracedSource(
         clock.wrap(batchSource(consumer, (m) => m, { cumulative: true })),

@@ -41,6 +41,13 @@ export interface IngestTaskDeps {
   seek?: (position: string) => Promise<void>;
   /** The registry's writer schema for a message's schema version (writer-schemas.ts). */
   writerSchema?: (version: Buffer) => Promise<WriterSchema>;
+  /**
+   * Whether the source partition has nothing beyond `position` (the last one consumed):
+   * connected, nothing queued, the partition's last message at or before it.
+   */
+  caughtUp?: (position: string | null) => Promise<boolean>;
+  /** Caught up this long, the task sends idle markers (and again every as long while idle). */
+  idleAfterMs?: number;
 }
 
 /** What one micro-batch did, for metrics and traces. */
@@ -51,9 +58,15 @@ export type IngestBatchStats = IngestStats & {
   watermark: number | null;
 };
 
+/** How often an empty batch may ask the broker whether the partition is caught up. */
+const CAUGHT_UP_CHECK_MS = 1000;
+
 export class IngestPartitionTask {
   private operator: IngestOperator | null = null;
   private epoch = 0;
+  private caughtUpSince: number | null = null;
+  private checkedAt: number | null = null;
+  private idleSentAt: number | null = null;
 
   constructor(private readonly deps: IngestTaskDeps) {}
 
@@ -92,7 +105,9 @@ export class IngestPartitionTask {
   async step(): Promise<void> {
     if (this.operator === null) throw new Error('IngestPartitionTask.step() before start()');
     const batch = await this.deps.source.receiveBatch(this.deps.maxBatch, this.deps.batchTimeoutMs);
-    if (batch.messages.length === 0) return;
+    if (batch.messages.length === 0) return this.whenQuiet(this.operator);
+    this.caughtUpSince = null;
+    this.idleSentAt = null;
     const writerSchemas = await this.writerSchemasOf(batch.messages);
     const now = this.deps.now();
     // A message the operator throws on goes to the DLQ (operator_error) instead of failing
@@ -125,5 +140,27 @@ export class IngestPartitionTask {
       messages: batch.messages.length,
       watermark: this.operator!.watermark,
     });
+  }
+
+  /**
+   * Nothing came: if the broker confirms the partition has nothing more (not just a quiet
+   * moment, a dead connection or a slow broker) for idleAfterMs, tell the aggregator it is
+   * idle. Silence alone never does: a stall must hold the windows open.
+   */
+  private async whenQuiet(op: IngestOperator): Promise<void> {
+    const { caughtUp, idleAfterMs } = this.deps;
+    if (caughtUp === undefined || idleAfterMs === undefined) return;
+    const now = this.deps.now();
+    if (this.idleSentAt !== null && now - this.idleSentAt < idleAfterMs) return;
+    if (this.checkedAt !== null && now - this.checkedAt < CAUGHT_UP_CHECK_MS) return;
+    this.checkedAt = now;
+    if (!(await caughtUp(op.committedPosition))) {
+      this.caughtUpSince = null;
+      return;
+    }
+    this.caughtUpSince ??= now;
+    if (now - this.caughtUpSince < idleAfterMs) return;
+    await this.deps.sink.publishEnvelopes(op.idleMarkers(this.epoch));
+    this.idleSentAt = now;
   }
 }
