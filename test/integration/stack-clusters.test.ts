@@ -44,8 +44,8 @@ test(
         loadConfig(redisSpec, {
           REDIS_URL: 'redis://unused:1',
           REDIS_CLUSTER_NODES: clusters.redisClusterNodes,
+          REDIS_PASSWORD: auth.redis.password,
         }),
-        auth.redis,
       );
     const redis = connect();
     assert.ok(redis instanceof Cluster);

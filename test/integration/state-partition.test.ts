@@ -28,10 +28,10 @@ before(() => stackCommand('up', 'redis-cluster'));
 for (const target of targets) {
   const test = (name: string, fn: () => Promise<void>) => it(`${target.name}: ${name}`, fn);
   const withRedis = async (fn: (redis: RedisClient, ns: string) => Promise<void>) => {
-    const redis = createRedis(loadConfig(redisSpec, target.env), {
-      ...auth.redis,
-      maxRetriesPerRequest: 2,
-    });
+    const redis = createRedis(
+      loadConfig(redisSpec, { ...target.env, REDIS_PASSWORD: auth.redis.password }),
+      { maxRetriesPerRequest: 2 },
+    );
     const ns = uniqueName('state-test');
     try {
       await fn(redis, ns);

@@ -139,8 +139,8 @@ export class PipelineRun {
       loadConfig(redisSpec, {
         REDIS_URL: servers.redisUrl,
         REDIS_CLUSTER_NODES: servers.redisClusterNodes,
+        REDIS_PASSWORD: auth.redis.password,
       }),
-      auth.redis,
     );
     this.ch = clickhouse(servers.clickhouseUrl, auth.clickhouse);
     this.cluster = servers.clickhouseCluster;
