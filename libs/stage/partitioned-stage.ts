@@ -3,12 +3,17 @@
 // PartitionSupervisor with Failover ownership, checkpointing around each loop, health and
 // readiness, lag for `iotctl status`, and the order things stop in. The service's main
 // creates its producers and says how to build a partition's task; nothing else.
-import { Redis } from 'ioredis';
-import { pulsarCredentials, redisConnection } from '@iot/config';
+import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
 import type { ServiceRuntime } from '@iot/observability';
 import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
-import { FencedError, PartitionState } from '@iot/state';
+import {
+  FencedError,
+  PartitionState,
+  createRedis,
+  type RedisClient,
+  type RedisTarget,
+} from '@iot/state';
 import { watchBacklog } from './backlog.ts';
 import { Checkpointing, type CheckpointingConfig } from './checkpointing.ts';
 import {
@@ -30,13 +35,14 @@ export interface StageConfig extends CheckpointingConfig {
   REDIS_URL: string;
   REDIS_USER?: string | undefined;
   REDIS_PASSWORD?: string | undefined;
+  REDIS_CLUSTER_NODES?: RedisTarget['REDIS_CLUSTER_NODES'];
   STATE_NAMESPACE: string;
 }
 
 /** What a partitioned stage connects to; closed last at shutdown. */
 export interface StageConnections {
   client: PulsarClient;
-  redis: Redis;
+  redis: RedisClient;
   checkpointing: Checkpointing;
 }
 
@@ -55,8 +61,8 @@ export async function connectStage(
     ...pulsarCredentials(config),
     partitionsRefreshMs: config.PULSAR_PARTITIONS_REFRESH,
   });
-  const redisAt = redisConnection(config);
-  const redis = new Redis(redisAt.url, redisAt.options);
+  // A single server, or a Redis Cluster when REDIS_CLUSTER_NODES is set.
+  const redis = createRedis(config);
   shutdown.onStop('redis', () => redis.quit(), { last: true });
   shutdown.onStop('pulsar', () => client.close(), { last: true });
   const checkpointing = await Checkpointing.connect(

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PipelineRun } from '@iot/harness';
 import { PulsarAdmin } from '@iot/pulsar';
-import { stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +26,7 @@ test(
     const run = await PipelineRun.create(stack, { prefix: 'e2e-gap', seed: 47 });
     const aggregator = run.service('aggregator');
     const services = [run.service('ingest'), aggregator, run.service('writer')];
-    const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl });
+    const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl, ...auth.pulsar });
     try {
       await Promise.all(services.map((s) => s.start()));
       const producing = run.produce(12_000);
