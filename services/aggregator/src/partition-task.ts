@@ -6,6 +6,7 @@
 import {
   decodeChannelMessage,
   ChannelFormatError,
+  ChannelGapError,
   PROP,
   type BatchSource,
   type IncomingMessage,
@@ -130,6 +131,9 @@ export class AggregatorPartitionTask {
           now,
         );
       },
+      // A gap is not the envelope's fault: the loop restarts and re-reads from its committed
+      // position (docs/architecture.md, "Exactly once"), never a DLQ entry.
+      isFatal: (err) => err instanceof ChannelGapError,
     });
     const badChannel = malformed.length;
     for (const { index, error } of poisoned) {
