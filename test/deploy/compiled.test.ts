@@ -62,6 +62,7 @@ for (const service of SERVICES)
 
 test('the compiled checkpointer serves the operations console (its page files ship in dist/)', async () => {
   const proc = spawnService(pathToFileURL(join(app, 'services/checkpointer/dist/main.js')), {
+    ...envAs('services'),
     HTTP_PORT: '0',
     // Its own subjects: no other test's instances on the page.
     CONTROL_SUBJECT_PREFIX: `test.console.compiled.${process.pid}`,
