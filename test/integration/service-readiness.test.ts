@@ -211,6 +211,7 @@ test('checkpointer: started while the broker admin API is unreachable, it waits,
   // Nothing listens on the forwarder's port yet: the broker's admin API is "down" at start.
   const proc = spawnService(new URL('../../services/checkpointer/src/main.ts', import.meta.url), {
     HTTP_PORT: '0',
+    ...envAs('services'),
     PULSAR_ADMIN_URL: pulsarAdmin.url('http:'),
     PULSAR_TOPIC: topic(`${id}-data`),
     RECORDS_TOPIC: topic(`${id}-records`),
