@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeSensorMessage } from '@iot/schema';
-import { windowStart } from '@iot/windows';
+import { windowStart, type Alert } from '@iot/windows';
 import {
   generateStream,
   resolveParams,
   type GeneratedMessage,
   type GeneratorParams,
 } from '@iot/loadgen';
+import { alertSignature } from './alert-digest.ts';
 import { expectedFromMessages, expectedFromParams } from './expected.ts';
 
 const params: Partial<GeneratorParams> = {
@@ -117,4 +118,17 @@ test('window size and alert rules are options', () => {
     strict.rows.reduce((a, r) => a + r.alerts_battery, 0),
     0,
   );
+});
+
+test('onAlert hears every expected alert, also when they are not listed', () => {
+  const listed = expectedFromParams(params);
+  const heard: Alert[] = [];
+  const unlisted = expectedFromParams(params, {
+    listAlerts: false,
+    onAlert: (a) => heard.push(a),
+  });
+  assert.ok(listed.alerts.length > 0);
+  assert.deepEqual(unlisted.alerts, []);
+  assert.deepEqual(new Set(heard.map(alertSignature)), new Set(listed.alerts.map(alertSignature)));
+  assert.equal(heard.length, listed.alerts.length);
 });

@@ -37,6 +37,8 @@ export interface ExpectOptions {
    * for multi-million-message runs pass false and rely on the rows' alert counts.
    */
   listAlerts?: boolean;
+  /** Told of every expected alert in publish order, listed or not (an AlertDigest). */
+  onAlert?: (alert: Alert) => void;
 }
 
 export interface ExpectedCounts {
@@ -118,8 +120,11 @@ export function expectedFromMessages(
     let acc = windows.get(key);
     if (acc === undefined) windows.set(key, (acc = accumulatorFor(record, size)));
     addRecord(acc, record, rules);
-    if (!listAlerts) continue;
-    for (const a of alertsFor(record, rules)) alerts.push(a);
+    if (!listAlerts && options.onAlert === undefined) continue;
+    for (const a of alertsFor(record, rules)) {
+      if (listAlerts) alerts.push(a);
+      options.onAlert?.(a);
+    }
   }
 
   const rows = [...windows.values()]

@@ -18,3 +18,10 @@ export {
 } from './compare.ts';
 export { DlqTally, formatCounts, type DlqEntry } from './dlq.ts';
 export { MAX_DEVICES_IN_SQL, scopeFilter, streamScope, type Scope } from './scope.ts';
+export {
+  AlertDigest,
+  alertSignature,
+  compareAlerts,
+  type AlertComparison,
+  type DigestedAlert,
+} from './alert-digest.ts';

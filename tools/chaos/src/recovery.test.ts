@@ -19,13 +19,17 @@ test('recovery: from the fault start to the first sample back at the pre-fault l
     preFault: 300,
     peak: 5_000,
     recoverMs: 8_000,
+    catchUpMs: 4_000,
   });
 });
 
 test('recovery: never before the fault ended, and undefined when it never came back', () => {
   const samples = [at(0, 100), at(2, 50), at(4, 600), at(6, 400)];
   assert.equal(recoveryOf(samples, 1_000, 3_000).recoverMs, undefined);
-  assert.equal(recoveryOf([at(0, 100), at(2, 10), at(4, 10)], 1_000, 3_000).recoverMs, 3_000);
+  assert.equal(recoveryOf(samples, 1_000, 3_000).catchUpMs, undefined);
+  const back = recoveryOf([at(0, 100), at(2, 10), at(4, 10)], 1_000, 3_000);
+  assert.equal(back.recoverMs, 3_000);
+  assert.equal(back.catchUpMs, 1_000);
 });
 
 test('p50 and max', () => {
@@ -40,5 +44,6 @@ test('recovery: with nothing readable just before the fault, the last level read
     preFault: 70,
     peak: 60,
     recoverMs: 1_000,
+    catchUpMs: 500,
   });
 });

@@ -13,6 +13,11 @@ export interface Recovery {
   peak: number | undefined;
   /** From the fault's start to the first sample at or under `preFault` after its end. */
   recoverMs: number | undefined;
+  /**
+   * From the fault's end to that sample: the pipeline's own share. `recoverMs` includes the
+   * fault itself (a 75 s SIGSTOP, a server's 30 s outage and its restart).
+   */
+  catchUpMs: number | undefined;
 }
 
 /**
@@ -39,7 +44,8 @@ export function recoveryOf(
       if (s.backlog <= preFault) recoverMs = s.atMs - startMs;
     }
   }
-  return { preFault, peak, recoverMs };
+  const catchUpMs = recoverMs === undefined ? undefined : startMs + recoverMs - endMs;
+  return { preFault, peak, recoverMs, catchUpMs };
 }
 
 /** p50 and max of the numbers given (undefined when there are none). */
