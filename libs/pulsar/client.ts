@@ -17,7 +17,11 @@ export interface ClientOptions {
   serviceUrl: string;
   /** JWT for the token auth provider, or a function returning a fresh one. */
   authToken?: AuthTokenSource;
-  /** Timeout for each request to the broker (lookup, subscribe, ...). Default 30000. */
+  /**
+   * Timeout for each request to the broker (lookup, subscribe, ...), and how long creating a
+   * producer or consumer and reading a partition count keep retrying through a broker that is
+   * down or restarting. Default 30000.
+   */
   operationTimeoutMs?: number;
   connectionTimeoutMs?: number;
   /** PING interval; a connection silent for twice this is dropped. Default 30000. */
@@ -66,7 +70,12 @@ export class PulsarClient {
       keepAliveIntervalMs: options.keepAliveIntervalMs ?? 30_000,
       maxMessageSize: options.maxMessageSize,
     });
-    const lookup = new LookupService(this.pool, serviceUrl, options.maxLookupRedirects ?? 20);
+    const lookup = new LookupService(
+      this.pool,
+      serviceUrl,
+      options.maxLookupRedirects ?? 20,
+      operationTimeoutMs,
+    );
     this.context = {
       pool: this.pool,
       lookup,

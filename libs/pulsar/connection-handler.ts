@@ -5,7 +5,9 @@
 import { Backoff, sleep } from './backoff.ts';
 import type { Connection } from './connection.ts';
 import type { ConnectionPool } from './connection-pool.ts';
-import { PulsarError } from './errors.ts';
+import { isRetryable } from './errors.ts';
+
+export { isRetryable };
 import type { LookupService } from './lookup.ts';
 
 export interface Logger {
@@ -37,10 +39,6 @@ export interface Attachable {
   onDetached(reason: string): void;
   /** Reconnection stopped for good. */
   onFatal(err: Error): void;
-}
-
-export function isRetryable(err: unknown): boolean {
-  return err instanceof PulsarError ? err.retryable : true;
 }
 
 export class ConnectionHandler {

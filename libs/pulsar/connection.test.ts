@@ -187,3 +187,62 @@ test('frames above the broker limit close the connection unless the client allow
     await broker.stop();
   }
 });
+
+test('a partition count waits through a restarting broker, and fails at once on a refusal', async () => {
+  // The broker first refuses the connection (not started yet), then answers ServiceNotReady
+  // (namespaces still loading), then the count: what a service starting beside a restarting
+  // broker meets.
+  const probe = await new FakeBroker(connectThen()).start();
+  const url = probe.url;
+  await probe.stop();
+  let notReady = 2;
+  let error = ServerError.ServiceNotReady;
+  const respond = connectThen((cmd, reply) => {
+    if (cmd.type !== CommandType.PARTITIONED_METADATA) return;
+    const request_id = cmd.partitionMetadata!.request_id;
+    reply({
+      type: CommandType.PARTITIONED_METADATA_RESPONSE,
+      partitionMetadataResponse:
+        notReady-- > 0
+          ? { request_id, response: 1, error, message: 'not yet' }
+          : { request_id, partitions: 4 },
+    });
+  });
+  const broker = new FakeBroker(respond);
+  const port = Number(new URL(url).port);
+  const late = setTimeout(() => {
+    void (broker as unknown as { server: import('node:net').Server }).server.listen(
+      port,
+      '127.0.0.1',
+    );
+  }, 400);
+  const pool = new ConnectionPool({
+    connectTimeoutMs: 1000,
+    operationTimeoutMs: 1000,
+    keepAliveIntervalMs: 0,
+  });
+  try {
+    assert.equal(await new LookupService(pool, url, 20, 10_000).partitionCount('t'), 4);
+    const asked = broker.received.filter((c) => c.type === CommandType.PARTITIONED_METADATA);
+    assert.equal(asked.length, 3, 'twice ServiceNotReady, then the answer');
+
+    // Not retryable: the same request would be refused again.
+    notReady = 1;
+    error = ServerError.AuthorizationError;
+    const started = Date.now();
+    await assert.rejects(
+      new LookupService(pool, url, 20, 10_000).partitionCount('t'),
+      (err: unknown) => err instanceof PulsarError && err.code === 'AuthorizationError',
+    );
+    assert.ok(Date.now() - started < 1_000, 'no retries on a refusal');
+
+    // Without a retry budget (the default), the first failure is the answer.
+    notReady = 1;
+    error = ServerError.ServiceNotReady;
+    await assert.rejects(new LookupService(pool, url).partitionCount('t'), PulsarError);
+  } finally {
+    clearTimeout(late);
+    await pool.close();
+    await broker.stop();
+  }
+});

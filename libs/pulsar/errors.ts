@@ -12,6 +12,11 @@ const RETRYABLE = new Set<ServerError>([
   ServerError.UnknownError,
 ]);
 
+/** Whether trying again (after a fresh lookup) can help; errors not ours count as transient. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof PulsarError ? err.retryable : true;
+}
+
 export class PulsarError extends Error {
   readonly serverError: ServerError | undefined;
   readonly retryable: boolean;

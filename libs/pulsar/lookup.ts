@@ -1,7 +1,8 @@
 // Topic lookup over the binary protocol: PARTITIONED_METADATA, and LOOKUP following
 // redirects (copying the authoritative flag, capped) until a broker says Connect.
+import { Backoff, sleep } from './backoff.ts';
 import type { ConnectionPool } from './connection-pool.ts';
-import { PulsarError } from './errors.ts';
+import { isRetryable, PulsarError } from './errors.ts';
 import { CommandType, LookupType, ServerError } from './protocol/commands.ts';
 
 export interface BrokerAddress {
@@ -14,6 +15,12 @@ export class LookupService {
     private readonly pool: ConnectionPool,
     private readonly serviceUrl: string,
     private readonly maxRedirects = 20,
+    /**
+     * How long partitionCount keeps trying through retryable failures (the client's
+     * operation timeout): a service starting while the broker restarts waits for it, as
+     * producers and consumers do when they first attach, instead of exiting.
+     */
+    private readonly retryForMs = 0,
   ) {}
 
   private get useTls(): boolean {
@@ -22,6 +29,20 @@ export class LookupService {
 
   /** Number of partitions (0 for a non-partitioned topic). */
   async partitionCount(topic: string): Promise<number> {
+    const deadline = Date.now() + this.retryForMs;
+    const backoff = new Backoff(100, 5_000);
+    for (;;) {
+      try {
+        return await this.partitionCountOnce(topic);
+      } catch (err) {
+        const delay = backoff.next();
+        if (!isRetryable(err) || Date.now() + delay > deadline) throw err;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async partitionCountOnce(topic: string): Promise<number> {
     const cnx = await this.pool.get(this.serviceUrl);
     const res = await cnx.request(
       (request_id) => ({
