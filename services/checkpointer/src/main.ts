@@ -3,7 +3,7 @@
 // holding the lease (JetStream KV) triggers epochs, the others stand by.
 import { hostname } from 'node:os';
 import { connect, type NatsConnection } from 'nats';
-import { CheckpointStore, createS3Client, totalBytes } from '@iot/checkpoint-storage';
+import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
 import {
   EpochCoordinator,
   EpochCounter,
@@ -21,6 +21,7 @@ import { startService } from '@iot/observability';
 import { AdminError, PulsarAdmin } from '@iot/pulsar';
 import { backoffDelay, sleep } from '@iot/pulsar/backoff';
 
+import { CheckpointMetrics } from './checkpoint-metrics.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { spec } from './config.ts';
 import {
@@ -152,55 +153,9 @@ try {
 }
 
 // ── Metrics ──────────────────────────────────────────────────────────────────────────────
-const duration = metrics.histogram({
-  name: 'iot_checkpoint_epoch_duration_seconds',
-  help: 'Time from trigger to manifest (or abandon), by kind and result',
-  labelNames: ['kind', 'result'] as const,
-  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-});
-const epochs = metrics.counter({
-  name: 'iot_checkpoint_epochs_total',
-  help: 'Epochs ended, by kind (checkpoint, savepoint) and result (complete, abandoned)',
-  labelNames: ['kind', 'result'] as const,
-});
-const lastBytes = metrics.gauge({
-  name: 'iot_checkpoint_last_epoch_bytes',
-  help: 'Stored size of the last complete epoch',
-});
-const storedBytes = metrics.counter({
-  name: 'iot_checkpoint_bytes_total',
-  help: 'Snapshot bytes of complete epochs',
-});
-const lastEpoch = metrics.gauge({
-  name: 'iot_checkpoint_last_complete_epoch',
-  help: 'Number of the last complete epoch',
-});
-const lastEpochAt = metrics.gauge({
-  name: 'iot_checkpoint_last_complete_timestamp_seconds',
-  help: 'When the last epoch completed (Unix seconds); time() minus it is its age',
-});
-const expiredTotal = metrics.counter({
-  name: 'iot_checkpoint_expired_epochs_total',
-  help: 'Checkpoints deleted by retention',
-});
-const leaderGauge = metrics.gauge({
-  name: 'iot_checkpoint_leader',
-  help: '1 while this instance leads',
-});
-metrics
-  .gauge({
-    name: 'iot_checkpoint_interval_seconds',
-    help: 'CHECKPOINT_INTERVAL: how often the leader starts an epoch',
-  })
-  .set(config.CHECKPOINT_INTERVAL / 1000);
-// From the store at start, so the age of the last complete epoch survives a restart or a
-// failover (an alert on it would otherwise fire, or stay silent, at the wrong time).
+const checkpointMetrics = new CheckpointMetrics(metrics, config.CHECKPOINT_INTERVAL);
 const newestEpoch = await store.newestComplete().catch(() => undefined);
-if (newestEpoch !== undefined) {
-  lastEpoch.set(newestEpoch.epoch);
-  lastEpochAt.set(Date.parse(newestEpoch.completedAt) / 1000);
-  lastBytes.set(totalBytes(newestEpoch));
-}
+if (newestEpoch !== undefined) checkpointMetrics.startFrom(newestEpoch);
 
 // ── Control plane ────────────────────────────────────────────────────────────────────────
 const subj = controlSubjects(config.CONTROL_SUBJECT_PREFIX);
@@ -237,20 +192,7 @@ const checkpointer = new Checkpointer({
     onInvalid: (err) => log.warn('ignoring a malformed report', { err }),
   }),
   log,
-  metrics: {
-    epochDone: (kind, outcome, seconds, bytes, epoch) => {
-      duration.observe({ kind, result: outcome }, seconds);
-      epochs.inc({ kind, result: outcome });
-      if (outcome === 'complete') {
-        lastBytes.set(bytes);
-        storedBytes.inc(bytes);
-        lastEpoch.set(epoch);
-        lastEpochAt.set(Date.now() / 1000);
-      }
-    },
-    expired: (n) => expiredTotal.inc(n),
-    leader: (is) => leaderGauge.set(is ? 1 : 0),
-  },
+  metrics: checkpointMetrics,
   intervalMs: config.CHECKPOINT_INTERVAL,
   timeoutMs: config.CHECKPOINT_TIMEOUT,
   retain: config.CHECKPOINT_RETAIN,
@@ -298,7 +240,7 @@ const collector = new ConsoleCollector({
 });
 collector.start(2000, (err) => log.warn('operations console: a collection round failed', { err }));
 shutdown.onStop('console', () => collector.stop());
-svc.ops.mount('/console', consoleRoutes(collector));
+svc.ops.mount('/console', consoleRoutes(collector, { redact: svc.redact }));
 void readiness.watch('nats', async () => {
   if (nc.isClosed()) throw new Error('connection closed');
   await nc.rtt();
