@@ -16,11 +16,23 @@ const TYPES: Record<string, string> = {
   'console.css': 'text/css; charset=utf-8',
 };
 
+export interface ConsoleRoutesOptions {
+  /** Where the routes are mounted. */
+  prefix?: string;
+  /**
+   * Applied to the state before it is sent (the service's redact()): it quotes other
+   * instances' readiness reasons and errors, which may name a server's URL.
+   */
+  redact?: (text: string) => string;
+}
+
 /** Handler for `/console`, `/console/api/state` and `/console/assets/<file>`. */
 export function consoleRoutes(
   source: ConsoleSource,
-  prefix = '/console',
+  opts: ConsoleRoutesOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
+  const prefix = opts.prefix ?? '/console';
+  const clean = opts.redact ?? ((text: string) => text);
   const files = new Map(
     Object.keys(TYPES).map((name) => [name, readFileSync(new URL(name, ASSETS), 'utf8')]),
   );
@@ -30,7 +42,7 @@ export function consoleRoutes(
     if (rest === '' || rest === '/') return send(res, 200, TYPES['console.html']!, page);
     if (rest === '/api/state') {
       const state = source.latest ?? (await source.collect());
-      return send(res, 200, 'application/json', JSON.stringify(state));
+      return send(res, 200, 'application/json', clean(JSON.stringify(state)));
     }
     const asset = /^\/assets\/([a-z.]+)$/.exec(rest)?.[1];
     const body = asset === undefined || asset === 'console.html' ? undefined : files.get(asset);
