@@ -15,6 +15,7 @@ import {
   encodeAlertsEnvelope,
   RecordsEnvelopeBuilder,
 } from '@iot/channel';
+import { WRITER_WITHOUT_TIMESTAMP } from '@iot/schema/test-support';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -130,20 +131,7 @@ const JSON_SAMPLES = [
 
 /** Writer schemas a registry could hand ingest: older, newer, and one with every container. */
 export const WRITER_SCHEMAS = {
-  withoutTimestamp: {
-    type: 'record',
-    name: 'SensorData',
-    namespace: 'com.iot.pipeline',
-    fields: [
-      { name: 'sensorId', type: 'int' },
-      { name: 'sensorType', type: 'int' },
-      { name: 'temperature', type: 'double' },
-      { name: 'humidity', type: 'double' },
-      { name: 'pressure', type: 'double' },
-      { name: 'batteryLevel', type: 'double' },
-      { name: 'status', type: 'int' },
-    ],
-  },
+  withoutTimestamp: WRITER_WITHOUT_TIMESTAMP,
   withContainers: {
     type: 'record',
     name: 'SensorData',

@@ -9,6 +9,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { RECORD_DEFAULTS, type SensorRecord } from '@iot/schema';
 import { accumulatorFor, addRecord, finalizeWindow, type AggregateRow } from '@iot/windows';
 import { ClickHouseSink } from '@iot/clickhouse';
+import { tablesOf } from '../support/clickhouse.ts';
 import { auth, clusters, stackCommand, uniqueName } from '../support/stack.ts';
 
 const shards = clusters.clickhouseUrls.map((url) => createClient({ url, ...auth.clickhouse }));
@@ -64,13 +65,7 @@ after(async () => {
 test('ensureSchema makes replicated tables on both servers, Distributed in front, and can run again', async () => {
   await sink.ensureSchema();
   for (const shard of shards) {
-    const tables = await (
-      await shard.query({
-        query: `SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ name: string; engine: string }>();
-    assert.deepEqual(tables, [
+    assert.deepEqual(await tablesOf(shard, database), [
       { name: 'sensor_aggregates', engine: 'Distributed' },
       { name: 'sensor_aggregates_local', engine: 'ReplicatedReplacingMergeTree' },
       { name: 'sensor_alerts', engine: 'Distributed' },

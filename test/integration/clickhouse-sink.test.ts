@@ -13,6 +13,7 @@ import {
   type AggregateRow,
 } from '@iot/windows';
 import { ClickHouseSink } from '@iot/clickhouse';
+import { tablesOf } from '../support/clickhouse.ts';
 import { auth, stack, uniqueName } from '../support/stack.ts';
 
 const client = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
@@ -86,13 +87,7 @@ after(async () => {
 
 test('ensureSchema creates the three ReplacingMergeTree tables and can run again', async () => {
   await sink.ensureSchema();
-  const tables = await (
-    await client.query({
-      query: `SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`,
-      format: 'JSONEachRow',
-    })
-  ).json<{ name: string; engine: string }>();
-  assert.deepEqual(tables, [
+  assert.deepEqual(await tablesOf(client, database), [
     { name: 'sensor_aggregates', engine: 'ReplacingMergeTree' },
     { name: 'sensor_alerts', engine: 'ReplacingMergeTree' },
     { name: 'sensors_local', engine: 'ReplacingMergeTree' },

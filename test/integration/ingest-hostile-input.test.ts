@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeChannelMessage, PROP } from '@iot/channel';
-import { ServiceProcess, createPipelineTopics } from '@iot/harness';
+import { ServiceProcess, createPipelineTopics, pipelineEnv } from '@iot/harness';
 import { MessageId, PulsarClient, partitionTopicName, type Message } from '@iot/pulsar';
 import { compress } from '../../libs/pulsar/compression/index.ts';
 import { CompressionType } from '../../libs/pulsar/protocol/commands.ts';
 import { publishRawEntries } from '../support/pulsar.ts';
 import { avroReading as reading } from '../support/readings.ts';
-import { envAs, auth, stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 
 async function readUntil(client: PulsarClient, topic: string, done: (all: Message[]) => boolean) {
   const reader = await client.createReader({ topic, startMessageId: MessageId.earliest });
@@ -32,17 +32,12 @@ test(
       1,
       1,
     );
-    const ingest = new ServiceProcess('ingest', {
-      ...envAs('services'),
-      PULSAR_URL: stack.pulsarUrl,
-      PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-      PULSAR_TOPIC: names.source,
-      RECORDS_TOPIC: names.records,
-      DLQ_TOPIC: names.dlq,
-      REDIS_URL: stack.redisUrl,
-      STATE_NAMESPACE: names.name,
-      MAX_OUT_OF_ORDERNESS: '2s',
-    });
+    const ingest = new ServiceProcess(
+      'ingest',
+      pipelineEnv(names, stack, {
+        MAX_OUT_OF_ORDERNESS: '2s',
+      }),
+    );
     const client = new PulsarClient({
       ...auth.pulsar,
       serviceUrl: stack.pulsarUrl,

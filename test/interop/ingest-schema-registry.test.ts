@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { decodeChannelMessage, PROP } from '@iot/channel';
-import { ServiceProcess, createPipelineTopics } from '@iot/harness';
+import { ServiceProcess, createPipelineTopics, pipelineEnv } from '@iot/harness';
 import {
   MessageId,
   PulsarAdmin,
@@ -20,7 +20,7 @@ import {
 } from '@iot/pulsar';
 import { encodeSensorData, type SensorRecord } from '@iot/schema';
 import { publishRawEntries } from '../support/pulsar.ts';
-import { auth, envAs, stack } from '../support/stack.ts';
+import { auth, stack } from '../support/stack.ts';
 import { javaUnavailable, runJava } from './java-client.ts';
 
 const schemaFile = (name: string): string =>
@@ -84,18 +84,13 @@ test(
     await publishRawEntries(source, [{ payload: stray, meta: { schema_version: unknownVersion } }]);
     await produce(names.source, 'SensorData-v2-firmware.avsc', 201, 5, now - 10_000);
 
-    const ingest = new ServiceProcess('ingest', {
-      ...envAs('services'),
-      PULSAR_URL: stack.pulsarUrl,
-      PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-      PULSAR_TOPIC: names.source,
-      RECORDS_TOPIC: names.records,
-      DLQ_TOPIC: names.dlq,
-      REDIS_URL: stack.redisUrl,
-      STATE_NAMESPACE: names.name,
-      // The older devices' readings take the publish time; none of them may be late.
-      MAX_OUT_OF_ORDERNESS: '10m',
-    });
+    const ingest = new ServiceProcess(
+      'ingest',
+      pipelineEnv(names, stack, {
+        // The older devices' readings take the publish time; none of them may be late.
+        MAX_OUT_OF_ORDERNESS: '10m',
+      }),
+    );
     const client = new PulsarClient({
       ...auth.pulsar,
       serviceUrl: stack.pulsarUrl,
