@@ -344,6 +344,47 @@ export class CheckpointStore {
   }
 }
 
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+const UNAVAILABLE_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'ServiceUnavailable',
+  'SlowDown',
+  'InternalError',
+]);
+
+/**
+ * Whether a storage failure is the server being away (unreachable, timing out, a 5xx) rather
+ * than a refusal that waiting cannot fix (a wrong key, a missing bucket, no permission).
+ * Looks through `cause`: the store wraps the SDK's error.
+ */
+export function isStorageUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (typeof e !== 'object' || e === null) return false;
+    const x = e as {
+      name?: unknown;
+      code?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      cause?: unknown;
+    };
+    if (typeof x.code === 'string' && UNREACHABLE_CODES.has(x.code)) return true;
+    if (typeof x.name === 'string' && UNAVAILABLE_NAMES.has(x.name)) return true;
+    const status = x.$metadata?.httpStatusCode;
+    if (typeof status === 'number') return status >= 500;
+    e = x.cause;
+  }
+  return false;
+}
+
 function isNotFound(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };

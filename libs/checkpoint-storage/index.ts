@@ -1,6 +1,7 @@
 export {
   CheckpointStorageError,
   CheckpointStore,
+  isStorageUnavailable,
   type CheckpointStoreOptions,
   type EpochListing,
 } from './checkpoint-store.ts';

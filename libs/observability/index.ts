@@ -54,3 +54,4 @@ export {
 } from './batch-trace.ts';
 export { extractTraceContext, injectTraceContext } from './trace-context.ts';
 export { startService, type ServiceOptions, type ServiceRuntime } from './service.ts';
+export { whenReachable, type Dependency, type WaitContext } from './when-reachable.ts';

@@ -237,3 +237,40 @@ test('checkpointer: started while the broker admin API is unreachable, it waits,
   await proc.exited;
   procs.splice(procs.indexOf(proc), 1);
 });
+
+test('checkpointer: started while S3 is unreachable, it waits, then starts', async () => {
+  const id = uniqueName('late-s3').replaceAll('-', '_');
+  const s3 = await Forwarder.onFreePort(stack.s3Endpoint);
+  forwarders.push(s3);
+  // Nothing listens on the forwarder's port yet: S3 is "down" at start (the chaos run killed
+  // a checkpointer during its S3 outage, and it exited 1 at every restart until S3 was back).
+  const proc = spawnService(new URL('../../services/checkpointer/src/main.ts', import.meta.url), {
+    HTTP_PORT: '0',
+    ...envAs('services'),
+    PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
+    PULSAR_TOPIC: topic(`${id}-data`),
+    RECORDS_TOPIC: topic(`${id}-records`),
+    NATS_URL: stack.natsUrl,
+    S3_ENDPOINT: s3.url('http:'),
+    S3_BUCKET: stack.s3Bucket,
+    CHECKPOINT_S3_PREFIX: id,
+    CHECKPOINT_LEASE_BUCKET: `lease_${id}`,
+    CONTROL_SUBJECT_PREFIX: id,
+  });
+  procs.push(proc);
+  const started = await proc.waitForLine((l) => l.msg === 'started');
+  const waiting = await proc.waitForLine(
+    (l) => /^S3 is not reachable yet/.test(String(l.msg)),
+    15_000,
+  );
+  assert.equal(waiting.endpoint, s3.url('http:'), 'it says what it waits for');
+  await new Promise((r) => setTimeout(r, 2_000));
+  assert.equal(proc.child.exitCode, null, 'still running while S3 is away');
+  const early = await readyz(started.port as number);
+  assert.equal(early.status, 503);
+  await s3.up();
+  await proc.waitForLine((l) => l.msg === 'checkpointing', 30_000);
+  proc.child.kill('SIGTERM');
+  await proc.exited;
+  procs.splice(procs.indexOf(proc), 1);
+});

@@ -3,7 +3,7 @@
 // holding the lease (JetStream KV) triggers epochs, the others stand by.
 import { hostname } from 'node:os';
 import { connect, type NatsConnection } from 'nats';
-import { CheckpointStore, createS3Client } from '@iot/checkpoint-storage';
+import { CheckpointStore, createS3Client, isStorageUnavailable } from '@iot/checkpoint-storage';
 import {
   EpochCoordinator,
   EpochCounter,
@@ -17,9 +17,8 @@ import {
 } from '@iot/control-plane';
 import { ConsoleCollector, consoleRoutes } from '@iot/console';
 import { natsConnection, pulsarCredentials } from '@iot/config';
-import { startService } from '@iot/observability';
+import { startService, whenReachable } from '@iot/observability';
 import { AdminError, PulsarAdmin } from '@iot/pulsar';
-import { backoffDelay, sleep } from '@iot/pulsar/backoff';
 
 import { CheckpointMetrics } from './checkpoint-metrics.ts';
 import { Checkpointer } from './checkpointer.ts';
@@ -56,33 +55,21 @@ const retentionMinutes = replayRetentionMinutes(
 const replayTopics = [config.PULSAR_TOPIC, config.RECORDS_TOPIC];
 const raised = (changes: RetentionChange[]) =>
   changes.map((c) => `${c.topic} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
-// The broker may come up after the checkpointer (a restart of both, a broker restarting):
-// wait for its admin API with backoff instead of exiting into a crash loop. Only "cannot
-// reach it" and a 5xx (a broker still starting) are waited for; a refusal (401, 403, 405)
-// stops here with what to fix.
-const awaitingBroker = (err: unknown) =>
-  err instanceof AdminError && (err.status === 0 || err.status >= 500);
-async function retentionWhenReachable() {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ensureReplayRetention(admin, replayTopics, retentionMinutes);
-    } catch (err) {
-      if (!awaitingBroker(err)) throw err;
-      const delayMs = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 });
-      readiness.set('pulsar-admin', false, String(err));
-      log.warn('the broker admin API is not reachable yet; waiting for it before starting', {
-        adminUrl: config.PULSAR_ADMIN_URL,
-        attempt,
-        delayMs,
-        err,
-      });
-      await sleep(delayMs);
-    }
-  }
-}
+// The broker and S3 may come up after the checkpointer: it waits for them (whenReachable);
+// a refusal (401, 403, a missing bucket) stops it with what to fix.
+const retentionWhenReachable = () =>
+  whenReachable(
+    svc,
+    {
+      check: 'pulsar-admin',
+      what: 'the broker admin API',
+      fields: { adminUrl: config.PULSAR_ADMIN_URL },
+      transient: (err) => err instanceof AdminError && (err.status === 0 || err.status >= 500),
+    },
+    () => ensureReplayRetention(admin, replayTopics, retentionMinutes),
+  );
 try {
   const { changes, missing } = await retentionWhenReachable();
-  readiness.set('pulsar-admin', true);
   log.info('pulsar retention ensured for replay', {
     minutes: retentionMinutes,
     topics: replayTopics,
@@ -141,7 +128,16 @@ const store = new CheckpointStore({
   prefix: config.CHECKPOINT_S3_PREFIX,
 });
 try {
-  await store.listEpochs();
+  await whenReachable(
+    svc,
+    {
+      check: 's3',
+      what: 'S3',
+      fields: { endpoint: config.S3_ENDPOINT, bucket: config.S3_BUCKET },
+      transient: isStorageUnavailable,
+    },
+    () => store.listEpochs(),
+  );
 } catch (err) {
   await fail(
     svc.redact(

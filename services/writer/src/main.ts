@@ -5,9 +5,14 @@ import { clickhouseConnection, pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor } from '@iot/actors';
 import { batchSource, publishAll } from '@iot/channel';
 import { ClickHouseSink, classifyInsertError } from '@iot/clickhouse';
-import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
+import {
+  BatchTrace,
+  startService,
+  tracedSource,
+  tracedStep,
+  whenReachable,
+} from '@iot/observability';
 import { PulsarAdmin, PulsarClient } from '@iot/pulsar';
-import { backoffDelay, sleep } from '@iot/pulsar/backoff';
 import {
   announceOnControlPlane,
   BacklogMonitor,
@@ -50,33 +55,30 @@ const sink = new ClickHouseSink(clickhouse, {
 });
 const measured = measuredRowSink(sink, metrics);
 shutdown.onStop('clickhouse', () => clickhouse.close(), { last: true });
-// ClickHouse may come up after the writer (a restart of both, a node drain): wait for it with
-// backoff, not readiness, instead of exiting into a crash loop. A connection error is the
-// only thing worth waiting for; anything else (bad credentials, DDL refused) stops here.
-for (let attempt = 1; ; attempt++) {
-  try {
-    await sink.ensureSchema();
-    break;
-  } catch (err) {
-    const verdict = classifyInsertError(err);
-    if (verdict.kind !== 'transient' || verdict.class !== 'connection') {
-      // One line an operator can act on (the logger redacts it), not a stack on stderr.
-      log.error(
-        `ClickHouse refused the writer's schema setup: ${svc.redact(String(err)).trim()} ` +
-          '(check CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and its rights)',
-      );
-      await shutdown.stop('clickhouse refused', 1);
-      throw err; // stop() has exited the process; this only ends the loop for the type checker
-    }
-    const delayMs = backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 });
-    readiness.set('clickhouse', false, String(err));
-    log.warn('ClickHouse is not reachable yet; waiting for it before starting', {
-      attempt,
-      delayMs,
-      err,
-    });
-    await sleep(delayMs);
-  }
+// ClickHouse may come up after the writer (a restart of both, a node drain): it waits for it
+// (whenReachable). A connection error is the only thing worth waiting for; anything else (bad
+// credentials, DDL refused) stops here.
+try {
+  await whenReachable(
+    svc,
+    {
+      check: 'clickhouse',
+      what: 'ClickHouse',
+      transient: (err) => {
+        const verdict = classifyInsertError(err);
+        return verdict.kind === 'transient' && verdict.class === 'connection';
+      },
+    },
+    () => sink.ensureSchema(),
+  );
+} catch (err) {
+  // One line an operator can act on (the logger redacts it), not a stack on stderr.
+  log.error(
+    `ClickHouse refused the writer's schema setup: ${svc.redact(String(err)).trim()} ` +
+      '(check CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and its rights)',
+  );
+  await shutdown.stop('clickhouse refused', 1);
+  throw err; // stop() has exited the process; this only satisfies the type checker
 }
 
 const client = new PulsarClient({
