@@ -49,3 +49,4 @@ export {
 } from './participant.ts';
 export { ControlClient, type ControlResult } from './control-client.ts';
 export { findPartitionSnapshot, restorePartition, type RestoredPartition } from './restore.ts';
+export { isNatsUnavailable } from './nats-unavailable.ts';

@@ -61,6 +61,8 @@ export class Checkpointing {
             ' (is it running? are NATS_USER and NATS_PASSWORD right?)',
           [config.NATS_PASSWORD ?? ''],
         ),
+        // The client's error: whether NATS is away or refused us (isNatsUnavailable).
+        { cause: err },
       );
     }
     const store = new CheckpointStore({

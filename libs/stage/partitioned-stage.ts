@@ -5,7 +5,8 @@
 // creates its producers and says how to build a partition's task; nothing else.
 import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
-import type { ServiceRuntime } from '@iot/observability';
+import { whenReachable, type ServiceRuntime } from '@iot/observability';
+import { isNatsUnavailable } from '@iot/control-plane';
 import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import {
   FencedError,
@@ -65,12 +66,11 @@ export async function connectStage(
   const redis = createRedis(config);
   shutdown.onStop('redis', () => redis.quit(), { last: true });
   shutdown.onStop('pulsar', () => client.close(), { last: true });
-  const checkpointing = await Checkpointing.connect(
-    config,
-    service,
-    instanceName(service),
-    log,
-    svc.opsUrl,
+  // NATS may come up after the stage (a restart of both): wait for it; a refusal exits.
+  const checkpointing = await whenReachable(
+    svc,
+    { check: 'nats', what: 'NATS', fields: { url: config.NATS_URL }, transient: isNatsUnavailable },
+    () => Checkpointing.connect(config, service, instanceName(service), log, svc.opsUrl),
   );
   shutdown.onStop('control-plane', () => checkpointing.close(), { last: true });
   return { client, redis, checkpointing };

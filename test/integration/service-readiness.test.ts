@@ -159,6 +159,39 @@ test('ingest: /readyz names Redis while it is unreachable and NATS when it goes 
   await stop();
 });
 
+test('ingest: started while NATS is unreachable, it waits, then starts once NATS is there', async () => {
+  const id = uniqueName('late-nats');
+  const nats = await Forwarder.onFreePort(stack.natsUrl);
+  forwarders.push(nats);
+  // Nothing listens on the forwarder's port yet: NATS is "down" at start.
+  const proc = spawnService(new URL('../../services/ingest/src/main.ts', import.meta.url), {
+    HTTP_PORT: '0',
+    ...envAs('services'),
+    PULSAR_URL: stack.pulsarUrl,
+    PULSAR_TOPIC: topic(`${id}-data`),
+    RECORDS_TOPIC: topic(`${id}-records`),
+    DLQ_TOPIC: topic(`${id}-dlq`),
+    PULSAR_SUBSCRIPTION: id,
+    REDIS_URL: stack.redisUrl,
+    NATS_URL: nats.url('nats:'),
+    S3_ENDPOINT: stack.s3Endpoint,
+    STATE_NAMESPACE: id,
+    CONTROL_SUBJECT_PREFIX: id.replaceAll('-', '_'),
+  });
+  procs.push(proc);
+  const started = await proc.waitForLine((l) => l.msg === 'started');
+  await proc.waitForLine((l) => /^NATS is not reachable yet/.test(String(l.msg)), 15_000);
+  await new Promise((r) => setTimeout(r, 2_000));
+  assert.equal(proc.child.exitCode, null, 'still running while NATS is away');
+  const early = await readyz(started.port as number);
+  assert.equal(early.status, 503);
+  assert.ok(early.body.failing?.includes('nats'), JSON.stringify(early.body));
+  await nats.up();
+  await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
+  await until(started.port as number, ready, 'ready once NATS came up');
+  await stop();
+});
+
 test('writer: /readyz names ClickHouse when it goes away and is ready again when it is back', async () => {
   const id = uniqueName('ready-w');
   const ch = await Forwarder.onFreePort(stack.clickhouseUrl);

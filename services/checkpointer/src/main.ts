@@ -11,6 +11,7 @@ import {
   LeaderElection,
   MembershipWatcher,
   encode,
+  isNatsUnavailable,
   subjects as controlSubjects,
   type ControlAck,
   type InstanceStatus,
@@ -98,12 +99,22 @@ try {
 // ── NATS and S3 ──────────────────────────────────────────────────────────────────────────
 let nc: NatsConnection;
 try {
-  nc = await connect({
-    ...natsConnection(config),
-    name: instance,
-    maxReconnectAttempts: -1,
-    timeout: 5000,
-  });
+  nc = await whenReachable(
+    svc,
+    {
+      check: 'nats',
+      what: 'NATS',
+      fields: { url: config.NATS_URL },
+      transient: isNatsUnavailable,
+    },
+    () =>
+      connect({
+        ...natsConnection(config),
+        name: instance,
+        maxReconnectAttempts: -1,
+        timeout: 5000,
+      }),
+  );
 } catch (err) {
   nc = await fail(
     svc.redact(
