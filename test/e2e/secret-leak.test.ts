@@ -87,11 +87,7 @@ test(
     const base = { ...run.env, HTTP_PORT: '0' };
     const serviceFailures: [string, string, Record<string, string>][] = [
       ['writer', 'ClickHouse, wrong password', { CLICKHOUSE_PASSWORD: canary }],
-      [
-        'checkpointer',
-        'NATS down, password in the URL',
-        { NATS_URL: `nats://pipeline:${canary}@127.0.0.1:1`, NATS_USER: '', NATS_PASSWORD: '' },
-      ],
+      ['checkpointer', 'NATS, wrong password', { NATS_PASSWORD: canary }],
       ['aggregator', 'Pulsar, wrong token', { PULSAR_AUTH_TOKEN: canary }],
     ];
     for (const [service, what, env] of serviceFailures) {
@@ -99,6 +95,27 @@ test(
       const { code } = await proc.exited;
       assert.notEqual(code, 0, `${service}, ${what}: should stop`);
       seen.push(`--- ${service}, ${what}\n${proc.stdout()}${proc.stderr()}`);
+    }
+    // NATS down with the password in its URL: the checkpointer waits for it, logging where it
+    // looks and naming it on /readyz.
+    const checkpointer = spawnService(main('checkpointer'), {
+      ...base,
+      NATS_URL: `nats://pipeline:${canary}@127.0.0.1:1`,
+      NATS_USER: '',
+      NATS_PASSWORD: '',
+    });
+    try {
+      const started = await checkpointer.waitForLine((l) => l.msg === 'started');
+      await checkpointer.waitForLine((l) => /^NATS is not reachable yet/.test(String(l.msg)));
+      const res = await fetch(`http://127.0.0.1:${started.port as number}/readyz`);
+      const readyz = await res.text();
+      assert.equal(res.status, 503);
+      assert.match(readyz, /nats/, 'the checkpointer reports NATS unreachable');
+      seen.push(`--- checkpointer, NATS down\n${readyz}`);
+    } finally {
+      checkpointer.child.kill('SIGKILL');
+      await checkpointer.exited;
+      seen.push(`${checkpointer.stdout()}${checkpointer.stderr()}`);
     }
     // Redis down with the password in its URL: ingest keeps running and says so on /readyz.
     const ingest = spawnService(main('ingest'), {
