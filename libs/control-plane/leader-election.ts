@@ -43,6 +43,8 @@ export class LeaderElection extends EventEmitter<LeaderEvents> {
   private guard: NodeJS.Timeout | undefined;
   private running = false;
   private ticking: Promise<void> = Promise.resolve();
+  /** Tail of the KV operations; each waits for the one before (see `serialized`). */
+  private kvTail: Promise<unknown> = Promise.resolve();
   private readonly renewMs: number;
   private readonly now: () => number;
 
@@ -89,10 +91,22 @@ export class LeaderElection extends EventEmitter<LeaderEvents> {
    * Re-reads the lease: true only if this candidate still holds the revision it wrote. Call
    * before an irreversible step (writing a manifest) to fence a leader that lost silently.
    */
-  async confirm(): Promise<boolean> {
-    if (!this.leading) return false;
-    const entry = await this.kv.get(this.key);
-    return entry !== null && entry.operation === 'PUT' && entry.revision === this.revision;
+  confirm(): Promise<boolean> {
+    return this.serialized(async () => {
+      if (!this.leading) return false;
+      const entry = await this.kv.get(this.key);
+      return entry !== null && entry.operation === 'PUT' && entry.revision === this.revision;
+    });
+  }
+
+  /**
+   * Runs KV work one operation at a time. A renewal writes revision N+1 before this candidate
+   * learns the number; a confirm() read in that gap would take our own renewal for a lost lease.
+   */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.kvTail.then(work);
+    this.kvTail = run.catch(() => undefined);
+    return run;
   }
 
   /** Stops campaigning; a leader deletes the lease (CAS) so a standby takes over at once. */
@@ -109,7 +123,7 @@ export class LeaderElection extends EventEmitter<LeaderEvents> {
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => this.schedule(this.renewMs));
+      this.ticking = this.serialized(() => this.tick()).finally(() => this.schedule(this.renewMs));
     }, ms);
     this.timer.unref();
   }

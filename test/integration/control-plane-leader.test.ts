@@ -134,6 +134,34 @@ test('a leader whose lease was taken steps down on its next renewal and confirm(
   }
 });
 
+test('confirm() during renewals: a leader that holds the lease is always confirmed', async () => {
+  // A renewal in flight writes revision N+1 before the leader learns its number; a confirm()
+  // read in between must not mistake the leader's own renewal for a lost lease.
+  const bucket = bucketName();
+  const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
+  const election = await LeaderElection.open(nc, {
+    bucket,
+    role: 'checkpointer',
+    candidate: 'a',
+    ttlMs: 2000,
+    renewMs: 20,
+  });
+  try {
+    election.start();
+    await waitFor(() => election.isLeader, 3000, 'a to lead');
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        new Promise((r) => setTimeout(r, i * 3)).then(() => election.confirm()),
+      ),
+    );
+    assert.ok(election.isLeader);
+    assert.equal(answers.filter((ok) => !ok).length, 0, 'no confirm() said the lease was lost');
+  } finally {
+    await election.close();
+    await nc.close();
+  }
+});
+
 test('epoch counter: concurrent next() calls never hand out a number twice', async () => {
   const bucket = bucketName();
   const nc = await connect({ ...auth.nats, servers: stack.natsUrl });
