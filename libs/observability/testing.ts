@@ -9,6 +9,19 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
+/** Ends the child if this process dies without stopping it (exit-with-parent.ts). */
+export const exitWithParent = fileURLToPath(new URL('./exit-with-parent.ts', import.meta.url));
+
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface ServiceProcess {
   readonly child: ChildProcess;
   /** Parsed JSON lines from stdout so far. */
@@ -30,7 +43,12 @@ export interface ServiceProcess {
  */
 export function spawnService(main: string | URL, env: Record<string, string>): ServiceProcess {
   const mainPath = main instanceof URL ? fileURLToPath(main) : main;
-  const args = mainPath.endsWith('.ts') ? ['--import', 'tsx', mainPath] : [mainPath];
+  const args = [
+    '--import',
+    exitWithParent,
+    ...(mainPath.endsWith('.ts') ? ['--import', 'tsx'] : []),
+    mainPath,
+  ];
   const child = spawn(process.execPath, args, {
     cwd: dirname(dirname(mainPath)),
     env: { ...process.env, ...env },

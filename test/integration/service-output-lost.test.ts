@@ -4,16 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { repoRoot } from '../support/stack.ts';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive, repoRoot } from '../support/stack.ts';
 
 test('a service exits when nobody reads its logs any more', { timeout: 90_000 }, async () => {
   const { stdout } = await promisify(execFile)(

@@ -114,17 +114,61 @@ async function outage(
   return down;
 }
 
-async function start(main: string, env: Record<string, string>): Promise<number> {
-  const proc = spawnService(new URL(main, import.meta.url), {
-    HTTP_PORT: '0',
-    ...envAs('services'),
-    ...env,
-  });
+type Service = 'ingest' | 'writer' | 'checkpointer';
+
+/** Starts a service process with the stack's credentials; resolves at its `started` line. */
+async function spawn(
+  service: Service,
+  env: Record<string, string>,
+): Promise<{ proc: ServiceProcess; port: number }> {
+  const main = new URL(`../../services/${service}/src/main.ts`, import.meta.url);
+  const proc = spawnService(main, { HTTP_PORT: '0', ...envAs('services'), ...env });
   procs.push(proc);
   const started = await proc.waitForLine((l) => l.msg === 'started');
-  await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
-  return started.port as number;
+  return { proc, port: started.port as number };
 }
+
+/** Starts a stage and waits until it consumes; returns its HTTP port. */
+async function start(service: Service, env: Record<string, string>): Promise<number> {
+  const { proc, port } = await spawn(service, env);
+  await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
+  return port;
+}
+
+/** Each service's variables for a run named `id`; `deps` overrides where it finds a server. */
+const ingestEnv = (id: string, deps: Record<string, string>): Record<string, string> => ({
+  PULSAR_URL: stack.pulsarUrl,
+  PULSAR_TOPIC: topic(`${id}-data`),
+  RECORDS_TOPIC: topic(`${id}-records`),
+  DLQ_TOPIC: topic(`${id}-dlq`),
+  PULSAR_SUBSCRIPTION: id,
+  REDIS_URL: stack.redisUrl,
+  NATS_URL: stack.natsUrl,
+  S3_ENDPOINT: stack.s3Endpoint,
+  STATE_NAMESPACE: id,
+  CONTROL_SUBJECT_PREFIX: id.replaceAll('-', '_'),
+  ...deps,
+});
+const writerEnv = (id: string, deps: Record<string, string>): Record<string, string> => ({
+  PULSAR_URL: stack.pulsarUrl,
+  AGGREGATES_TOPIC: topic(`${id}-aggregates`),
+  ALERTS_TOPIC: topic(`${id}-alerts`),
+  DLQ_TOPIC: topic(`${id}-dlq`),
+  PULSAR_SUBSCRIPTION: id,
+  ...deps,
+});
+const checkpointerEnv = (id: string, deps: Record<string, string>): Record<string, string> => ({
+  PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
+  PULSAR_TOPIC: topic(`${id}-data`),
+  RECORDS_TOPIC: topic(`${id}-records`),
+  NATS_URL: stack.natsUrl,
+  S3_ENDPOINT: stack.s3Endpoint,
+  S3_BUCKET: stack.s3Bucket,
+  CHECKPOINT_S3_PREFIX: id,
+  CHECKPOINT_LEASE_BUCKET: `lease_${id}`,
+  CONTROL_SUBJECT_PREFIX: id,
+  ...deps,
+});
 
 async function stop(): Promise<void> {
   const proc = procs.pop()!;
@@ -139,18 +183,13 @@ test('ingest: /readyz names Redis while it is unreachable and NATS when it goes 
   const nats = await Forwarder.onFreePort(stack.natsUrl);
   forwarders.push(redis, nats);
   await nats.up();
-  const port = await start('../../services/ingest/src/main.ts', {
-    PULSAR_URL: stack.pulsarUrl,
-    PULSAR_TOPIC: topic(`${id}-data`),
-    RECORDS_TOPIC: topic(`${id}-records`),
-    DLQ_TOPIC: topic(`${id}-dlq`),
-    PULSAR_SUBSCRIPTION: id,
-    REDIS_URL: redis.url('redis:'), // nothing listens there yet: Redis is down
-    NATS_URL: nats.url('nats:'),
-    S3_ENDPOINT: stack.s3Endpoint,
-    STATE_NAMESPACE: id,
-    CONTROL_SUBJECT_PREFIX: id.replaceAll('-', '_'),
-  });
+  const port = await start(
+    'ingest',
+    ingestEnv(id, {
+      REDIS_URL: redis.url('redis:'), // nothing listens there yet: Redis is down
+      NATS_URL: nats.url('nats:'),
+    }),
+  );
 
   // Redis is down from the start (nothing listens on its forwarder yet), then comes up.
   const down = await outage(port, 'redis', { down: async () => {}, up: () => redis.up() });
@@ -164,31 +203,16 @@ test('ingest: started while NATS is unreachable, it waits, then starts once NATS
   const nats = await Forwarder.onFreePort(stack.natsUrl);
   forwarders.push(nats);
   // Nothing listens on the forwarder's port yet: NATS is "down" at start.
-  const proc = spawnService(new URL('../../services/ingest/src/main.ts', import.meta.url), {
-    HTTP_PORT: '0',
-    ...envAs('services'),
-    PULSAR_URL: stack.pulsarUrl,
-    PULSAR_TOPIC: topic(`${id}-data`),
-    RECORDS_TOPIC: topic(`${id}-records`),
-    DLQ_TOPIC: topic(`${id}-dlq`),
-    PULSAR_SUBSCRIPTION: id,
-    REDIS_URL: stack.redisUrl,
-    NATS_URL: nats.url('nats:'),
-    S3_ENDPOINT: stack.s3Endpoint,
-    STATE_NAMESPACE: id,
-    CONTROL_SUBJECT_PREFIX: id.replaceAll('-', '_'),
-  });
-  procs.push(proc);
-  const started = await proc.waitForLine((l) => l.msg === 'started');
+  const { proc, port } = await spawn('ingest', ingestEnv(id, { NATS_URL: nats.url('nats:') }));
   await proc.waitForLine((l) => /^NATS is not reachable yet/.test(String(l.msg)), 15_000);
   await new Promise((r) => setTimeout(r, 2_000));
   assert.equal(proc.child.exitCode, null, 'still running while NATS is away');
-  const early = await readyz(started.port as number);
+  const early = await readyz(port);
   assert.equal(early.status, 503);
   assert.ok(early.body.failing?.includes('nats'), JSON.stringify(early.body));
   await nats.up();
   await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
-  await until(started.port as number, ready, 'ready once NATS came up');
+  await until(port, ready, 'ready once NATS came up');
   await stop();
 });
 
@@ -197,14 +221,7 @@ test('writer: /readyz names ClickHouse when it goes away and is ready again when
   const ch = await Forwarder.onFreePort(stack.clickhouseUrl);
   forwarders.push(ch);
   await ch.up();
-  const port = await start('../../services/writer/src/main.ts', {
-    PULSAR_URL: stack.pulsarUrl,
-    AGGREGATES_TOPIC: topic(`${id}-aggregates`),
-    ALERTS_TOPIC: topic(`${id}-alerts`),
-    DLQ_TOPIC: topic(`${id}-dlq`),
-    PULSAR_SUBSCRIPTION: id,
-    CLICKHOUSE_URL: ch.url('http:'),
-  });
+  const port = await start('writer', writerEnv(id, { CLICKHOUSE_URL: ch.url('http:') }));
   await until(port, ready, 'ready at start');
   await outage(port, 'clickhouse', ch);
   await stop();
@@ -215,25 +232,14 @@ test('writer: started while ClickHouse is unreachable, it waits, then starts onc
   const ch = await Forwarder.onFreePort(stack.clickhouseUrl);
   forwarders.push(ch);
   // Nothing listens on the forwarder's port yet: ClickHouse is "down" at start.
-  const proc = spawnService(new URL('../../services/writer/src/main.ts', import.meta.url), {
-    HTTP_PORT: '0',
-    ...envAs('services'),
-    PULSAR_URL: stack.pulsarUrl,
-    AGGREGATES_TOPIC: topic(`${id}-aggregates`),
-    ALERTS_TOPIC: topic(`${id}-alerts`),
-    DLQ_TOPIC: topic(`${id}-dlq`),
-    PULSAR_SUBSCRIPTION: id,
-    CLICKHOUSE_URL: ch.url('http:'),
-  });
-  procs.push(proc);
-  const started = await proc.waitForLine((l) => l.msg === 'started');
+  const { proc, port } = await spawn('writer', writerEnv(id, { CLICKHOUSE_URL: ch.url('http:') }));
   await proc.waitForLine((l) => /not reachable yet/.test(String(l.msg)), 15_000);
   assert.equal(proc.child.exitCode, null, 'still running while ClickHouse is away');
-  const early = await readyz(started.port as number);
+  const early = await readyz(port);
   assert.equal(early.status, 503);
   await ch.up();
   await proc.waitForLine((l) => l.msg === 'consuming', 30_000);
-  await until(started.port as number, ready, 'ready once ClickHouse came up');
+  await until(port, ready, 'ready once ClickHouse came up');
   await stop();
 });
 
@@ -242,21 +248,10 @@ test('checkpointer: started while the broker admin API is unreachable, it waits,
   const pulsarAdmin = await Forwarder.onFreePort(stack.pulsarAdminUrl);
   forwarders.push(pulsarAdmin);
   // Nothing listens on the forwarder's port yet: the broker's admin API is "down" at start.
-  const proc = spawnService(new URL('../../services/checkpointer/src/main.ts', import.meta.url), {
-    HTTP_PORT: '0',
-    ...envAs('services'),
-    PULSAR_ADMIN_URL: pulsarAdmin.url('http:'),
-    PULSAR_TOPIC: topic(`${id}-data`),
-    RECORDS_TOPIC: topic(`${id}-records`),
-    NATS_URL: stack.natsUrl,
-    S3_ENDPOINT: stack.s3Endpoint,
-    S3_BUCKET: stack.s3Bucket,
-    CHECKPOINT_S3_PREFIX: id,
-    CHECKPOINT_LEASE_BUCKET: `lease_${id}`,
-    CONTROL_SUBJECT_PREFIX: id,
-  });
-  procs.push(proc);
-  await proc.waitForLine((l) => l.msg === 'started');
+  const { proc } = await spawn(
+    'checkpointer',
+    checkpointerEnv(id, { PULSAR_ADMIN_URL: pulsarAdmin.url('http:') }),
+  );
   const waiting = await proc.waitForLine(
     (l) => /broker admin API is not reachable yet/.test(String(l.msg)),
     15_000,
@@ -266,9 +261,7 @@ test('checkpointer: started while the broker admin API is unreachable, it waits,
   assert.equal(proc.child.exitCode, null, 'still running while the admin API is away');
   await pulsarAdmin.up();
   await proc.waitForLine((l) => l.msg === 'checkpointing', 30_000);
-  proc.child.kill('SIGTERM');
-  await proc.exited;
-  procs.splice(procs.indexOf(proc), 1);
+  await stop();
 });
 
 test('checkpointer: started while S3 is unreachable, it waits, then starts', async () => {
@@ -277,21 +270,10 @@ test('checkpointer: started while S3 is unreachable, it waits, then starts', asy
   forwarders.push(s3);
   // Nothing listens on the forwarder's port yet: S3 is "down" at start (the chaos run killed
   // a checkpointer during its S3 outage, and it exited 1 at every restart until S3 was back).
-  const proc = spawnService(new URL('../../services/checkpointer/src/main.ts', import.meta.url), {
-    HTTP_PORT: '0',
-    ...envAs('services'),
-    PULSAR_ADMIN_URL: stack.pulsarAdminUrl,
-    PULSAR_TOPIC: topic(`${id}-data`),
-    RECORDS_TOPIC: topic(`${id}-records`),
-    NATS_URL: stack.natsUrl,
-    S3_ENDPOINT: s3.url('http:'),
-    S3_BUCKET: stack.s3Bucket,
-    CHECKPOINT_S3_PREFIX: id,
-    CHECKPOINT_LEASE_BUCKET: `lease_${id}`,
-    CONTROL_SUBJECT_PREFIX: id,
-  });
-  procs.push(proc);
-  const started = await proc.waitForLine((l) => l.msg === 'started');
+  const { proc, port } = await spawn(
+    'checkpointer',
+    checkpointerEnv(id, { S3_ENDPOINT: s3.url('http:') }),
+  );
   const waiting = await proc.waitForLine(
     (l) => /^S3 is not reachable yet/.test(String(l.msg)),
     15_000,
@@ -299,11 +281,9 @@ test('checkpointer: started while S3 is unreachable, it waits, then starts', asy
   assert.equal(waiting.endpoint, s3.url('http:'), 'it says what it waits for');
   await new Promise((r) => setTimeout(r, 2_000));
   assert.equal(proc.child.exitCode, null, 'still running while S3 is away');
-  const early = await readyz(started.port as number);
+  const early = await readyz(port);
   assert.equal(early.status, 503);
   await s3.up();
   await proc.waitForLine((l) => l.msg === 'checkpointing', 30_000);
-  proc.child.kill('SIGTERM');
-  await proc.exited;
-  procs.splice(procs.indexOf(proc), 1);
+  await stop();
 });

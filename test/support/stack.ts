@@ -94,15 +94,7 @@ export async function stackPid(server: string): Promise<number | undefined> {
   }
 }
 
-/** Whether a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive } from '@iot/observability/testing';
 
 /** A name no other test run uses, for topics, tables, buckets and keys. */
 export { uniqueName } from '@iot/harness';

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { registerScrapeTarget } from './scrape-targets.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Preloaded into each service: it stops if this process dies without stopping it. */
+const exitWithParent = fileURLToPath(import.meta.resolve('@iot/observability/exit-with-parent'));
 
 export type ServiceName = 'ingest' | 'aggregator' | 'writer' | 'checkpointer';
 
@@ -57,6 +59,8 @@ export class ServiceProcess {
       process.execPath,
       [
         ...this.nodeArgs,
+        '--import',
+        exitWithParent,
         '--import',
         'tsx',
         join(repoRoot, 'services', this.service, 'src/main.ts'),
