@@ -9,7 +9,7 @@ import { ServiceProcess, createPipelineTopics, pipelineEnv } from '@iot/harness'
 import { MessageId, PulsarClient, partitionTopicName, type Message } from '@iot/pulsar';
 import { compress } from '../../libs/pulsar/compression/index.ts';
 import { CompressionType } from '../../libs/pulsar/protocol/commands.ts';
-import { publishRawEntries } from '../support/pulsar.ts';
+import { publishRawEntries, stackClient } from '../support/pulsar.ts';
 import { avroReading as reading } from '../support/readings.ts';
 import { auth, stack } from '../support/stack.ts';
 
@@ -38,11 +38,7 @@ test(
         MAX_OUT_OF_ORDERNESS: '2s',
       }),
     );
-    const client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: stack.pulsarUrl,
-      operationTimeoutMs: 15_000,
-    });
+    const client = stackClient();
     try {
       await ingest.start();
       const source = partitionTopicName(names.source, 0);

@@ -11,18 +11,14 @@ import {
   type Message,
   type Producer,
 } from '../../libs/pulsar/index.ts';
-import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueName, uniqueTopic } from '../support/pulsar.ts';
+import { PULSAR_ADMIN_URL, uniqueName, uniqueTopic, stackClient } from '../support/pulsar.ts';
 import { auth } from '../support/stack.ts';
 
 describe('pulsar batch-index acks', () => {
   let client: PulsarClient;
   const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
   });
   after(() => client.close());
 

@@ -3,18 +3,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulsarAdmin, PulsarClient, partitionForKey } from '../../libs/pulsar/index.ts';
-import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueTopic } from '../support/pulsar.ts';
+import { PULSAR_ADMIN_URL, uniqueTopic, stackClient } from '../support/pulsar.ts';
 import { auth } from '../support/stack.ts';
 
 describe('pulsar partitioned topics', () => {
   let client: PulsarClient;
   const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
   });
   after(() => client.close());
 

@@ -8,17 +8,12 @@ import {
   PulsarClient,
   type CompressionName,
 } from '../../libs/pulsar/index.ts';
-import { PULSAR_URL, uniqueName, uniqueTopic } from '../support/pulsar.ts';
-import { auth } from '../support/stack.ts';
+import { uniqueName, uniqueTopic, stackClient } from '../support/pulsar.ts';
 
 describe('pulsar produce/consume', () => {
   let client: PulsarClient;
   before(() => {
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
   });
   after(() => client.close());
 

@@ -4,18 +4,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { produceStream } from '@iot/harness';
 import { PulsarAdmin, PulsarClient } from '../../libs/pulsar/index.ts';
-import { PULSAR_ADMIN_URL, PULSAR_URL, eventually, uniqueTopic } from '../support/pulsar.ts';
+import { PULSAR_ADMIN_URL, eventually, uniqueTopic, stackClient } from '../support/pulsar.ts';
 import { auth } from '../support/stack.ts';
 
 describe('pulsar produceStream', () => {
   let client: PulsarClient;
   const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
   });
   after(() => client.close());
 

@@ -7,12 +7,12 @@ import { PulsarAdmin, PulsarClient, type Message } from '../../libs/pulsar/index
 import type { ConnectionPool } from '../../libs/pulsar/connection-pool.ts';
 import {
   PULSAR_ADMIN_URL,
-  PULSAR_URL,
   readAllPayloads,
   resendAs,
   uniqueName,
   uniqueTopic,
   withTimeout,
+  stackClient,
 } from '../support/pulsar.ts';
 import { auth } from '../support/stack.ts';
 
@@ -20,11 +20,7 @@ describe('pulsar reconnection and deduplication', () => {
   let client: PulsarClient;
   const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
   });
   after(() => client.close());
 
@@ -111,11 +107,7 @@ describe('pulsar reconnection and deduplication', () => {
     const topic = uniqueTopic('drop');
     await admin.createTopic(topic);
     await admin.setTopicDeduplication(topic, true);
-    const dropClient = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    const dropClient = stackClient();
     // Reach the pool to cut every TCP connection, as a broker restart would.
     const pool = (dropClient as unknown as { pool: ConnectionPool }).pool;
     const consumer = await dropClient.subscribe({

@@ -12,10 +12,10 @@ import {
 } from '../../libs/pulsar/index.ts';
 import {
   PULSAR_ADMIN_URL,
-  PULSAR_URL,
   eventually,
   uniqueName,
   uniqueTopic,
+  stackClient,
 } from '../support/pulsar.ts';
 import { auth } from '../support/stack.ts';
 
@@ -32,11 +32,7 @@ describe('pulsar subscriptions', () => {
   let client: PulsarClient;
   const admin = new PulsarAdmin({ ...auth.pulsar, adminUrl: PULSAR_ADMIN_URL });
   before(() => {
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
   });
   after(() => client.close());
 

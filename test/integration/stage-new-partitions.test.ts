@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeOutputMessage, PROP } from '@iot/channel';
 import { ServiceProcess, createPipelineTopics, pipelineEnv } from '@iot/harness';
-import { MessageId, PulsarAdmin, PulsarClient, partitionTopicName } from '@iot/pulsar';
+import { MessageId, PulsarAdmin, partitionTopicName } from '@iot/pulsar';
 import { avroReading as reading } from '../support/readings.ts';
 import { auth, stack } from '../support/stack.ts';
+import { stackClient } from '../support/pulsar.ts';
 
 const WINDOW_MS = 10_000;
 
@@ -43,11 +44,7 @@ test(
     const ingest = new ServiceProcess('ingest', env);
     const aggregator = new ServiceProcess('aggregator', env);
     const admin = new PulsarAdmin({ adminUrl: stack.pulsarAdminUrl, ...auth.pulsar });
-    const client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: stack.pulsarUrl,
-      operationTimeoutMs: 15_000,
-    });
+    const client = stackClient();
     try {
       await Promise.all([ingest.start(), aggregator.start()]);
       const window = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 10 * WINDOW_MS;

@@ -20,7 +20,7 @@ import {
   publishAll,
 } from '@iot/channel';
 import { ClickHouseSink } from '@iot/clickhouse';
-import { PulsarClient, type Consumer, type Message } from '@iot/pulsar';
+import { type Consumer, type Message } from '@iot/pulsar';
 import { RECORD_DEFAULTS } from '@iot/schema';
 import { outputProducer } from '@iot/stage';
 import {
@@ -31,17 +31,13 @@ import {
   type Alert,
 } from '@iot/windows';
 import { WriteTask } from '../../services/writer/src/write-task.ts';
-import { PULSAR_URL, uniqueTopic, withTimeout } from '../support/pulsar.ts';
+import { uniqueTopic, withTimeout, stackClient } from '../support/pulsar.ts';
 import { auth, stack, uniqueName } from '../support/stack.ts';
 
 const clickhouse = createClient({ ...auth.clickhouse, url: stack.clickhouseUrl });
 const database = uniqueName('it_writer_rejected').replaceAll('-', '_');
 const sink = new ClickHouseSink(clickhouse, { database });
-const pulsar = new PulsarClient({
-  ...auth.pulsar,
-  serviceUrl: PULSAR_URL,
-  operationTimeoutMs: 15_000,
-});
+const pulsar = stackClient();
 const T0 = 1_700_000_040_000;
 const MIN = 60_000;
 

@@ -19,7 +19,7 @@ import {
   type Message,
 } from '@iot/pulsar';
 import { encodeSensorData, type SensorRecord } from '@iot/schema';
-import { publishRawEntries } from '../support/pulsar.ts';
+import { publishRawEntries, stackClient } from '../support/pulsar.ts';
 import { auth, stack } from '../support/stack.ts';
 import { javaUnavailable, runJava } from './java-client.ts';
 
@@ -91,11 +91,7 @@ test(
         MAX_OUT_OF_ORDERNESS: '10m',
       }),
     );
-    const client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: stack.pulsarUrl,
-      operationTimeoutMs: 15_000,
-    });
+    const client = stackClient();
     try {
       await ingest.start();
       const recordsOf = (all: Message[]): SensorRecord[] =>

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulsarClient, type Logger, type Message } from '../../libs/pulsar/index.ts';
-import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueTopic } from '../support/pulsar.ts';
+import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueTopic, stackClient } from '../support/pulsar.ts';
 import {
   ensureJavaClient,
   javaUnavailable,
@@ -14,7 +14,6 @@ import {
   sensorReadings,
   storedEntry,
 } from './java-client.ts';
-import { auth } from '../support/stack.ts';
 
 const COUNT = 30;
 const CODECS = ['NONE', 'LZ4', 'ZLIB', 'SNAPPY', 'ZSTD'] as const;
@@ -61,12 +60,7 @@ describe('Java client → our consumer', { skip, timeout: 85_000 }, () => {
       ...CODECS.map((c) => `${c}:${topics[c]}`),
     ]);
     assert.equal(lines.length, CODECS.length, 'the Java producer reports every topic');
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-      logger,
-    });
+    client = stackClient({ logger });
   });
   after(() => client?.close());
 

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulsarClient, type CompressionName, type MessageId } from '../../libs/pulsar/index.ts';
-import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueTopic } from '../support/pulsar.ts';
+import { PULSAR_ADMIN_URL, PULSAR_URL, uniqueTopic, stackClient } from '../support/pulsar.ts';
 import {
   ensureJavaClient,
   javaUnavailable,
@@ -12,7 +12,6 @@ import {
   sensorReadings,
   storedEntry,
 } from './java-client.ts';
-import { auth } from '../support/stack.ts';
 
 const COUNT = 40;
 const CODECS: [CompressionName, string][] = [
@@ -56,11 +55,7 @@ describe('our producer → Java client', { skip, timeout: 85_000 }, () => {
 
   before(async () => {
     ensureJavaClient();
-    client = new PulsarClient({
-      ...auth.pulsar,
-      serviceUrl: PULSAR_URL,
-      operationTimeoutMs: 15_000,
-    });
+    client = stackClient();
     for (const [codec] of CODECS) {
       const producer = await client.createProducer({
         topic: topics[codec]!,

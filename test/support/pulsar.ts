@@ -1,7 +1,12 @@
 // Shared helpers for the Pulsar integration tests: broker URLs (overridable by env) and
 // unique topic names so tests never interfere.
 import { createHmac, randomBytes } from 'node:crypto';
-import { MessageId, PulsarClient, PulsarError } from '../../libs/pulsar/index.ts';
+import {
+  MessageId,
+  PulsarClient,
+  PulsarError,
+  type ClientOptions,
+} from '../../libs/pulsar/index.ts';
 import { Connection } from '../../libs/pulsar/connection.ts';
 import {
   CommandType,
@@ -13,6 +18,16 @@ import { auth, stack } from './stack.ts';
 
 export const PULSAR_URL = stack.pulsarUrl;
 export const PULSAR_ADMIN_URL = stack.pulsarAdminUrl;
+
+/** A client of the stack's broker with the stack's credentials; `options` add or override. */
+export function stackClient(options: Partial<ClientOptions> = {}): PulsarClient {
+  return new PulsarClient({
+    ...auth.pulsar,
+    serviceUrl: PULSAR_URL,
+    operationTimeoutMs: 15_000,
+    ...options,
+  });
+}
 
 export function uniqueTopic(prefix: string): string {
   return `persistent://public/default/${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
