@@ -2,6 +2,8 @@
 // - on a Redis Cluster of three masters, the stages' state spreads over the nodes (one hash
 //   slot per partition), checkpoints snapshot it, and when the cluster loses it mid-stream the
 //   stages restore and ClickHouse still ends up exact;
+// - a master of that cluster killed -9 mid-stream and started again (AOF replay; its slots
+//   refuse commands until it has rejoined): the stages ride through, exact;
 // - on a ClickHouse cluster of two shards (replicated tables behind Distributed ones), with
 //   the writer killed -9 mid-stream so its batch in flight is written again, exact as well.
 import { test } from 'node:test';
@@ -9,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Cluster } from 'ioredis';
 import { createClient } from '@clickhouse/client';
 import { PipelineRun } from '@iot/harness';
-import { auth, clusters, stack, stackCommand } from '../support/stack.ts';
+import { alive, auth, clusters, stack, stackCommand, stackPid } from '../support/stack.ts';
 
 test(
   'Redis Cluster: state on several masters, lost mid-stream and restored from a checkpoint: exact',
@@ -44,6 +46,52 @@ test(
       const logs = services.map((s) => s.logs()).join('\n');
       assert.match(logs, /restored partition state from checkpoint storage/);
       assert.doesNotMatch(logs, /CROSSSLOT/);
+    } finally {
+      await run.cleanup();
+    }
+  },
+);
+
+test(
+  'Redis Cluster: a master holding state killed -9 mid-stream and restarted: the stages ride through, exact',
+  { timeout: 300_000 },
+  async () => {
+    await stackCommand('up', 'redis-cluster');
+    const run = await PipelineRun.create(
+      { ...stack, redisClusterNodes: clusters.redisClusterNodes },
+      {
+        prefix: 'e2e-rmaster',
+        seed: 142,
+        env: { CHECKPOINT_INTERVAL: '2s', CHECKPOINT_TIMEOUT: '5s', CHECKPOINT_RETAIN: '3' },
+      },
+    );
+    const services = (['checkpointer', 'ingest', 'aggregator', 'writer'] as const).map((s) =>
+      run.service(s),
+    );
+    try {
+      await Promise.all(services.map((s) => s.start()));
+      let produced = false;
+      const producing = run.produce(12_000).then(() => (produced = true));
+      await run.coveringEpoch(['ingest/0', 'ingest/1', 'aggregator/0', 'aggregator/1']);
+
+      // The master of the first state key's slot dies without a word, mid-stream.
+      const keys = await run.stateKeys();
+      assert.ok(keys.length > 0, 'the stages keep state on the cluster');
+      const master = await nodeOf(run.redis as Cluster, keys[0]!);
+      const index = clusters.redisClusterNodes.split(',').indexOf(master);
+      assert.ok(index >= 0, `${master} is one of ${clusters.redisClusterNodes}`);
+      const server = `redis-cluster-${index + 1}`;
+      const pid = await stackPid(server);
+      assert.ok(pid !== undefined && alive(pid), `${server} runs`);
+      assert.equal(produced, false, 'the kill falls mid-stream');
+      process.kill(pid, 'SIGKILL');
+      while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 2_000));
+      await stackCommand('up', 'redis-cluster'); // back from its AOF, and rejoined
+      await producing;
+
+      await run.assertExact();
+      for (const s of services) assert.ok(s.running, `${s.service} kept running`);
     } finally {
       await run.cleanup();
     }

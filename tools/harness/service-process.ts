@@ -44,6 +44,13 @@ export class ServiceProcess {
     return this.port;
   }
 
+  /** Whether the current start's process is still running (it neither exited nor was killed). */
+  get running(): boolean {
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
+  }
+
   /** The running process's id (for CPU and memory readings). */
   get pid(): number | undefined {
     return this.child?.pid;
