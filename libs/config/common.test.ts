@@ -18,7 +18,9 @@ import {
   serviceSpec,
   topics,
 } from './common.ts';
-import { deploymentVariables, loadConfig } from './spec.ts';
+import { deploymentVariables, describeConfig, loadConfig, secretValues } from './spec.ts';
+import { credsText, userCreds } from '../../test/support/nats-jwt.ts';
+import { createAccount, fromPublic } from 'nkeys.js';
 
 const all = {
   ...serviceSpec(9464),
@@ -230,4 +232,113 @@ test('PULSAR_TLS_TRUST_CERTS must name a readable PEM file; pulsarCredentials re
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+/** A .creds file with a real user seed (its JWT signed by a throwaway account), in a temp dir. */
+function withCredsFiles(run: (dir: string, user: ReturnType<typeof userCreds>) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'config-creds-'));
+  const user = userCreds(createAccount());
+  writeFileSync(join(dir, 'user.creds'), user.creds);
+  try {
+    run(dir, user);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}
+
+test('NATS_CREDS replaces user and password: natsConnection gives the file as an authenticator', () => {
+  withCredsFiles((dir, user) => {
+    const file = join(dir, 'user.creds');
+    const config = loadConfig(natsSpec, { NATS_URL: 'nats://nats:4222', NATS_CREDS: file });
+    assert.equal(config.NATS_CREDS, file);
+    assert.equal(config.NATS_USER, undefined, 'no user needed with a .creds file');
+    const { authenticator, ...rest } = natsConnection(config);
+    assert.deepEqual(rest, { servers: 'nats://nats:4222' });
+    assert.ok(authenticator);
+    // What the client sends in CONNECT: the user JWT, and the server's nonce signed by the seed.
+    const nonce = 'server-nonce';
+    const { jwt, nkey, sig } = authenticator(nonce) as { jwt: string; nkey: string; sig: string };
+    assert.equal(jwt, user.jwt);
+    assert.ok(
+      fromPublic(nkey).verify(new TextEncoder().encode(nonce), Buffer.from(sig, 'base64url')),
+    );
+    // Unset, user and password are still required as before.
+    assert.throws(() => loadConfig(natsSpec, {}), /NATS_USER is not set/);
+  });
+});
+
+test('NATS_CREDS with a user or password (variables or in NATS_URL) is an error naming both', () => {
+  withCredsFiles((dir) => {
+    const file = join(dir, 'user.creds');
+    assert.throws(
+      () =>
+        loadConfig(natsSpec, { NATS_CREDS: file, NATS_USER: 'pipeline', NATS_PASSWORD_FILE: file }),
+      (err: Error & { variables?: string[] }) => {
+        assert.deepEqual(err.variables, ['NATS_CREDS']);
+        assert.match(
+          err.message,
+          /NATS_CREDS is set together with NATS_USER and NATS_PASSWORD; authenticate one way only/,
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig(natsSpec, { NATS_CREDS: file, NATS_URL: 'nats://svc:pw@nats:4222' }),
+      /NATS_CREDS is set together with the credentials inside NATS_URL/,
+    );
+    assert.throws(
+      () => natsConnection({ NATS_URL: 'nats://svc:pw@nats:4222', NATS_CREDS: file }),
+      /NATS_CREDS is set together with a NATS user or password/,
+      'a hand-built config is refused too',
+    );
+  });
+});
+
+test('a NATS_CREDS file that is unreadable or holds no user JWT and seed is a config error', () => {
+  withCredsFiles((dir, user) => {
+    const bad = {
+      'missing.creds': undefined,
+      'empty.creds': '',
+      'jwt-only.creds': credsText(user.jwt, '').replace(/-----BEGIN USER NKEY SEED[^]*/, ''),
+      // nsc's account seed (SA…) where the user's belongs: the client could not sign with it.
+      'account-seed.creds': credsText(user.jwt, 'SA' + user.seed.slice(2)),
+      'swapped.creds': credsText(user.seed, user.jwt),
+    };
+    for (const [name, text] of Object.entries(bad))
+      if (text !== undefined) writeFileSync(join(dir, name), text);
+    const problem = (name: string): string => {
+      try {
+        loadConfig(natsSpec, { NATS_CREDS: join(dir, name) });
+      } catch (err) {
+        const message = (err as Error).message;
+        // The file's content is secret: neither the JWT nor the seed (nor part of it) shows.
+        for (const secret of [user.jwt, user.seed, user.seed.slice(2), user.jwt.split('.')[1]!])
+          assert.ok(!message.includes(secret), `${name}: the error quotes the file`);
+        assert.deepEqual((err as { variables?: string[] }).variables, ['NATS_CREDS']);
+        return message;
+      }
+      assert.fail(`${name} was accepted`);
+    };
+    assert.match(
+      problem('missing.creds'),
+      /NATS_CREDS=".*missing\.creds" cannot be read \(ENOENT\)/,
+    );
+    assert.match(problem('empty.creds'), /holds no user JWT block \(-----BEGIN NATS USER JWT-----/);
+    assert.match(problem('swapped.creds'), /holds no user JWT block/);
+    for (const name of ['jwt-only.creds', 'account-seed.creds'])
+      assert.match(
+        problem(name),
+        /holds no user nkey seed block after the JWT \(-----BEGIN USER NKEY SEED-----/,
+      );
+    assert.match(problem('empty.creds'), /expected the path of a readable NATS \.creds file/);
+  });
+});
+
+test("the .creds file's JWT and seed are secrets; the path is what the config shows", () => {
+  withCredsFiles((dir, user) => {
+    const file = join(dir, 'user.creds');
+    const config = loadConfig(natsSpec, { NATS_CREDS: file });
+    assert.deepEqual(secretValues(natsSpec, config).sort(), [user.jwt, user.seed].sort());
+    assert.equal(describeConfig(natsSpec, config).NATS_CREDS, file);
+  });
 });

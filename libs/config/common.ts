@@ -4,6 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 
+import { credsAuthenticator, type Authenticator } from 'nats';
+
 import {
   InvalidValue,
   bool,
@@ -114,10 +116,76 @@ export const redisSpec = {
   REDIS_CLUSTER_NODES: hostPorts().optional(),
 };
 
+/** Why a file is no NATS credentials file; never quotes the file (its content is secret). */
+class BadCreds extends InvalidValue {}
+
+// The blocks of an nsc .creds file, `-----BEGIN NATS USER JWT-----` then
+// `-----BEGIN USER NKEY SEED-----`: nats.js's own pattern (credsAuthenticator), so a file this
+// accepts is one the client can use.
+const CREDS_BLOCK = /\s*(?:(?:[-]{3,}[^\n]*[-]{3,}\n)(.+)(?:\n\s*[-]{3,}[^\n]*[-]{3,}\n))/gi;
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// A user's seed: S (seed), U (user), base32.
+const USER_SEED = /^SU[A-Z2-7]{50,}$/;
+
+/** The user JWT and nkey seed of a .creds file's text; throws BadCreds saying what is missing. */
+export function parseNatsCreds(text: string): { jwt: string; seed: string } {
+  const [jwt, seed] = [...text.matchAll(CREDS_BLOCK)].map((m) => (m[1] ?? '').trim());
+  if (jwt === undefined || !JWT.test(jwt)) {
+    throw new BadCreds('holds no user JWT block (-----BEGIN NATS USER JWT-----, a JWT)');
+  }
+  if (seed === undefined || !USER_SEED.test(seed)) {
+    throw new BadCreds(
+      'holds no user nkey seed block after the JWT (-----BEGIN USER NKEY SEED-----, SU…)',
+    );
+  }
+  return { jwt, seed };
+}
+
+function readCreds(path: string): { jwt: string; seed: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new BadCreds(`cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parseNatsCreds(text);
+}
+
+/**
+ * A NATS user credentials file (nsc's .creds: the user JWT and its nkey seed), for operator
+ * (decentralized JWT) auth; checked at load, so a wrong path or file stops the service at start.
+ * The value is the path; the JWT and seed are secrets redact() masks.
+ */
+function natsCredsFile() {
+  return custom<string>({
+    expected: 'the path of a readable NATS .creds file (from nsc) holding a user JWT and its seed',
+    example: '/etc/nats/pipeline.creds',
+    parse: (raw) => {
+      readCreds(raw);
+      return raw;
+    },
+  }).secretsIn((path) => {
+    try {
+      const { jwt, seed } = readCreds(path);
+      return [jwt, seed];
+    } catch {
+      return []; // gone since load: natsConnection will say so
+    }
+  });
+}
+
 export const natsSpec = {
   NATS_URL: url({ protocols: ['nats:', 'tls:'] }).localDefault('nats://127.0.0.1:4223'),
-  NATS_USER: str({ example: 'pipeline' }).fileTwin().credentialFor('NATS_URL'),
-  NATS_PASSWORD: str({ example: 's3cret' }).secret().credentialFor('NATS_URL'),
+  NATS_USER: str({ example: 'pipeline' })
+    .fileTwin()
+    .credentialFor('NATS_URL', { unlessSet: 'NATS_CREDS' }),
+  NATS_PASSWORD: str({ example: 's3cret' })
+    .secret()
+    .credentialFor('NATS_URL', { unlessSet: 'NATS_CREDS' }),
+  // Operator (JWT) auth, as production NATS deployments run it; replaces user and password.
+  NATS_CREDS: natsCredsFile()
+    .optional()
+    .insteadOf(['NATS_USER', 'NATS_PASSWORD'], { credentialsIn: 'NATS_URL' }),
 };
 
 /** A URL without its user and password, and what they were (decoded). */
@@ -170,15 +238,39 @@ export function redisConnection(config: {
   };
 }
 
-/** nats.js connect() options: servers without credentials, user and pass (variables win). */
+/**
+ * nats.js connect() options: servers without credentials, and either the NATS_CREDS file's
+ * authenticator or user and pass (variables win over the URL's).
+ */
 export function natsConnection(config: {
   readonly NATS_URL: string;
   readonly NATS_USER?: string | undefined;
   readonly NATS_PASSWORD?: string | undefined;
-}): { servers: string; user?: string; pass?: string } {
+  readonly NATS_CREDS?: string | undefined;
+}): { servers: string; user?: string; pass?: string; authenticator?: Authenticator } {
   const { url: bare, user, password } = splitUrlCredentials(config.NATS_URL);
   const u = config.NATS_USER ?? user;
   const p = config.NATS_PASSWORD ?? password;
+  if (config.NATS_CREDS !== undefined) {
+    // loadConfig refuses this already; a hand-built config must not log in twice either.
+    if (u !== undefined || p !== undefined) {
+      throw new Error(
+        'NATS_CREDS is set together with a NATS user or password (NATS_USER, NATS_PASSWORD ' +
+          'or in NATS_URL); authenticate one way only: unset one or the other',
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(config.NATS_CREDS);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new Error(
+        `NATS_CREDS=${JSON.stringify(config.NATS_CREDS)} cannot be read (${code}); ` +
+          "point it at the .creds file of this service's NATS user",
+      );
+    }
+    return { servers: bare, authenticator: credsAuthenticator(bytes) };
+  }
   return {
     servers: bare,
     ...(u === undefined ? {} : { user: u }),

@@ -40,11 +40,24 @@ export interface FieldInfo {
    * the older way of giving them keeps working.
    */
   readonly unlessCredentialsIn: string | undefined;
+  /** Unset is fine when this other variable (or its `_FILE` twin) is set: another way to log in. */
+  readonly unlessSet: string | undefined;
+  /**
+   * Set, this variable is a whole way of authenticating on its own: setting it together with
+   * these variables (or their `_FILE` twins), or with credentials inside `credentialsIn`'s URL,
+   * is an error.
+   */
+  readonly insteadOf:
+    | { readonly variables: readonly string[]; readonly credentialsIn: string | undefined }
+    | undefined;
   readonly description: string | undefined;
 }
 
 interface FieldDef<T> extends FieldInfo {
   readonly parse: (raw: string) => T;
+  /** Secrets derived from the value that redact() must mask too (a file's secret content). */
+  // A method, so Field<string> still fits a Spec's Field<unknown> (methods are bivariant).
+  secretsIn?(value: T): readonly string[];
 }
 
 export class Field<T> {
@@ -55,7 +68,7 @@ export class Field<T> {
   }
 
   get info(): FieldInfo {
-    const { parse: _parse, ...info } = this.#def;
+    const { parse: _parse, secretsIn: _secretsIn, ...info } = this.#def;
     return info;
   }
 
@@ -90,9 +103,38 @@ export class Field<T> {
    * A credential that must be set unless the URL in `urlVariable` carries one
    * (`scheme://user:password@host`); the value is then undefined.
    */
-  credentialFor(urlVariable: string): Field<T | undefined> {
-    const def: FieldDef<T | undefined> = { ...this.#def, unlessCredentialsIn: urlVariable };
+  credentialFor(urlVariable: string, opts: { unlessSet?: string } = {}): Field<T | undefined> {
+    const def: FieldDef<T | undefined> = {
+      ...this.#def,
+      unlessCredentialsIn: urlVariable,
+      unlessSet: opts.unlessSet,
+    };
     return new Field(def);
+  }
+
+  /**
+   * This variable authenticates on its own (a credentials file): set together with any of
+   * `variables`, or with credentials inside the `credentialsIn` URL, it is an error.
+   */
+  insteadOf(variables: readonly string[], opts: { credentialsIn?: string } = {}): Field<T> {
+    return new Field({
+      ...this.#def,
+      insteadOf: { variables, credentialsIn: opts.credentialsIn },
+    });
+  }
+
+  /** Values derived from this one that redact() must mask (what a secret file holds). */
+  secretsIn(derive: (value: T) => readonly string[]): Field<T> {
+    return new Field({ ...this.#def, secretsIn: derive });
+  }
+
+  /** The secrets secretValues() must mask for this field's parsed value. */
+  secretsOf(value: T): readonly string[] {
+    const def = this.#def;
+    const own = def.secret && typeof value === 'string' && value !== '' ? [value] : [];
+    return value === undefined || def.secretsIn === undefined
+      ? own
+      : [...own, ...def.secretsIn(value)];
   }
 
   example(raw: string): Field<T> {
@@ -117,9 +159,11 @@ export class Field<T> {
       if (def.optional) return undefined as T;
       const url = def.unlessCredentialsIn;
       if (url !== undefined && urlHasCredentials(env[url])) return undefined as T;
+      if (def.unlessSet !== undefined && isSet(env, def.unlessSet)) return undefined as T;
       const twin = def.fileTwin ? ` (nor ${name}_FILE)` : '';
       throw new IssueError({ name, problem: `is not set${twin}`, field: this.info });
     }
+    if (def.insteadOf !== undefined) this.#checkAlone(name, def.insteadOf, env);
     try {
       return def.parse(text);
     } catch (err) {
@@ -127,6 +171,22 @@ export class Field<T> {
       const shown = def.secret ? '<redacted>' : JSON.stringify(text);
       throw new IssueError({ name, problem: `=${shown} ${err.reason}`, field: this.info });
     }
+  }
+
+  #checkAlone(name: string, insteadOf: NonNullable<FieldInfo['insteadOf']>, env: Env): void {
+    const others = insteadOf.variables.filter((v) => isSet(env, v));
+    const url = insteadOf.credentialsIn;
+    const all = [...others];
+    if (url !== undefined && urlHasCredentials(env[url])) all.push(`the credentials inside ${url}`);
+    if (all.length === 0) return;
+    const listed = all.join(' and ');
+    throw new IssueError({
+      name,
+      problem:
+        `is set together with ${listed}; authenticate one way only: ` +
+        `unset ${name}, or unset ${listed}`,
+      field: this.info,
+    });
   }
 
   #fromFileTwin(name: string, raw: string | undefined, file: string | undefined) {
@@ -233,9 +293,9 @@ export function secretValues<S extends Spec>(spec: S, config: ConfigOf<S>): stri
   const out: string[] = [];
   for (const [name, field] of Object.entries(spec)) {
     const value: unknown = (config as Record<string, unknown>)[name];
-    if (typeof value !== 'string' || value === '') continue;
-    if (field.info.secret) out.push(value);
-    else if (value.includes('@')) {
+    out.push(...field.secretsOf(value));
+    if (typeof value !== 'string' || value === '' || field.info.secret) continue;
+    if (value.includes('@')) {
       try {
         const u = new URL(value);
         if (u.password !== '') out.push(decodeURIComponent(u.password), u.password);
@@ -283,8 +343,15 @@ function field<T>({ expected, example, parse }: Base<T>): Field<T> {
     secret: false,
     fileTwin: false,
     unlessCredentialsIn: undefined,
+    unlessSet: undefined,
+    insteadOf: undefined,
     description: undefined,
   });
+}
+
+/** Whether a variable, or its `NAME_FILE` twin, has a non-empty value. */
+function isSet(env: Env, name: string): boolean {
+  return [env[name], env[`${name}_FILE`]].some((v) => v !== undefined && v.trim() !== '');
 }
 
 /** Whether a URL names a user or a password (`scheme://user:password@host`, JDBC's `?user=`). */

@@ -20,6 +20,8 @@ export interface CheckpointingConfig {
   NATS_URL: string;
   NATS_USER?: string | undefined;
   NATS_PASSWORD?: string | undefined;
+  /** A NATS .creds file (operator/JWT auth), instead of user and password. */
+  NATS_CREDS?: string | undefined;
   S3_ENDPOINT: string;
   S3_REGION: string;
   S3_ACCESS_KEY: string;
@@ -58,7 +60,7 @@ export class Checkpointing {
       throw new Error(
         redact(
           `cannot reach NATS at NATS_URL=${config.NATS_URL}: ${String(err)}` +
-            ' (is it running? are NATS_USER and NATS_PASSWORD right?)',
+            ' (is it running? are NATS_USER and NATS_PASSWORD, or NATS_CREDS, right?)',
           [config.NATS_PASSWORD ?? ''],
         ),
         // The client's error: whether NATS is away or refused us (isNatsUnavailable).

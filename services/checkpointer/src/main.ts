@@ -119,7 +119,7 @@ try {
   nc = await fail(
     svc.redact(
       `Cannot reach NATS at NATS_URL=${config.NATS_URL}: ${(err as Error).message} ` +
-        '(is it running? are NATS_USER and NATS_PASSWORD right?)',
+        '(is it running? are NATS_USER and NATS_PASSWORD, or NATS_CREDS, right?)',
     ),
     err,
   );

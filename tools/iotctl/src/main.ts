@@ -46,7 +46,7 @@ async function natsConnect(config: Config): Promise<NatsConnection> {
     });
   } catch (err) {
     throw new CliError(
-      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running, and NATS_USER/NATS_PASSWORD right? set NATS_URL)`,
+      `cannot reach NATS at ${config.NATS_URL}: ${(err as Error).message} (is it running, and NATS_USER/NATS_PASSWORD or NATS_CREDS right? set NATS_URL)`,
     );
   }
 }
