@@ -48,10 +48,21 @@ export function operator(name = 'test-operator') {
   return { kp, jwt: signJwt(kp, kp.getPublicKey(), 'operator', name) };
 }
 
-/** An account the operator signed, with no limits and JetStream enabled (unlimited). */
-export function account(signer: KeyPair, name = 'test-account') {
+/**
+ * An account the operator signed, with no limits and, unless `jetstream` is false (the system
+ * account, which may not have it), JetStream without limits.
+ */
+export function account(signer: KeyPair, name = 'test-account', { jetstream = true } = {}) {
   const kp = createAccount();
+  const jetstreamLimits = {
+    // An account without storage limits has no JetStream at all.
+    mem_storage: NO_LIMIT,
+    disk_storage: NO_LIMIT,
+    streams: NO_LIMIT,
+    consumer: NO_LIMIT,
+  };
   const limits = {
+    ...(jetstream ? jetstreamLimits : {}),
     subs: NO_LIMIT,
     data: NO_LIMIT,
     payload: NO_LIMIT,
@@ -60,11 +71,6 @@ export function account(signer: KeyPair, name = 'test-account') {
     wildcards: true,
     conn: NO_LIMIT,
     leaf: NO_LIMIT,
-    // JetStream: an account without storage limits has no JetStream at all.
-    mem_storage: NO_LIMIT,
-    disk_storage: NO_LIMIT,
-    streams: NO_LIMIT,
-    consumer: NO_LIMIT,
   };
   return { kp, jwt: signJwt(signer, kp.getPublicKey(), 'account', name, { limits }) };
 }
