@@ -12,6 +12,7 @@ import {
   loadConfig,
   num,
   oneOf,
+  secretValues,
   str,
   topic,
   url,
@@ -203,4 +204,31 @@ test('describeConfig redacts secrets and URL passwords', () => {
     DB: 'http://iot:***@clickhouse:8123/benchmark',
     N: 3,
   });
+});
+
+test('a variable that authenticates alone: the others become optional, and both set is one issue', () => {
+  const auth = {
+    URL: url({ protocols: ['nats:'] }).default('nats://h:1'),
+    USER: str().fileTwin().credentialFor('URL', { unlessSet: 'KEYFILE' }),
+    KEYFILE: str()
+      .optional()
+      .insteadOf(['USER'], { credentialsIn: 'URL' })
+      .secretsIn((v) => [`key-in-${v}`]),
+    PORT: int(),
+  };
+  assert.equal(loadConfig(auth, { KEYFILE: 'k', PORT: '1' }).USER, undefined);
+  assert.throws(() => loadConfig(auth, { PORT: '1' }), /USER is not set/);
+  assert.throws(
+    () => loadConfig(auth, { KEYFILE: 'k', USER: 'u', URL: 'nats://a:b@h:1', PORT: 'x' }),
+    (err: ConfigError) => {
+      assert.deepEqual(err.variables, ['KEYFILE', 'PORT'], 'every problem at once');
+      assert.match(
+        err.message,
+        /KEYFILE is set together with USER and the credentials inside URL; authenticate one way only: unset KEYFILE, or unset USER/,
+      );
+      return true;
+    },
+  );
+  const config = loadConfig(auth, { KEYFILE: 'k', PORT: '1' });
+  assert.deepEqual(secretValues(auth, config), ['key-in-k']);
 });
