@@ -75,13 +75,26 @@ function makeLog() {
       return batch;
     },
   };
-  return { source, done: () => acked >= messages.length, restart: () => void (read = acked) };
+  return {
+    source,
+    done: () => acked >= messages.length,
+    restart: () => void (read = acked),
+    /** The subscription back at its first message (the stages subscribe at Earliest). */
+    seekToStart: async () => void (read = acked = 0),
+  };
 }
 
 type Crash = 'none' | 'before-commit' | 'after-commit' | 'after-publish' | 'before-ack';
 
-async function run(redis: Redis, ns: string, crashEvery: number, where: Crash) {
+async function run(
+  redis: Redis,
+  ns: string,
+  crashEvery: number,
+  where: Crash,
+  opts: { wipeAfterSteps?: number } = {},
+) {
   const log = makeLog();
+  let wiped = false;
   const published: Output[] = [];
   let steps = 0;
   const crashNow = (point: Crash) => where === point && steps % crashEvery === crashEvery - 1;
@@ -120,12 +133,21 @@ async function run(redis: Redis, ns: string, crashEvery: number, where: Crash) {
       now: () => T0,
       maxBatch: 3,
       batchTimeoutMs: 1,
+      seekToStart: log.seekToStart,
     });
     await task.start();
     try {
       while (!log.done()) {
         await task.step();
         steps++;
+        if (!wiped && steps === opts.wipeAfterSteps) {
+          // Redis loses the partition with no checkpoint to restore: acked input is gone
+          // from the cursor but was never kept anywhere else.
+          wiped = true;
+          const keys = await redis.keys(`${ns}:*`);
+          if (keys.length > 0) await redis.del(...keys);
+          throw new Error('state lost');
+        }
       }
     } catch {
       steps++;
@@ -175,3 +197,18 @@ test(
     }
   },
 );
+
+test('state lost with nothing to restore: the partition is read again from its start, rows unchanged', async () => {
+  const redis = new Redis(stack.redisUrl, auth.redis);
+  const base = uniqueName('agg-lost');
+  try {
+    const clean = await run(redis, `${base}-clean`, 1, 'none');
+    const lost = await run(redis, `${base}-lost`, 1, 'none', { wipeAfterSteps: 8 });
+    assert.equal(lost.restarts, 1, 'the wipe happened once');
+    assert.deepEqual(lost.rows, clean.rows);
+  } finally {
+    const keys = await redis.keys(`${base}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
+});

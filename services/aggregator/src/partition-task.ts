@@ -51,6 +51,8 @@ export interface PartitionTaskDeps {
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;
+  /** Moves the subscription back to where it began (it subscribes at the earliest message). */
+  seekToStart?: () => Promise<void>;
 }
 
 /** What one micro-batch did, for metrics and traces. */
@@ -90,6 +92,9 @@ export class AggregatorPartitionTask {
     // ahead of a restored state); records already applied are skipped by their origin.
     const position = snapshot.meta.get(META_INPUT_POSITION);
     if (position !== undefined) await this.deps.seek?.(position);
+    // State that was lost (no checkpoint, or one taken before this partition's first batch)
+    // has applied nothing: what the cursor moved past since must be read again.
+    else if (!existed) await this.deps.seekToStart?.();
     // Outputs committed but maybe never published before the last owner stopped.
     const pending = snapshot.pending.map(deserializeOutput);
     if (pending.length > 0) {

@@ -76,6 +76,16 @@ await runPartitionedStage(svc, stage, {
       state,
       restore: stage.checkpointing.restorer(partition),
       seek: (position) => consumer.seek(MessageId.parse(position)),
+      seekToStart: async () => {
+        log.info(
+          'no committed position (a first start, or state lost with none checkpointed): reading the partition from its start',
+          {
+            partition,
+            topic: consumer.topic,
+          },
+        );
+        await consumer.seek(MessageId.earliest);
+      },
       writerSchema: (version) => writerSchemas.resolve(consumer.topic, version),
       caughtUp: caughtUpWith(consumer),
       idleAfterMs: config.WATERMARK_IDLE_TIMEOUT,

@@ -39,6 +39,8 @@ export interface IngestTaskDeps {
   restore?: (state: PartitionState) => Promise<PartitionSnapshot | undefined>;
   /** Moves the subscription back to a stored position (a serialized MessageId). */
   seek?: (position: string) => Promise<void>;
+  /** Moves the subscription back to where it began (it subscribes at the earliest message). */
+  seekToStart?: () => Promise<void>;
   /** The registry's writer schema for a message's schema version (writer-schemas.ts). */
   writerSchema?: (version: Buffer) => Promise<WriterSchema>;
   /**
@@ -84,6 +86,9 @@ export class IngestPartitionTask {
     // cursor may be ahead of the state. Anything at or before the position is skipped.
     const position = this.operator.committedPosition;
     if (position !== null) await this.deps.seek?.(position);
+    // State that was lost (no checkpoint, or one taken before this partition's first batch)
+    // has applied nothing: what the cursor moved past since must be read again.
+    else if (!existed) await this.deps.seekToStart?.();
     return { epoch, existed, restored: restored !== undefined };
   }
 
