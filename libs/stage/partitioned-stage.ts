@@ -7,7 +7,7 @@ import { pulsarCredentials } from '@iot/config';
 import { PartitionSupervisor, type PartitionLoopTask } from '@iot/actors';
 import { whenReachable, type ServiceRuntime } from '@iot/observability';
 import { isNatsUnavailable } from '@iot/control-plane';
-import { PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
+import { MessageId, PartitionWatch, PulsarClient, type Consumer, type Producer } from '@iot/pulsar';
 import {
   FencedError,
   PartitionState,
@@ -104,6 +104,13 @@ export interface PartitionContext {
   partition: number;
   consumer: Consumer;
   state: PartitionState;
+  /** Moves the partition's subscription to a committed position (a serialized MessageId). */
+  seek(position: string): Promise<void>;
+  /**
+   * Moves it to its start (the subscription begins at Earliest): for a partition with neither
+   * state nor a committed position, which has applied nothing the cursor moved past.
+   */
+  seekToStart(): Promise<void>;
 }
 
 export interface PartitionedStageOptions {
@@ -160,7 +167,17 @@ export async function runPartitionedStage(
     create: (partition) => {
       const consumer = byPartition.get(partition)!;
       const state = new PartitionState(redis, service, partition, config.STATE_NAMESPACE);
-      return checkpointing.wrap(partition, state, opts.task({ partition, consumer, state }));
+      const seek = (position: string) => consumer.seek(MessageId.parse(position));
+      const seekToStart = async () => {
+        log.info(
+          'no committed position (a first start, or state lost with none checkpointed): ' +
+            'reading the partition from its start',
+          { partition, topic: consumer.topic },
+        );
+        await consumer.seek(MessageId.earliest);
+      };
+      const task = opts.task({ partition, consumer, state, seek, seekToStart });
+      return checkpointing.wrap(partition, state, task);
     },
     beforeRestart: (partition) => byPartition.get(partition)!.redeliverUnacknowledged(),
     isFenced: (err) => err instanceof FencedError,

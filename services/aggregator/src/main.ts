@@ -3,7 +3,6 @@
 // One loop per owned records partition (Failover) (docs/architecture.md).
 import { batchSource } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId } from '@iot/pulsar';
 import {
   BatchClock,
   connectStage,
@@ -83,7 +82,7 @@ await runPartitionedStage(svc, stage, {
   subscribe: { receiverQueueSize: ENVELOPE_QUEUE },
   producers: Object.values(outs),
   describe: () => ({ upstreamPartitions: upstreamPartitions() }),
-  task: ({ partition, consumer, state }) => {
+  task: ({ partition, consumer, state, seek, seekToStart }) => {
     // One span per micro-batch, child of the first sampled records envelope it consumed and
     // linked to the others; each aggregates and alerts envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'aggregator batch', { upstream: 'parent' });
@@ -91,17 +90,8 @@ await runPartitionedStage(svc, stage, {
     const task = new AggregatorPartitionTask({
       state,
       restore: stage.checkpointing.restorer(partition),
-      seek: (position) => consumer.seek(MessageId.parse(position)),
-      seekToStart: async () => {
-        log.info(
-          'no committed position (a first start, or state lost with none checkpointed): reading the partition from its start',
-          {
-            partition,
-            topic: consumer.topic,
-          },
-        );
-        await consumer.seek(MessageId.earliest);
-      },
+      seek,
+      seekToStart,
       source: tracedSource(
         clock.wrap(
           batchSource(

@@ -3,7 +3,7 @@
 import { pulsarCredentials } from '@iot/config';
 import { batchSource, publishAll } from '@iot/channel';
 import { BatchTrace, startService, tracedSource, tracedStep } from '@iot/observability';
-import { MessageId, PulsarAdmin, partitionTopicName } from '@iot/pulsar';
+import { PulsarAdmin, partitionTopicName } from '@iot/pulsar';
 import {
   BatchClock,
   connectStage,
@@ -68,24 +68,15 @@ await runPartitionedStage(svc, stage, {
   subscribe: { corruptMessages: 'deliver' },
   producers: [dlq, ...recordsOuts],
   describe: () => ({ recordsPartitions: recordsOuts.length }),
-  task: ({ partition, consumer, state }) => {
+  task: ({ partition, consumer, state, seek, seekToStart }) => {
     // One span per micro-batch; each records envelope carries its traceparent on.
     const trace = new BatchTrace(svc.tracer, 'ingest batch', { upstream: 'link' });
     const clock = new BatchClock();
     const task = new IngestPartitionTask({
       state,
       restore: stage.checkpointing.restorer(partition),
-      seek: (position) => consumer.seek(MessageId.parse(position)),
-      seekToStart: async () => {
-        log.info(
-          'no committed position (a first start, or state lost with none checkpointed): reading the partition from its start',
-          {
-            partition,
-            topic: consumer.topic,
-          },
-        );
-        await consumer.seek(MessageId.earliest);
-      },
+      seek,
+      seekToStart,
       writerSchema: (version) => writerSchemas.resolve(consumer.topic, version),
       caughtUp: caughtUpWith(consumer),
       idleAfterMs: config.WATERMARK_IDLE_TIMEOUT,
